@@ -1,0 +1,221 @@
+//! Talking to a sandbox server: connecting, running batches, rendering seed values as SQL.
+
+use std::fmt::Write as _;
+
+use tiberius::{Client, Config, EncryptionLevel};
+use tokio::net::TcpStream;
+use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
+
+use crate::{Error, Result};
+
+/// A tiberius client over plain TCP.
+pub type SqlClient = Client<Compat<TcpStream>>;
+
+/// Connects with an ADO connection string (as [`crate::SandboxServer::connection_string`]).
+pub async fn connect(connection: &str) -> Result<SqlClient> {
+    let mut config = Config::from_ado_string(connection).map_err(|e| Error::Sql {
+        context: "parse connection string".into(),
+        source: e,
+    })?;
+    // The sandbox speaks TDS without TLS; a real server would negotiate from the string.
+    config.encryption(EncryptionLevel::NotSupported);
+    config.trust_cert();
+    let tcp = TcpStream::connect(config.get_addr())
+        .await
+        .map_err(|e| Error::Connect {
+            addr: config.get_addr(),
+            source: e,
+        })?;
+    tcp.set_nodelay(true).ok();
+    let mut client = Client::connect(config, tcp.compat_write())
+        .await
+        .map_err(|e| Error::Sql {
+            context: "log in".into(),
+            source: e,
+        })?;
+    // The sandbox server truncates text values to the session's TEXTSIZE (2,048 characters
+    // by default); SQL Server clients usually get 2 GB. Ask for the maximum explicitly.
+    execute(&mut client, "SET TEXTSIZE 2147483647").await?;
+    Ok(client)
+}
+
+/// Runs a batch that returns no rows the caller needs.
+pub async fn execute(client: &mut SqlClient, sql: &str) -> Result<()> {
+    client
+        .simple_query(sql)
+        .await
+        .map_err(|e| sql_error(sql, e))?
+        .into_results()
+        .await
+        .map_err(|e| sql_error(sql, e))?;
+    Ok(())
+}
+
+/// Runs a query returning one integer (e.g. `SELECT COUNT(*) ...`).
+pub async fn scalar_i64(client: &mut SqlClient, sql: &str) -> Result<i64> {
+    let row = client
+        .simple_query(sql)
+        .await
+        .map_err(|e| sql_error(sql, e))?
+        .into_row()
+        .await
+        .map_err(|e| sql_error(sql, e))?;
+    let value = row.and_then(|r| {
+        r.try_get::<i32, _>(0)
+            .ok()
+            .flatten()
+            .map(i64::from)
+            .or_else(|| r.try_get::<i64, _>(0).ok().flatten())
+    });
+    value.ok_or_else(|| Error::Unexpected {
+        context: format!("`{}` returned no integer", truncate(sql)),
+    })
+}
+
+fn sql_error(sql: &str, source: tiberius::error::Error) -> Error {
+    Error::Sql {
+        context: format!("run `{}`", truncate(sql)),
+        source,
+    }
+}
+
+fn truncate(sql: &str) -> String {
+    let one_line: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(160) {
+        Some((i, _)) => format!("{}…", &one_line[..i]),
+        None => one_line,
+    }
+}
+
+/// A value to seed, rendered as a SQL literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lit {
+    Null,
+    Int(i64),
+    Bool(bool),
+    Text(String),
+    /// A `DATETIME` at whole seconds, as seconds since 1900-01-01 00:00:00.
+    DateTime(i64),
+}
+
+impl Lit {
+    pub fn text(s: impl Into<String>) -> Self {
+        Lit::Text(s.into())
+    }
+
+    pub fn opt_int(v: Option<i64>) -> Self {
+        v.map_or(Lit::Null, Lit::Int)
+    }
+
+    /// The integer, if this is one.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Lit::Int(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Appends the literal to `out`.
+    pub fn render(&self, out: &mut String) {
+        match self {
+            Lit::Null => out.push_str("NULL"),
+            Lit::Int(v) => {
+                let _ = write!(out, "{v}");
+            }
+            Lit::Bool(b) => out.push(if *b { '1' } else { '0' }),
+            Lit::Text(s) => {
+                out.push_str("N'");
+                for ch in s.chars() {
+                    if ch == '\'' {
+                        out.push('\'');
+                    }
+                    out.push(ch);
+                }
+                out.push('\'');
+            }
+            Lit::DateTime(secs) => {
+                out.push('\'');
+                out.push_str(&format_datetime(*secs));
+                out.push('\'');
+            }
+        }
+    }
+}
+
+/// Seconds since 1900-01-01 00:00:00 for a civil date and time.
+pub fn datetime(year: i32, month: u32, day: u32, h: u32, m: u32, s: u32) -> i64 {
+    (days_from_civil(year, month, day) - days_from_civil(1900, 1, 1)) * 86_400
+        + i64::from(h * 3600 + m * 60 + s)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` for seconds since 1900-01-01 (whole seconds only: the sandbox
+/// server rejects fractional literals).
+pub fn format_datetime(secs: i64) -> String {
+    let days = secs.div_euclid(86_400) + days_from_civil(1900, 1, 1);
+    let tod = secs.rem_euclid(86_400);
+    let (y, mo, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
+        tod / 3600,
+        tod / 60 % 60,
+        tod % 60
+    )
+}
+
+// Howard Hinnant's civil-calendar algorithms (days relative to 1970-01-01).
+fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(l: &Lit) -> String {
+        let mut s = String::new();
+        l.render(&mut s);
+        s
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(render(&Lit::Null), "NULL");
+        assert_eq!(render(&Lit::Int(-42)), "-42");
+        assert_eq!(render(&Lit::Bool(true)), "1");
+        assert_eq!(render(&Lit::text("O'Brien")), "N'O''Brien'");
+        assert_eq!(render(&Lit::text("日本🚀")), "N'日本🚀'");
+        assert_eq!(render(&Lit::DateTime(0)), "'1900-01-01T00:00:00'");
+    }
+
+    #[test]
+    fn datetimes_round_trip() {
+        let t = datetime(2019, 11, 26, 12, 3, 25);
+        assert_eq!(format_datetime(t), "2019-11-26T12:03:25");
+        assert_eq!(
+            format_datetime(datetime(2024, 2, 29, 23, 59, 59)),
+            "2024-02-29T23:59:59"
+        );
+        assert_eq!(
+            format_datetime(datetime(2000, 3, 1, 0, 0, 0) - 1),
+            "2000-02-29T23:59:59"
+        );
+    }
+}

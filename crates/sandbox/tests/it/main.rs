@@ -1,0 +1,7 @@
+//! Integration tests of the sandbox environments, over TDS.
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests fail loudly on the first unexpected error"
+)]
+
+mod environments;
