@@ -4,4 +4,5 @@
     reason = "tests fail loudly on the first unexpected error"
 )]
 
+mod binary;
 mod environments;

@@ -1,0 +1,35 @@
+# bptmig — common tasks. `make` alone lists them.
+CARGO ?= cargo
+# The sandbox servers' password: not a secret, but pipelines read every password from the
+# environment, so the demo exports it like any other.
+export BPTMIG_DEMO_PASSWORD ?= Sandbox-Only-1
+
+.DEFAULT_GOAL := help
+.PHONY: help demo sandbox test check fmt clippy bench
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+demo: ## Build, start sandbox prod and qa, print a summary of both environments
+	$(CARGO) build --bins
+	./target/debug/bptmig-sandbox up --once
+
+sandbox: ## Start sandbox prod (port 14331) and qa (14332) and serve until Ctrl-C
+	$(CARGO) run --bin bptmig-sandbox -- up
+
+test: ## Run every test (unit, integration against sandbox servers, CLI)
+	$(CARGO) test --workspace --all-targets
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+clippy: ## Lint (warnings are errors)
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+check: ## What CI runs: formatting, lints, tests
+	$(CARGO) fmt --all -- --check
+	$(MAKE) clippy
+	$(MAKE) test
+
+bench: ## Benchmarks (criterion)
+	$(CARGO) bench --workspace
