@@ -4,16 +4,24 @@
 //! libraries and maps the outcome to an exit code (design §7):
 //! 0 success, 1 finished with data problems to review, 2 error, 130 interrupted.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use bptmig_model::PipelineConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod progress;
+
 /// Exit codes of design §7.
 mod exit {
+    pub const OK: u8 = 0;
     pub const ERROR: u8 = 2;
 }
+
+/// Test hook: pause after each committed part so a test can interrupt a running stage.
+const PART_DELAY_ENV: &str = "BPTMIG_TEST_PART_DELAY_MS";
 
 /// Migrate OutSystems 11 BPT process history (processes, activities, their inputs,
 /// outputs and event subscriptions) from one platform database to another, through Parquet.
@@ -138,7 +146,7 @@ fn init_logging(runtime: &RuntimeArgs) {
         }
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("BPTMIG_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},tiberius=error")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -160,10 +168,55 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         workdir = %config.workdir.display(),
         "pipeline loaded"
     );
-    anyhow::bail!(
-        "`bptmig {}` is not built yet in this version ({}); the pipeline `{}` is valid",
-        cli.command.name(),
-        env!("CARGO_PKG_VERSION"),
-        path.display()
-    );
+    let draw = !cli.runtime.quiet
+        && !cli.runtime.no_progress
+        && cli.runtime.log_format == LogFormat::Text
+        && std::io::stderr().is_terminal();
+    let reporter = progress::Progress::new(draw);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cli.runtime.threads.unwrap_or(2).max(1))
+        .enable_all()
+        .build()?;
+    match &cli.command {
+        Command::Extract(_) => runtime.block_on(extract(&config, &reporter, cli.runtime.quiet)),
+        other => anyhow::bail!(
+            "`bptmig {}` is not built yet in this version ({}); the pipeline `{}` is valid",
+            other.name(),
+            env!("CARGO_PKG_VERSION"),
+            path.display()
+        ),
+    }
+}
+
+async fn extract(
+    config: &PipelineConfig,
+    reporter: &progress::Progress,
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    let options = bptmig_extract::ExtractOptions {
+        part_delay: std::env::var(PART_DELAY_ENV)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis),
+    };
+    let summary = bptmig_extract::extract(config, reporter, &options).await?;
+    if !quiet {
+        if summary.already_done {
+            println!(
+                "extract already complete in `{}` (run {}); nothing to do",
+                config.workdir.display(),
+                summary.run_id
+            );
+        } else {
+            println!(
+                "extract done: run {}, {} top-level processes selected",
+                summary.run_id, summary.roots
+            );
+        }
+        println!("{:<34} {:>10} {:>6}", "table", "rows", "parts");
+        for t in &summary.tables {
+            println!("{:<34} {:>10} {:>6}", t.table, t.rows, t.parts);
+        }
+    }
+    Ok(exit::OK)
 }

@@ -63,6 +63,35 @@ pub enum ColumnRole {
     Value,
 }
 
+impl FkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FkKind::Definition => "definition",
+            FkKind::Instance => "instance",
+            FkKind::User => "user",
+            FkKind::Group => "group",
+            FkKind::Tenant => "tenant",
+            FkKind::Espace => "espace",
+            FkKind::Static => "static",
+        }
+    }
+}
+
+impl ColumnRole {
+    /// A compact, stable text form, as written into Parquet metadata:
+    /// `key`, `fk:<kind>:<table>`, `entity-ref:<type column>`, `ss-key`, `scheduler`, `value`.
+    pub fn tag(&self) -> String {
+        match self {
+            ColumnRole::Key => "key".to_owned(),
+            ColumnRole::Fk { kind, table } => format!("fk:{}:{table}", kind.as_str()),
+            ColumnRole::EntityRefValue { type_column } => format!("entity-ref:{type_column}"),
+            ColumnRole::SsKey => "ss-key".to_owned(),
+            ColumnRole::SchedulerState => "scheduler".to_owned(),
+            ColumnRole::Value => "value".to_owned(),
+        }
+    }
+}
+
 /// A column the model knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column {
@@ -730,6 +759,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn role_tags() {
+        let tag = |t: &Table, c: &str| t.column(c).unwrap().role.tag();
+        assert_eq!(tag(&PROCESS_TABLE, ID), "key");
+        assert_eq!(
+            tag(&PROCESS_TABLE, PROCESS_DEF_ID),
+            "fk:definition:OSSYS_BPM_PROCESS_DEFINITION"
+        );
+        assert_eq!(tag(&ACTIVITY_TABLE, USER_ID), "fk:user:OSSYS_USER");
+        assert_eq!(tag(&PROCESS_INPUT_TABLE, INPUT_VALUE), "entity-ref:SS_TYPE");
+        assert_eq!(tag(&ACTIVITY_TABLE, IS_RUNNING_AT), "scheduler");
+        assert_eq!(tag(&ACTIVITY_TABLE, NAME), "value");
     }
 
     #[test]

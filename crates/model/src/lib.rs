@@ -7,6 +7,7 @@
 //!   edges and which columns may be deferred.
 //! * [`sstype`]: the `SS_TYPE` grammar (`rt<Name>` or `bt<eSpace key>*<entity key>`).
 //! * [`pipeline`]: the pipeline file (TOML) and the validated settings it yields.
+//! * [`progress`]: the [`Reporter`] trait through which stages report progress.
 //!
 //! ```
 //! use bptmig_model::{catalog, graph};
@@ -17,8 +18,10 @@
 pub mod catalog;
 pub mod graph;
 pub mod pipeline;
+pub mod progress;
 pub mod sstype;
 
 pub use catalog::{Column, ColumnRole, FkKind, Table, TableRole};
 pub use pipeline::{ConfigError, ConnectionString, PipelineConfig};
+pub use progress::{NoProgress, Reporter};
 pub use sstype::{SsType, SsTypeError};

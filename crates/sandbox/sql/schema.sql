@@ -316,16 +316,4 @@ BEGIN
     WHERE E._IS_UPDATE = 1 AND E._IS_LIGHT = 1;
 END
 GO
-INSERT INTO OSSYS_BPM_PROCESS_STATUS (ID, NAME, IS_TERMINAL) VALUES
-    (1, N'Active', 0), (2, N'Closed', 1), (3, N'Suspended', 0), (4, N'Terminated', 1)
-GO
-INSERT INTO OSSYS_BPM_ACTIVITY_STATUS (ID, NAME, IS_TERMINAL, APPEARS_IN_INBOX) VALUES
-    (1, N'Scheduled', 0, 0), (2, N'Running', 0, 0), (3, N'Waiting', 0, 0), (4, N'Error', 0, 0),
-    (5, N'Closed', 1, 0), (6, N'Terminated', 1, 0), (7, N'Suspended', 0, 0),
-    (8, N'Listening', 0, 0), (9, N'Ready', 0, 1)
-GO
-INSERT INTO OSSYS_BPM_ACTIVITY_KIND (ID, NAME) VALUES
-    (1, N'Start'), (2, N'End'), (3, N'Human Activity'), (4, N'Automatic Activity'),
-    (5, N'Wait'), (6, N'Decision'), (7, N'Execute Process'), (8, N'Conditional Start'),
-    (9, N'Send Email')
-GO
+-- Static rows (statuses, kinds) are part of the generated dataset (generator.rs).

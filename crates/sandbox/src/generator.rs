@@ -115,6 +115,86 @@ impl Dataset {
     }
 }
 
+// ---- where history goes ----------------------------------------------------------------------
+
+/// Receives generated history rows, table by table, each table in increasing ID order.
+pub trait Sink {
+    /// One row of `table` with values for `columns`, at tree `level` (processes and
+    /// activities; 0 for everything else).
+    fn row(
+        &mut self,
+        table: &'static str,
+        columns: &'static [&'static str],
+        level: usize,
+        row: Vec<Lit>,
+    );
+}
+
+/// Keeps history in memory as insertion groups: processes and activities level by level
+/// (each level's processes reference activities of the level above), then the rest.
+#[derive(Default)]
+struct MemorySink {
+    levels: Vec<(TableRows, TableRows)>,
+    rest: Vec<TableRows>,
+}
+
+impl Sink for MemorySink {
+    fn row(
+        &mut self,
+        table: &'static str,
+        columns: &'static [&'static str],
+        level: usize,
+        row: Vec<Lit>,
+    ) {
+        let group = if table == c::PROCESS || table == c::ACTIVITY {
+            while self.levels.len() <= level {
+                self.levels.push((
+                    TableRows::new(c::PROCESS, PROCESS_COLUMNS, true),
+                    TableRows::new(c::ACTIVITY, ACTIVITY_COLUMNS, true),
+                ));
+            }
+            let (p, a) = &mut self.levels[level];
+            if table == c::PROCESS {
+                p
+            } else {
+                a
+            }
+        } else {
+            match self.rest.iter().position(|t| t.table == table) {
+                Some(i) => &mut self.rest[i],
+                None => {
+                    self.rest.push(TableRows::new(
+                        table,
+                        columns,
+                        table != CANDIDATE_EVENT_TABLE,
+                    ));
+                    let last = self.rest.len() - 1;
+                    &mut self.rest[last]
+                }
+            }
+        };
+        group.push(row);
+    }
+}
+
+impl MemorySink {
+    fn into_tables(self, tables: &mut Vec<TableRows>) {
+        for (p, a) in self.levels {
+            tables.push(p);
+            tables.push(a);
+        }
+        let order = [
+            c::PROCESS_INPUT,
+            c::PROCESS_OUTPUT,
+            c::ACTIVITY_OUTPUT,
+            CANDIDATE_EVENT_TABLE,
+        ];
+        let mut rest = self.rest;
+        rest.sort_by_key(|t| order.iter().position(|o| *o == t.table));
+        tables.extend(rest);
+    }
+}
+
 // ---- the published applications (identical in both environments) ------------------------
 
 /// The application table with process events, and its subscription table.
@@ -437,7 +517,7 @@ impl Ids {
 
 /// Numeric IDs of the published rows of one environment, by name.
 #[derive(Default)]
-struct Published {
+struct PublishedIds {
     espace: BTreeMap<&'static str, i64>,
     tenant: BTreeMap<&'static str, i64>,
     user: BTreeMap<&'static str, i64>,
@@ -450,23 +530,71 @@ struct Published {
     candidate_entity: i64,
 }
 
-/// Generates one environment.
+/// Generates one environment, history included, in memory.
 pub fn generate(kind: EnvKind, spec: &EnvSpec) -> Dataset {
+    let mut env = generate_published(kind, spec);
+    let mut sink = MemorySink::default();
+    env.history(spec, &mut sink);
+    let mut tables = std::mem::take(&mut env.tables);
+    sink.into_tables(&mut tables);
+    if spec.pending_event {
+        tables.push(env.pending_event());
+    }
+    Dataset { kind, tables }
+}
+
+/// An environment whose applications are published and whose history is still to come.
+pub struct Published {
+    kind: EnvKind,
+    rng: Rng,
+    ids: PublishedIds,
+    candidates: Vec<i64>,
+    /// Static, identity, definition and application rows, in insertion order.
+    pub tables: Vec<TableRows>,
+}
+
+/// Publishes the applications of `kind`: static rows, eSpaces, tenants, users, groups,
+/// entities, definitions and Candidate rows.
+pub fn generate_published(kind: EnvKind, spec: &EnvSpec) -> Published {
     let mut rng = Rng(spec.seed
         ^ if kind == EnvKind::Prod {
             0x5052_4f44
         } else {
             0x5141
         });
-    let mut tables = Vec::new();
-    let published = publish(kind, &mut rng, &mut tables);
+    let mut tables = statics();
+    let ids = publish(kind, &mut rng, &mut tables);
     let candidates = candidates(kind, spec, &mut rng, &mut tables);
-    let roots = match kind {
-        EnvKind::Prod => spec.processes,
-        EnvKind::Qa => spec.qa_processes,
-    };
-    History::new(kind, &published, candidates, &mut rng).generate(roots, &mut tables);
-    if spec.pending_event {
+    Published {
+        kind,
+        rng,
+        ids,
+        candidates,
+        tables,
+    }
+}
+
+impl Published {
+    /// Generates the history (`spec.processes` roots in prod, `spec.qa_processes` in qa) into
+    /// `sink`, streaming: nothing but the published rows is kept.
+    pub fn history(&mut self, spec: &EnvSpec, sink: &mut dyn Sink) {
+        let roots = match self.kind {
+            EnvKind::Prod => spec.processes,
+            EnvKind::Qa => spec.qa_processes,
+        };
+        let candidates = std::mem::take(&mut self.candidates);
+        History::new(
+            self.kind,
+            &self.ids,
+            candidates.clone(),
+            &mut self.rng,
+            sink,
+        )
+        .generate(roots);
+        self.candidates = candidates;
+    }
+
+    fn pending_event(&self) -> TableRows {
         let mut q = TableRows::new(
             c::EVENT_QUEUE,
             &[
@@ -481,24 +609,78 @@ pub fn generate(kind: EnvKind, spec: &EnvSpec) -> Dataset {
         );
         let now = datetime(2019, 12, 1, 8, 0, 0);
         q.push(vec![
-            Lit::Int(published.espace["Recruitment"]),
-            Lit::Int(published.tenant["Users"]),
+            Lit::Int(self.ids.espace["Recruitment"]),
+            Lit::Int(self.ids.tenant["Users"]),
             Lit::text("1"),
             Lit::DateTime(now),
             Lit::Int(0),
             Lit::DateTime(now),
         ]);
-        tables.push(q);
+        q
     }
-    Dataset { kind, tables }
+}
+
+/// Platform-seeded rows, identical in every environment.
+const PROCESS_STATUSES: &[(i64, &str, bool)] = &[
+    (1, "Active", false),
+    (2, "Closed", true),
+    (3, "Suspended", false),
+    (4, "Terminated", true),
+];
+const ACTIVITY_STATUSES: &[(i64, &str, bool, bool)] = &[
+    (1, "Scheduled", false, false),
+    (2, "Running", false, false),
+    (3, "Waiting", false, false),
+    (4, "Error", false, false),
+    (5, "Closed", true, false),
+    (6, "Terminated", true, false),
+    (7, "Suspended", false, false),
+    (8, "Listening", false, false),
+    (9, "Ready", false, true),
+];
+const ACTIVITY_KINDS: &[(i64, &str)] = &[
+    (1, "Start"),
+    (2, "End"),
+    (3, "Human Activity"),
+    (4, "Automatic Activity"),
+    (5, "Wait"),
+    (6, "Decision"),
+    (7, "Execute Process"),
+    (8, "Conditional Start"),
+    (9, "Send Email"),
+];
+
+fn statics() -> Vec<TableRows> {
+    let mut ps = TableRows::new(c::PROCESS_STATUS, &[c::ID, c::NAME, c::IS_TERMINAL], false);
+    for (id, name, terminal) in PROCESS_STATUSES {
+        ps.push(vec![Lit::Int(*id), Lit::text(*name), Lit::Bool(*terminal)]);
+    }
+    let mut acs = TableRows::new(
+        c::ACTIVITY_STATUS,
+        &[c::ID, c::NAME, c::IS_TERMINAL, "APPEARS_IN_INBOX"],
+        false,
+    );
+    for (id, name, terminal, inbox) in ACTIVITY_STATUSES {
+        acs.push(vec![
+            Lit::Int(*id),
+            Lit::text(*name),
+            Lit::Bool(*terminal),
+            Lit::Bool(*inbox),
+        ]);
+    }
+    let mut kinds = TableRows::new(c::ACTIVITY_KIND, &[c::ID, c::NAME], false);
+    for (id, name) in ACTIVITY_KINDS {
+        kinds.push(vec![Lit::Int(*id), Lit::text(*name)]);
+    }
+    vec![ps, acs, kinds]
 }
 
 const EMPTY_DATE: Lit = Lit::DateTime(0);
 
 /// Writes eSpaces, tenants, users, groups, entities and definitions.
-fn publish(kind: EnvKind, rng: &mut Rng, tables: &mut Vec<TableRows>) -> Published {
+fn publish(kind: EnvKind, rng: &mut Rng, tables: &mut Vec<TableRows>) -> PublishedIds {
     let prod = kind == EnvKind::Prod;
-    let mut p = Published::default();
+    let mut p = PublishedIds::default();
     // qa published in another order and with rows of its own first, so every numeric ID
     // differs from prod's while names and SS_KEYs agree.
     let ids =
@@ -720,7 +902,7 @@ fn data_type(ty: VarType) -> String {
 fn publish_definitions(
     kind: EnvKind,
     rng: &mut Rng,
-    p: &mut Published,
+    p: &mut PublishedIds,
     tables: &mut Vec<TableRows>,
 ) {
     let prod = kind == EnvKind::Prod;
@@ -1002,6 +1184,50 @@ const ACTIVITY_COLUMNS: &[&str] = &[
     c::GROUP_ID,
 ];
 
+const PROCESS_INPUT_COLUMNS: &[&str] = &[
+    c::ID,
+    c::TENANT_ID,
+    c::INPUT_DEF_ID,
+    c::PROCESS_ID,
+    c::SS_KEY,
+    c::NAME,
+    c::DATA_TYPE,
+    c::INPUT_VALUE,
+    c::SS_TYPE,
+];
+const PROCESS_OUTPUT_COLUMNS: &[&str] = &[
+    c::ID,
+    c::TENANT_ID,
+    c::OUTPUT_DEF_ID,
+    c::PROCESS_ID,
+    c::SS_KEY,
+    c::NAME,
+    c::DATA_TYPE,
+    c::OUTPUT_VALUE,
+    c::SS_TYPE,
+];
+const ACTIVITY_OUTPUT_COLUMNS: &[&str] = &[
+    c::ID,
+    c::TENANT_ID,
+    c::OUTPUT_DEF_ID,
+    c::ACTIVITY_ID,
+    c::SS_KEY,
+    c::NAME,
+    c::DATA_TYPE,
+    c::OUTPUT_VALUE,
+    c::SS_TYPE,
+];
+const EVENT_COLUMNS: &[&str] = &[
+    c::EVT_ESPACE_ID,
+    c::EVT_TENANT_ID,
+    c::EVT_ACTIVITY_ID,
+    c::EVT_PROCESS_DEF_ID,
+    c::EVT_IS_UPDATE,
+    c::EVT_IS_LIGHT,
+    c::ID,
+    c::TENANT_ID,
+];
+
 /// Process statuses.
 pub const PROCESS_ACTIVE: i64 = 1;
 pub const PROCESS_CLOSED: i64 = 2;
@@ -1016,7 +1242,7 @@ pub const ACTIVITY_RUNNING: i64 = 2;
 
 struct History<'a> {
     kind: EnvKind,
-    p: &'a Published,
+    p: &'a PublishedIds,
     candidates: Vec<i64>,
     rng: &'a mut Rng,
     process_ids: Ids,
@@ -1024,13 +1250,7 @@ struct History<'a> {
     input_ids: Ids,
     output_ids: Ids,
     act_output_ids: Ids,
-    /// Processes and activities per tree level, so each level loads after the one above.
-    processes: Vec<TableRows>,
-    activities: Vec<TableRows>,
-    inputs: TableRows,
-    outputs: TableRows,
-    act_outputs: TableRows,
-    events: TableRows,
+    sink: &'a mut dyn Sink,
 }
 
 /// What a process instance is being created for.
@@ -1046,26 +1266,14 @@ struct Spawn {
 }
 
 impl<'a> History<'a> {
-    fn new(kind: EnvKind, p: &'a Published, candidates: Vec<i64>, rng: &'a mut Rng) -> Self {
+    fn new(
+        kind: EnvKind,
+        p: &'a PublishedIds,
+        candidates: Vec<i64>,
+        rng: &'a mut Rng,
+        sink: &'a mut dyn Sink,
+    ) -> Self {
         let prod = kind == EnvKind::Prod;
-        let io = |t: &'static str| {
-            let (def, owner, value) = io_columns(t);
-            TableRows::new(
-                t,
-                &[
-                    c::ID,
-                    c::TENANT_ID,
-                    def,
-                    owner,
-                    c::SS_KEY,
-                    c::NAME,
-                    c::DATA_TYPE,
-                    value,
-                    c::SS_TYPE,
-                ],
-                true,
-            )
-        };
         Self {
             kind,
             p,
@@ -1076,40 +1284,27 @@ impl<'a> History<'a> {
             input_ids: Ids::new(if prod { 20_001 } else { 1 }, prod),
             output_ids: Ids::new(if prod { 30_001 } else { 1 }, prod),
             act_output_ids: Ids::new(if prod { 40_001 } else { 1 }, prod),
-            processes: Vec::new(),
-            activities: Vec::new(),
-            inputs: io(c::PROCESS_INPUT),
-            outputs: io(c::PROCESS_OUTPUT),
-            act_outputs: io(c::ACTIVITY_OUTPUT),
-            events: TableRows::new(
-                CANDIDATE_EVENT_TABLE,
-                &[
-                    c::EVT_ESPACE_ID,
-                    c::EVT_TENANT_ID,
-                    c::EVT_ACTIVITY_ID,
-                    c::EVT_PROCESS_DEF_ID,
-                    c::EVT_IS_UPDATE,
-                    c::EVT_IS_LIGHT,
-                    c::ID,
-                    c::TENANT_ID,
-                ],
-                false,
-            ),
+            sink,
         }
     }
 
-    fn generate(mut self, roots: usize, tables: &mut Vec<TableRows>) {
+    fn generate(mut self, roots: usize) {
         // The Launch-On subscription that publishing CandidateSelection writes.
-        self.events.push(vec![
-            Lit::Int(self.p.espace["Recruitment"]),
-            Lit::Null,
-            Lit::Null,
-            Lit::Int(self.p.process_def["CandidateSelection"]),
-            Lit::Bool(false),
-            Lit::Bool(false),
-            Lit::Null,
-            Lit::Null,
-        ]);
+        self.sink.row(
+            CANDIDATE_EVENT_TABLE,
+            EVENT_COLUMNS,
+            0,
+            vec![
+                Lit::Int(self.p.espace["Recruitment"]),
+                Lit::Null,
+                Lit::Null,
+                Lit::Int(self.p.process_def["CandidateSelection"]),
+                Lit::Bool(false),
+                Lit::Bool(false),
+                Lit::Null,
+                Lit::Null,
+            ],
+        );
         let statuses = [
             PROCESS_ACTIVE,
             PROCESS_CLOSED,
@@ -1165,17 +1360,6 @@ impl<'a> History<'a> {
                 candidate,
             });
         }
-        for level in std::mem::take(&mut self.processes)
-            .into_iter()
-            .zip(std::mem::take(&mut self.activities))
-        {
-            tables.push(level.0);
-            tables.push(level.1);
-        }
-        tables.push(self.inputs);
-        tables.push(self.outputs);
-        tables.push(self.act_outputs);
-        tables.push(self.events);
     }
 
     fn user(&mut self, tenant: i64) -> Option<i64> {
@@ -1215,18 +1399,8 @@ impl<'a> History<'a> {
         }
     }
 
-    fn level_tables(&mut self, level: usize) {
-        while self.processes.len() <= level {
-            self.processes
-                .push(TableRows::new(c::PROCESS, PROCESS_COLUMNS, true));
-            self.activities
-                .push(TableRows::new(c::ACTIVITY, ACTIVITY_COLUMNS, true));
-        }
-    }
-
     /// Creates a process, its activities, inputs, outputs, subscriptions and sub-processes.
     fn spawn(&mut self, s: &Spawn) -> i64 {
-        self.level_tables(s.level);
         let id = self.process_ids.take(self.rng);
         let top = s.top.unwrap_or(id);
         let creator = self.user(s.tenant);
@@ -1264,7 +1438,7 @@ impl<'a> History<'a> {
                 Lit::Null
             },
         ];
-        self.processes[s.level].push(row);
+        self.sink.row(c::PROCESS, PROCESS_COLUMNS, s.level, row);
 
         for v in s.def.inputs {
             let value = match v.ty {
@@ -1279,17 +1453,22 @@ impl<'a> History<'a> {
             } else {
                 ss_key(&format!("input:{}.{}", s.def.name, v.name))
             };
-            self.inputs.push(vec![
-                Lit::Int(input_id),
-                Lit::Int(s.tenant),
-                Lit::opt_int(self.p.input_def.get(&(s.def.name, v.name)).copied()),
-                Lit::Int(id),
-                Lit::text(key),
-                Lit::text(v.name),
-                Lit::text(data_type(v.ty)),
-                value,
-                Lit::text(ss_type(v.ty)),
-            ]);
+            self.sink.row(
+                c::PROCESS_INPUT,
+                PROCESS_INPUT_COLUMNS,
+                0,
+                vec![
+                    Lit::Int(input_id),
+                    Lit::Int(s.tenant),
+                    Lit::opt_int(self.p.input_def.get(&(s.def.name, v.name)).copied()),
+                    Lit::Int(id),
+                    Lit::text(key),
+                    Lit::text(v.name),
+                    Lit::text(data_type(v.ty)),
+                    value,
+                    Lit::text(ss_type(v.ty)),
+                ],
+            );
         }
 
         // How far the process got: a finished one ran every activity; an open one stopped
@@ -1350,51 +1529,56 @@ impl<'a> History<'a> {
             } else {
                 Lit::Null
             };
-            self.activities[s.level].push(vec![
-                Lit::Int(aid),
-                Lit::Int(s.tenant),
-                Lit::Int(self.p.activity_def[&(s.def.name, a.name)]),
-                Lit::Int(id),
-                Lit::text(a.name),
-                Lit::opt_int(user),
-                Lit::DateTime(clock),
-                Lit::DateTime(clock + 5),
-                closed_at,
-                Lit::Int(status),
-                if running {
-                    Lit::DateTime(clock + 10)
-                } else {
-                    Lit::Null
-                },
-                if running {
-                    Lit::text("FRONTEND-01")
-                } else {
-                    Lit::Null
-                },
-                if matches!(a.kind, Kind::Wait) && open {
-                    Lit::DateTime(clock + 86_400)
-                } else {
-                    Lit::Null
-                },
-                Lit::opt_int(precedent),
-                if precedent.is_some() && self.rng.chance(30) {
-                    Lit::text("Approved")
-                } else {
-                    Lit::Null
-                },
-                if human {
-                    Lit::DateTime(clock + 3 * 86_400)
-                } else {
-                    Lit::Null
-                },
-                detail,
-                Lit::Bool(false),
-                Lit::Bool(!open && human && self.rng.chance(5)),
-                Lit::Int(if running && self.rng.chance(30) { 2 } else { 0 }),
-                Lit::Null,
-                Lit::DateTime(clock + 40),
-                Lit::opt_int(group),
-            ]);
+            self.sink.row(
+                c::ACTIVITY,
+                ACTIVITY_COLUMNS,
+                s.level,
+                vec![
+                    Lit::Int(aid),
+                    Lit::Int(s.tenant),
+                    Lit::Int(self.p.activity_def[&(s.def.name, a.name)]),
+                    Lit::Int(id),
+                    Lit::text(a.name),
+                    Lit::opt_int(user),
+                    Lit::DateTime(clock),
+                    Lit::DateTime(clock + 5),
+                    closed_at,
+                    Lit::Int(status),
+                    if running {
+                        Lit::DateTime(clock + 10)
+                    } else {
+                        Lit::Null
+                    },
+                    if running {
+                        Lit::text("FRONTEND-01")
+                    } else {
+                        Lit::Null
+                    },
+                    if matches!(a.kind, Kind::Wait) && open {
+                        Lit::DateTime(clock + 86_400)
+                    } else {
+                        Lit::Null
+                    },
+                    Lit::opt_int(precedent),
+                    if precedent.is_some() && self.rng.chance(30) {
+                        Lit::text("Approved")
+                    } else {
+                        Lit::Null
+                    },
+                    if human {
+                        Lit::DateTime(clock + 3 * 86_400)
+                    } else {
+                        Lit::Null
+                    },
+                    detail,
+                    Lit::Bool(false),
+                    Lit::Bool(!open && human && self.rng.chance(5)),
+                    Lit::Int(if running && self.rng.chance(30) { 2 } else { 0 }),
+                    Lit::Null,
+                    Lit::DateTime(clock + 40),
+                    Lit::opt_int(group),
+                ],
+            );
             for v in a.outputs {
                 let value = match v.ty {
                     VarType::CandidateId => {
@@ -1410,34 +1594,44 @@ impl<'a> History<'a> {
                     )),
                 };
                 let oid = self.act_output_ids.take(self.rng);
-                self.act_outputs.push(vec![
-                    Lit::Int(oid),
-                    Lit::Int(s.tenant),
-                    Lit::Int(self.p.activity_output_def[&(s.def.name, a.name, v.name)]),
-                    Lit::Int(aid),
-                    Lit::text(ss_key(&format!(
-                        "actout:{}.{}.{}",
-                        s.def.name, a.name, v.name
-                    ))),
-                    Lit::text(v.name),
-                    Lit::text(data_type(v.ty)),
-                    value,
-                    Lit::text(ss_type(v.ty)),
-                ]);
+                self.sink.row(
+                    c::ACTIVITY_OUTPUT,
+                    ACTIVITY_OUTPUT_COLUMNS,
+                    0,
+                    vec![
+                        Lit::Int(oid),
+                        Lit::Int(s.tenant),
+                        Lit::Int(self.p.activity_output_def[&(s.def.name, a.name, v.name)]),
+                        Lit::Int(aid),
+                        Lit::text(ss_key(&format!(
+                            "actout:{}.{}.{}",
+                            s.def.name, a.name, v.name
+                        ))),
+                        Lit::text(v.name),
+                        Lit::text(data_type(v.ty)),
+                        value,
+                        Lit::text(ss_type(v.ty)),
+                    ],
+                );
             }
             // An open Human or Wait activity with "Close On" Candidate update subscribes to
             // its candidate's row.
             if open && matches!(a.kind, Kind::Wait | Kind::Human) && s.def.espace == "Recruitment" {
-                self.events.push(vec![
-                    Lit::Int(self.p.espace["Recruitment"]),
-                    Lit::Int(s.tenant),
-                    Lit::Int(aid),
-                    Lit::Null,
-                    Lit::Bool(true),
-                    Lit::Bool(false),
-                    Lit::Int(s.candidate),
-                    Lit::Null,
-                ]);
+                self.sink.row(
+                    CANDIDATE_EVENT_TABLE,
+                    EVENT_COLUMNS,
+                    0,
+                    vec![
+                        Lit::Int(self.p.espace["Recruitment"]),
+                        Lit::Int(s.tenant),
+                        Lit::Int(aid),
+                        Lit::Null,
+                        Lit::Bool(true),
+                        Lit::Bool(false),
+                        Lit::Int(s.candidate),
+                        Lit::Null,
+                    ],
+                );
             }
             if let Some(sub) = a.invokes {
                 let sub_def = PROCESS_DEFS.iter().find(|d| d.name == sub);
@@ -1476,32 +1670,25 @@ impl<'a> History<'a> {
                     _ => Lit::Text(format!("{}.5", self.rng.below(10))),
                 };
                 let oid = self.output_ids.take(self.rng);
-                self.outputs.push(vec![
-                    Lit::Int(oid),
-                    Lit::Int(s.tenant),
-                    Lit::opt_int(self.p.output_def.get(&(s.def.name, v.name)).copied()),
-                    Lit::Int(id),
-                    Lit::text(ss_key(&format!("output:{}.{}", s.def.name, v.name))),
-                    Lit::text(v.name),
-                    Lit::text(data_type(v.ty)),
-                    value,
-                    Lit::text(ss_type(v.ty)),
-                ]);
+                self.sink.row(
+                    c::PROCESS_OUTPUT,
+                    PROCESS_OUTPUT_COLUMNS,
+                    0,
+                    vec![
+                        Lit::Int(oid),
+                        Lit::Int(s.tenant),
+                        Lit::opt_int(self.p.output_def.get(&(s.def.name, v.name)).copied()),
+                        Lit::Int(id),
+                        Lit::text(ss_key(&format!("output:{}.{}", s.def.name, v.name))),
+                        Lit::text(v.name),
+                        Lit::text(data_type(v.ty)),
+                        value,
+                        Lit::text(ss_type(v.ty)),
+                    ],
+                );
             }
         }
         id
-    }
-}
-
-/// The columns that differ between the three input/output tables: (definition FK, owner FK,
-/// value).
-fn io_columns(table: &str) -> (&'static str, &'static str, &'static str) {
-    if table.eq_ignore_ascii_case(c::PROCESS_INPUT) {
-        (c::INPUT_DEF_ID, c::PROCESS_ID, c::INPUT_VALUE)
-    } else if table.eq_ignore_ascii_case(c::PROCESS_OUTPUT) {
-        (c::OUTPUT_DEF_ID, c::PROCESS_ID, c::OUTPUT_VALUE)
-    } else {
-        (c::OUTPUT_DEF_ID, c::ACTIVITY_ID, c::OUTPUT_VALUE)
     }
 }
 

@@ -20,6 +20,7 @@ use std::fmt::Write as _;
 pub mod generator;
 mod server;
 pub mod sql;
+pub mod workdir;
 
 pub use generator::{generate, Dataset, EnvKind, EnvSpec, TableRows};
 pub use server::{connection_string, SandboxServer, ServerOptions, DEFAULT_PASSWORD, DEFAULT_USER};

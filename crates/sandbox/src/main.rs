@@ -21,6 +21,28 @@ enum Command {
     /// Start and seed "prod" and "qa", print their connection strings and a line with
     /// `ready`, then serve until Ctrl-C.
     Up(UpArgs),
+    /// Write a work directory in the extract stage's format directly as Parquet (no server),
+    /// at any size: prod's history as the source, a small qa as the target.
+    Generate(GenerateArgs),
+}
+
+#[derive(clap::Args)]
+struct GenerateArgs {
+    /// The work directory to create (must not exist or be empty).
+    #[arg(long)]
+    out: std::path::PathBuf,
+    /// Top-level processes (about 8 activities each, sub-processes included).
+    #[arg(long)]
+    processes: usize,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = EnvSpec::default().seed)]
+    seed: u64,
+    /// Rows per part file.
+    #[arg(long, default_value_t = 1_000_000)]
+    part_rows: usize,
+    /// Rows per row group.
+    #[arg(long, default_value_t = 65_536)]
+    row_group_rows: usize,
 }
 
 #[derive(clap::Args)]
@@ -66,6 +88,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Up(args) => up(args).await,
+        Command::Generate(args) => generate(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -119,6 +142,33 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let opts = bptmig_sandbox::workdir::GenerateOptions {
+        out: args.out.clone(),
+        spec: EnvSpec {
+            seed: args.seed,
+            processes: args.processes,
+            ..EnvSpec::default()
+        },
+        part_rows: args.part_rows,
+        row_group_rows: args.row_group_rows,
+    };
+    let tables = bptmig_sandbox::workdir::generate_workdir(&opts)?;
+    let rows: u64 = tables.iter().map(|t| t.rows).sum();
+    println!("{:<34} {:>12} {:>6}", "table", "rows", "parts");
+    for t in &tables {
+        println!("{:<34} {:>12} {:>6}", t.table, t.rows, t.parts);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "wrote `{}`: {rows} rows in {secs:.1} s ({:.0} rows/s)",
+        args.out.display(),
+        rows as f64 / secs.max(1e-9)
+    );
+    Ok(())
+}
+
 async fn print_summary(prod: &Environment, qa: &Environment) -> anyhow::Result<()> {
     let mut p = prod.connect().await?;
     let mut q = qa.connect().await?;
@@ -135,14 +185,12 @@ async fn print_summary(prod: &Environment, qa: &Environment) -> anyhow::Result<(
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

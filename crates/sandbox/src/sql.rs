@@ -87,8 +87,8 @@ fn truncate(sql: &str) -> String {
     }
 }
 
-/// A value to seed, rendered as a SQL literal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A value to seed, rendered as a SQL literal. Ordered NULL first, like SQL Server sorts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Lit {
     Null,
     Int(i64),

@@ -6,3 +6,4 @@
 
 mod binary;
 mod environments;
+mod generate;

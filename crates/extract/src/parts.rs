@@ -1,0 +1,175 @@
+//! Writing Parquet part files: bounded row groups, written under a temporary name and renamed
+//! only when complete, with the run id, table and column roles in the key-value metadata.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use crate::workdir::{commit_file, file_sha256, tmp_path, PartEntry};
+use crate::{Error, Result};
+
+/// Key-value metadata keys of every part file.
+pub const META_RUN_ID: &str = "bptmig.run_id";
+pub const META_TABLE: &str = "bptmig.table";
+pub const META_COLUMN_ROLES: &str = "bptmig.column_roles";
+
+/// What every part of a table carries in its metadata.
+#[derive(Debug, Clone)]
+pub struct PartMeta {
+    pub run_id: String,
+    pub table: String,
+    /// JSON object column → role tag.
+    pub column_roles: String,
+}
+
+impl PartMeta {
+    /// The metadata of parts of `name` (shaped like the model's `table`) read with `plans`:
+    /// columns the model does not know are plain values.
+    pub fn for_table(
+        run_id: &str,
+        name: &str,
+        table: &bptmig_model::Table,
+        plans: &[crate::types::ColumnPlan],
+    ) -> Self {
+        let roles: std::collections::BTreeMap<&str, String> = plans
+            .iter()
+            .map(|p| {
+                let role = table
+                    .column(&p.name)
+                    .map_or_else(|| "value".to_owned(), |mc| mc.role.tag());
+                (p.name.as_str(), role)
+            })
+            .collect();
+        Self {
+            run_id: run_id.to_owned(),
+            table: name.to_owned(),
+            column_roles: serde_json::to_string(&roles).unwrap_or_else(|_| "{}".to_owned()),
+        }
+    }
+}
+
+/// Writer properties shared by every stage, so outputs are reproducible.
+pub fn writer_properties(meta: &PartMeta, row_group_rows: usize) -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(row_group_rows.max(1)))
+        .set_created_by(format!("bptmig {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(Some(vec![
+            KeyValue::new(META_RUN_ID.to_owned(), meta.run_id.clone()),
+            KeyValue::new(META_TABLE.to_owned(), meta.table.clone()),
+            KeyValue::new(META_COLUMN_ROLES.to_owned(), meta.column_roles.clone()),
+        ]))
+        .build()
+}
+
+/// A part being written.
+pub struct PartWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    file_name: String,
+    writer: ArrowWriter<File>,
+    rows: u64,
+    min_key: Option<i64>,
+    max_key: Option<i64>,
+}
+
+impl std::fmt::Debug for PartWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartWriter")
+            .field("path", &self.path)
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartWriter {
+    /// Starts `dir/file_name` (written as `file_name.tmp` until [`PartWriter::finish`]).
+    pub fn create(
+        dir: &Path,
+        file_name: &str,
+        schema: SchemaRef,
+        props: WriterProperties,
+    ) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", e))?;
+        let path = dir.join(file_name);
+        let tmp = tmp_path(&path);
+        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, "create", e))?;
+        let writer =
+            ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| Error::parquet(&tmp, e))?;
+        Ok(Self {
+            path,
+            tmp,
+            file_name: file_name.to_owned(),
+            writer,
+            rows: 0,
+            min_key: None,
+            max_key: None,
+        })
+    }
+
+    /// Appends a batch whose keys span `keys` (inclusive), when the table has a key.
+    pub fn write(&mut self, batch: &RecordBatch, keys: Option<(i64, i64)>) -> Result<()> {
+        self.writer
+            .write(batch)
+            .map_err(|e| Error::parquet(&self.tmp, e))?;
+        self.rows += batch.num_rows() as u64;
+        if let Some((lo, hi)) = keys {
+            self.min_key = Some(self.min_key.map_or(lo, |m| m.min(lo)));
+            self.max_key = Some(self.max_key.map_or(hi, |m| m.max(hi)));
+        }
+        Ok(())
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Closes, syncs and renames the file into place; returns its manifest entry.
+    pub fn finish(self) -> Result<PartEntry> {
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| Error::parquet(&self.tmp, e))?;
+        file.sync_all()
+            .map_err(|e| Error::io(&self.tmp, "sync", e))?;
+        drop(file);
+        let bytes = std::fs::metadata(&self.tmp)
+            .map_err(|e| Error::io(&self.tmp, "stat", e))?
+            .len();
+        let sha256 = file_sha256(&self.tmp)?;
+        commit_file(&self.tmp, &self.path)?;
+        Ok(PartEntry {
+            file: self.file_name,
+            rows: self.rows,
+            min_key: self.min_key,
+            max_key: self.max_key,
+            bytes,
+            sha256,
+        })
+    }
+}
+
+/// Writes `batches` as one Parquet file at `path`, atomically (snapshots).
+pub fn write_file(
+    path: &Path,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+    props: WriterProperties,
+) -> Result<PartEntry> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut w = PartWriter::create(dir, &name, schema, props)?;
+    for b in batches {
+        w.write(b, None)?;
+    }
+    w.finish()
+}

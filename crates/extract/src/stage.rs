@@ -1,0 +1,1043 @@
+//! The extract stage: pre-flight, snapshots of both environments, selection of whole process
+//! trees, and keyset-paged streaming of every instance table into Parquet parts.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::array::{Array, ArrayRef, Int32Array, Int64Array, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use bptmig_model::catalog::{self as c, Table};
+use bptmig_model::pipeline::{PipelineConfig, Selection};
+use bptmig_model::Reporter;
+use futures_util::TryStreamExt as _;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+use sha2::{Digest, Sha256};
+use tiberius::{ColumnData, QueryItem, ToSql};
+
+use crate::db::{self, quote_ident, Side, SqlClient};
+use crate::parts::{self, PartMeta, PartWriter};
+use crate::types::{schema_for, ColumnBuilder, ColumnPlan};
+use crate::workdir::{hex, new_run_id, Manifest, ManifestColumn, RunState, StageState, WorkDir};
+use crate::{Error, Result};
+
+/// Name of this stage in the work directory and in `run.json`.
+pub const STAGE: &str = "extract";
+/// The selected top-level process IDs, written once per run.
+pub const ROOTS_FILE: &str = "roots.parquet";
+/// Per-table row count and maximum ID of an environment.
+pub const INSTANCE_STATS: &str = "instance_stats";
+
+/// Knobs that are not part of the pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractOptions {
+    /// Pause after each committed part. Only for tests that interrupt a running extract.
+    pub part_delay: Option<Duration>,
+}
+
+/// What an extract did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtractSummary {
+    pub run_id: String,
+    /// Nothing was left to do.
+    pub already_done: bool,
+    pub roots: u64,
+    pub tables: Vec<TableSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSummary {
+    pub table: String,
+    pub rows: u64,
+    pub parts: usize,
+    /// Rows that an earlier, interrupted run had already written.
+    pub resumed_rows: u64,
+}
+
+/// Runs the extract stage for `config`, resuming whatever an earlier run left.
+pub async fn extract(
+    config: &PipelineConfig,
+    reporter: &dyn Reporter,
+    options: &ExtractOptions,
+) -> Result<ExtractSummary> {
+    let wd = WorkDir::new(&config.workdir);
+    wd.create()?;
+    let _lock = wd.lock(STAGE)?;
+    let mut run = open_run(&wd, config)?;
+    if run.stages.get(STAGE) == Some(&StageState::Done) {
+        let mut summary = summarize(&wd, &run)?;
+        summary.already_done = true;
+        return Ok(summary);
+    }
+    run.stages.insert(STAGE.to_owned(), StageState::Running);
+    run.write(&wd)?;
+
+    let mut source = db::connect(Side::Source, &config.source).await?;
+    require_platform(&mut source, Side::Source).await?;
+    refuse_pending_events(&mut source).await?;
+    let mut target = db::connect(Side::Target, &config.target).await?;
+    require_platform(&mut target, Side::Target).await?;
+
+    let ctx = Ctx {
+        wd: &wd,
+        run_id: &run.run_id,
+        part_rows: config.extract.part_rows,
+        row_group_rows: config.extract.row_group_rows,
+        reporter,
+        options,
+    };
+    snapshot(&ctx, &mut target, Side::Target).await?;
+    snapshot(&ctx, &mut source, Side::Source).await?;
+    drop(target);
+
+    let roots = select_roots(&ctx, &mut source, &config.selection).await?;
+    load_ids(&mut source, "#roots", &roots).await?;
+
+    let mut tables = Vec::new();
+    let by_root = format!(
+        "{} IN (SELECT ID FROM #roots)",
+        quote_ident(c::TOP_PROCESS_ID)
+    );
+    tables.push(extract_table(&ctx, &mut source, &c::PROCESS_TABLE, &by_root).await?);
+    let processes = read_ids(&wd.table_dir(STAGE, c::PROCESS), c::ID)?;
+    load_ids(&mut source, "#procs", &processes).await?;
+
+    let by_process = format!("{} IN (SELECT ID FROM #procs)", quote_ident(c::PROCESS_ID));
+    tables.push(extract_table(&ctx, &mut source, &c::ACTIVITY_TABLE, &by_process).await?);
+    let activities = read_ids(&wd.table_dir(STAGE, c::ACTIVITY), c::ID)?;
+    load_ids(&mut source, "#acts", &activities).await?;
+
+    tables.push(extract_table(&ctx, &mut source, &c::PROCESS_INPUT_TABLE, &by_process).await?);
+    tables.push(extract_table(&ctx, &mut source, &c::PROCESS_OUTPUT_TABLE, &by_process).await?);
+    let by_activity = format!("{} IN (SELECT ID FROM #acts)", quote_ident(c::ACTIVITY_ID));
+    tables.push(extract_table(&ctx, &mut source, &c::ACTIVITY_OUTPUT_TABLE, &by_activity).await?);
+
+    let by_evt_activity = format!(
+        "{} IN (SELECT ID FROM #acts)",
+        quote_ident(c::EVT_ACTIVITY_ID)
+    );
+    for name in event_tables(&mut source).await? {
+        let table = c::osevt_table("OSEVT_*");
+        let summary = extract_keyless(&ctx, &mut source, &name, &table, &by_evt_activity).await?;
+        tables.push(summary);
+    }
+
+    run.stages.insert(STAGE.to_owned(), StageState::Done);
+    run.write(&wd)?;
+    Ok(ExtractSummary {
+        run_id: run.run_id.clone(),
+        already_done: false,
+        roots: roots.len() as u64,
+        tables,
+    })
+}
+
+struct Ctx<'a> {
+    wd: &'a WorkDir,
+    run_id: &'a str,
+    part_rows: usize,
+    row_group_rows: usize,
+    reporter: &'a dyn Reporter,
+    options: &'a ExtractOptions,
+}
+
+// ---- run identity ----------------------------------------------------------------------------
+
+/// A stable identity of an endpoint: its server and database, hashed.
+pub fn fingerprint(connection: &str) -> String {
+    let mut server = String::new();
+    let mut database = String::new();
+    for part in connection.split(';') {
+        if let Some((k, v)) = part.split_once('=') {
+            let k = k.trim().to_ascii_lowercase();
+            let v = v.trim().to_ascii_lowercase();
+            match k.as_str() {
+                "server" | "data source" | "address" | "addr" => server = v,
+                "database" | "initial catalog" => database = v,
+                _ => {}
+            }
+        }
+    }
+    let mut h = Sha256::new();
+    h.update(server.as_bytes());
+    h.update(b";");
+    h.update(database.as_bytes());
+    hex(&h.finalize()[..8])
+}
+
+/// Reads or starts `run.json`, refusing a work directory that belongs to other databases.
+pub fn open_run(wd: &WorkDir, config: &PipelineConfig) -> Result<RunState> {
+    let text =
+        std::fs::read(&config.path).map_err(|e| Error::io(&config.path, "read the pipeline", e))?;
+    let pipeline_hash = hex(&Sha256::digest(&text));
+    let source_fingerprint = fingerprint(config.source.connection.expose());
+    let target_fingerprint = fingerprint(config.target.connection.expose());
+    match RunState::read(wd)? {
+        Some(run) => {
+            for (side, had, has) in [
+                ("source", &run.source_fingerprint, &source_fingerprint),
+                ("target", &run.target_fingerprint, &target_fingerprint),
+            ] {
+                if had != has {
+                    return Err(Error::WorkdirMismatch {
+                        workdir: wd.root().to_owned(),
+                        what: side,
+                    });
+                }
+            }
+            if run.pipeline_hash != pipeline_hash {
+                tracing::warn!(
+                    "the pipeline file changed since this work directory was started; \
+                     finished stages keep their results"
+                );
+            }
+            Ok(run)
+        }
+        None => {
+            let run = RunState {
+                run_id: new_run_id(wd),
+                pipeline_hash,
+                source_fingerprint,
+                target_fingerprint,
+                stages: BTreeMap::new(),
+            };
+            run.write(wd)?;
+            Ok(run)
+        }
+    }
+}
+
+fn summarize(wd: &WorkDir, run: &RunState) -> Result<ExtractSummary> {
+    let mut tables = Vec::new();
+    let dir = wd.stage_dir(STAGE);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| Error::io(&dir, "list", e))?
+        .filter_map(std::result::Result::ok)
+        .filter(|e| e.path().join("manifest.json").is_file() && e.file_name() != "snapshot")
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort_by_key(|n| table_rank(n));
+    for name in names {
+        if let Some(m) = Manifest::read(&dir.join(&name))? {
+            tables.push(TableSummary {
+                table: name,
+                rows: m.rows(),
+                parts: m.parts.len(),
+                resumed_rows: m.rows(),
+            });
+        }
+    }
+    let roots = read_ids(&dir, c::ID).map_or(0, |ids| ids.len() as u64);
+    Ok(ExtractSummary {
+        run_id: run.run_id.clone(),
+        already_done: false,
+        roots,
+        tables,
+    })
+}
+
+/// Position of a table in load order (OSEVT tables last).
+fn table_rank(name: &str) -> (usize, String) {
+    let i = c::INSTANCE_TABLES
+        .iter()
+        .position(|t| t.name.eq_ignore_ascii_case(name))
+        .unwrap_or(c::INSTANCE_TABLES.len());
+    (i, name.to_owned())
+}
+
+// ---- pre-flight ------------------------------------------------------------------------------
+
+/// Refuses a database that lacks the platform tables bptmig reads.
+async fn require_platform(client: &mut SqlClient, side: Side) -> Result<()> {
+    let sql = "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES";
+    let rows = db::query_rows(client, side, sql, &[]).await?;
+    let present: Vec<String> = rows
+        .iter()
+        .filter_map(|r| db::text_cell(r, 0))
+        .map(|n| n.to_ascii_uppercase())
+        .collect();
+    let required = c::INSTANCE_TABLES
+        .iter()
+        .chain(c::DEFINITION_TABLES)
+        .chain(c::STATIC_TABLES)
+        .chain(c::QUEUE_TABLES)
+        .chain(c::IDENTITY_TABLES);
+    let missing: Vec<&str> = required
+        .map(|t| t.name)
+        .filter(|n| !present.iter().any(|p| p == n))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::NotPlatform {
+            side,
+            missing: missing.join(", "),
+        })
+    }
+}
+
+/// The scheduler must have drained both BPT queues before history is copied.
+async fn refuse_pending_events(client: &mut SqlClient) -> Result<()> {
+    for queue in [c::EVENT_QUEUE, c::LIGHT_EVENT] {
+        let n = db::scalar(
+            client,
+            Side::Source,
+            &format!("SELECT COUNT(*) FROM {queue}"),
+        )
+        .await?;
+        if n > 0 {
+            return Err(Error::PendingEvents {
+                side: Side::Source,
+                table: queue,
+                rows: n,
+            });
+        }
+    }
+    Ok(())
+}
+
+// ---- snapshots -------------------------------------------------------------------------------
+
+/// The tables copied whole into `extract/snapshot/<side>/` for mapping.
+pub fn snapshot_tables() -> impl Iterator<Item = &'static Table> {
+    c::IDENTITY_TABLES
+        .iter()
+        .chain(c::DEFINITION_TABLES)
+        .chain(c::STATIC_TABLES)
+}
+
+async fn snapshot(ctx: &Ctx<'_>, client: &mut SqlClient, side: Side) -> Result<()> {
+    let dir = ctx.wd.snapshot_dir(side.as_str());
+    if Manifest::read(&dir)?.is_some_and(|m| m.complete) {
+        return Ok(());
+    }
+    let mut manifest = Manifest {
+        table: format!("snapshot:{side}"),
+        run_id: ctx.run_id.to_owned(),
+        key: None,
+        columns: Vec::new(),
+        complete: false,
+        parts: Vec::new(),
+    };
+    for table in snapshot_tables() {
+        let live = db::table_columns(client, side, table.name).await?;
+        // Only the columns the model knows: never password hashes or other payload.
+        let plans: Vec<ColumnPlan> = table
+            .columns
+            .iter()
+            .filter_map(|mc| live.iter().find(|lc| lc.name.eq_ignore_ascii_case(mc.name)))
+            .map(|lc| ColumnPlan::from_catalog(table.name, lc))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| Error::Type { side, source: e })?;
+        require_columns(side, table, &plans)?;
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            plans
+                .iter()
+                .map(ColumnPlan::select_expr)
+                .collect::<Vec<_>>()
+                .join(", "),
+            table.name,
+            quote_ident(c::ID)
+        );
+        let batches = read_batches(
+            client,
+            side,
+            table.name,
+            &sql,
+            &[],
+            &plans,
+            ctx.row_group_rows,
+            None,
+        )
+        .await?;
+        let meta = PartMeta::for_table(ctx.run_id, table.name, table, &plans);
+        let entry = parts::write_file(
+            &dir.join(format!("{}.parquet", table.name)),
+            schema_for(&plans),
+            &batches.into_iter().map(|b| b.0).collect::<Vec<_>>(),
+            parts::writer_properties(&meta, ctx.row_group_rows),
+        )?;
+        manifest.parts.push(entry);
+    }
+    // Row count and maximum ID of every instance table: the target's decide the ID block.
+    let mut names = Vec::new();
+    let mut rows = Vec::new();
+    let mut max_ids = Vec::new();
+    for table in c::INSTANCE_TABLES {
+        let sql = format!(
+            "SELECT COUNT(*), MAX({}) FROM {}",
+            quote_ident(c::ID),
+            table.name
+        );
+        let r = db::query_rows(client, side, &sql, &[]).await?;
+        names.push(table.name);
+        rows.push(r.first().and_then(|r| db::int_cell(r, 0)).unwrap_or(0));
+        max_ids.push(r.first().and_then(|r| db::int_cell(r, 1)));
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("TABLE", DataType::Utf8, false),
+        Field::new("ROWS", DataType::Int64, false),
+        Field::new("MAX_ID", DataType::Int64, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(names)) as ArrayRef,
+            Arc::new(Int64Array::from(rows)),
+            Arc::new(Int64Array::from(max_ids)),
+        ],
+    )
+    .map_err(|e| Error::arrow(INSTANCE_STATS, e))?;
+    let meta = PartMeta {
+        run_id: ctx.run_id.to_owned(),
+        table: INSTANCE_STATS.to_owned(),
+        column_roles: "{}".to_owned(),
+    };
+    manifest.parts.push(parts::write_file(
+        &dir.join(format!("{INSTANCE_STATS}.parquet")),
+        schema,
+        &[batch],
+        parts::writer_properties(&meta, ctx.row_group_rows),
+    )?);
+    manifest.complete = true;
+    manifest.write(&dir)?;
+    ctx.reporter.note(&format!(
+        "snapshot of the {side} written ({} files)",
+        manifest.parts.len()
+    ));
+    Ok(())
+}
+
+/// Every column with a role other than a plain value must exist (older platform versions).
+fn require_columns(side: Side, table: &Table, plans: &[ColumnPlan]) -> Result<()> {
+    for mc in table.columns {
+        let needed = !matches!(
+            mc.role,
+            c::ColumnRole::Value | c::ColumnRole::SchedulerState
+        );
+        if needed && !plans.iter().any(|p| p.name.eq_ignore_ascii_case(mc.name)) {
+            return Err(Error::MissingColumn {
+                side,
+                table: table.name.to_owned(),
+                column: mc.name,
+            });
+        }
+    }
+    Ok(())
+}
+
+// ---- selection -------------------------------------------------------------------------------
+
+/// Chooses the top-level processes once per run and keeps them in `extract/roots.parquet`,
+/// so a resumed extract works on exactly the same trees.
+async fn select_roots(ctx: &Ctx<'_>, client: &mut SqlClient, sel: &Selection) -> Result<Vec<i64>> {
+    let path = ctx.wd.stage_dir(STAGE).join(ROOTS_FILE);
+    if path.is_file() {
+        return read_ids(&ctx.wd.stage_dir(STAGE), c::ID);
+    }
+    let mut params: Vec<String> = Vec::new();
+    let mut filters = vec![format!("P.{} IS NULL", quote_ident(c::PARENT_PROCESS_ID))];
+    let in_list = |params: &mut Vec<String>, names: &[String]| {
+        let start = params.len();
+        params.extend(names.iter().cloned());
+        (start + 1..=params.len())
+            .map(|i| format!("@P{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    check_names(
+        client,
+        "selection.statuses",
+        c::PROCESS_STATUS,
+        &sel.statuses,
+    )
+    .await?;
+    check_names(client, "selection.tenants", c::TENANT, &sel.tenants).await?;
+    check_names(
+        client,
+        "selection.process_definitions",
+        c::PROCESS_DEFINITION,
+        &sel.process_definitions,
+    )
+    .await?;
+    check_names(client, "selection.espaces", c::ESPACE, &sel.espaces).await?;
+    if !sel.statuses.is_empty() {
+        let list = in_list(&mut params, &sel.statuses);
+        filters.push(format!(
+            "P.STATUS_ID IN (SELECT ID FROM {} WHERE NAME IN ({list}))",
+            c::PROCESS_STATUS
+        ));
+    }
+    if let Some(from) = &sel.created_from {
+        filters.push(format!(
+            "P.CREATED >= CAST('{}' AS DATETIME)",
+            iso_literal(from)
+        ));
+    }
+    if let Some(to) = &sel.created_to {
+        filters.push(format!(
+            "P.CREATED < CAST('{}' AS DATETIME)",
+            iso_literal(to)
+        ));
+    }
+    if !sel.tenants.is_empty() {
+        let list = in_list(&mut params, &sel.tenants);
+        filters.push(format!(
+            "P.TENANT_ID IN (SELECT ID FROM {} WHERE NAME IN ({list}))",
+            c::TENANT
+        ));
+    }
+    let mut def_filters = Vec::new();
+    if !sel.process_definitions.is_empty() {
+        let list = in_list(&mut params, &sel.process_definitions);
+        def_filters.push(format!("NAME IN ({list})"));
+    }
+    if !sel.espaces.is_empty() {
+        let list = in_list(&mut params, &sel.espaces);
+        def_filters.push(format!(
+            "ESPACE_ID IN (SELECT ID FROM {} WHERE NAME IN ({list}))",
+            c::ESPACE
+        ));
+    }
+    if !sel.include_inactive_definitions {
+        def_filters.push("IS_ACTIVE = 1".to_owned());
+    }
+    if !def_filters.is_empty() {
+        filters.push(format!(
+            "P.PROCESS_DEF_ID IN (SELECT ID FROM {} WHERE {})",
+            c::PROCESS_DEFINITION,
+            def_filters.join(" AND ")
+        ));
+    }
+    let sql = format!(
+        "SELECT P.ID FROM {} P WHERE {} ORDER BY P.ID",
+        c::PROCESS,
+        filters.join(" AND ")
+    );
+    let refs: Vec<&dyn ToSql> = params.iter().map(|p| p as &dyn ToSql).collect();
+    let rows = db::query_rows(client, Side::Source, &sql, &refs).await?;
+    let ids: Vec<i64> = rows.iter().filter_map(|r| db::int_cell(r, 0)).collect();
+    let schema = Arc::new(Schema::new(vec![Field::new(c::ID, DataType::Int32, false)]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int32Array::from(
+            ids.iter().map(|&i| i as i32).collect::<Vec<_>>(),
+        )) as ArrayRef],
+    )
+    .map_err(|e| Error::arrow(ROOTS_FILE, e))?;
+    let meta = PartMeta {
+        run_id: ctx.run_id.to_owned(),
+        table: "roots".to_owned(),
+        column_roles: r#"{"ID":"key"}"#.to_owned(),
+    };
+    parts::write_file(
+        &path,
+        schema,
+        &[batch],
+        parts::writer_properties(&meta, ctx.row_group_rows),
+    )?;
+    ctx.reporter
+        .note(&format!("{} top-level processes selected", ids.len()));
+    Ok(ids)
+}
+
+/// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS` (validated by the pipeline) as a DATETIME literal.
+fn iso_literal(s: &str) -> String {
+    if s.len() == 10 {
+        format!("{s}T00:00:00")
+    } else {
+        s.replace(' ', "T")
+    }
+}
+
+/// Refuses selection names that do not exist in the source: a typo must not silently
+/// select nothing.
+async fn check_names(
+    client: &mut SqlClient,
+    key: &'static str,
+    table: &str,
+    names: &[String],
+) -> Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let rows = db::query_rows(
+        client,
+        Side::Source,
+        &format!("SELECT DISTINCT NAME FROM {table}"),
+        &[],
+    )
+    .await?;
+    let known: Vec<String> = rows.iter().filter_map(|r| db::text_cell(r, 0)).collect();
+    let unknown: Vec<String> = names
+        .iter()
+        .filter(|n| !known.contains(n))
+        .cloned()
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        let mut known = known;
+        known.sort();
+        Err(Error::UnknownNames {
+            key,
+            unknown: unknown.join("`, `"),
+            known: known.join("`, `"),
+        })
+    }
+}
+
+/// Reads the `column` (Int32 or Int64) of every part listed in `dir`'s manifest, or of the
+/// roots file when `dir` is the stage directory.
+fn read_ids(dir: &std::path::Path, column: &str) -> Result<Vec<i64>> {
+    let files: Vec<std::path::PathBuf> = match Manifest::read(dir)? {
+        Some(m) => m.parts.iter().map(|p| dir.join(&p.file)).collect(),
+        None => vec![dir.join(ROOTS_FILE)],
+    };
+    let mut ids = Vec::new();
+    for path in files {
+        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::parquet(&path, e))?;
+        let idx = builder
+            .schema()
+            .index_of(column)
+            .map_err(|e| Error::arrow(&path.display().to_string(), e))?;
+        let mask = ProjectionMask::roots(builder.parquet_schema(), [idx]);
+        let reader = builder
+            .with_projection(mask)
+            .build()
+            .map_err(|e| Error::parquet(&path, e))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| Error::arrow(&path.display().to_string(), e))?;
+            let col = batch.column(0);
+            if let Some(a) = col.as_any().downcast_ref::<Int32Array>() {
+                ids.extend(a.iter().flatten().map(i64::from));
+            } else if let Some(a) = col.as_any().downcast_ref::<Int64Array>() {
+                ids.extend(a.iter().flatten());
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// Creates `#name (ID INT PRIMARY KEY)` on the connection (new for each run) and fills it.
+async fn load_ids(client: &mut SqlClient, name: &str, ids: &[i64]) -> Result<()> {
+    db::execute(
+        client,
+        Side::Source,
+        &format!("CREATE TABLE {name} (ID INT NOT NULL PRIMARY KEY)"),
+    )
+    .await?;
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    for chunk in sorted.chunks(1000) {
+        let mut sql = format!("INSERT INTO {name} (ID) VALUES ");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            sql.push_str(&id.to_string());
+            sql.push(')');
+        }
+        db::execute(client, Side::Source, &sql).await?;
+    }
+    Ok(())
+}
+
+/// The `OSEVT_*` tables that exist, as `OSSYS_ENTITY.EVENT_TABLE_NAME` lists them.
+async fn event_tables(client: &mut SqlClient) -> Result<Vec<String>> {
+    let sql = format!(
+        "SELECT DISTINCT {e} FROM {t} WHERE {e} IS NOT NULL AND {e} <> ''",
+        e = c::EVENT_TABLE_NAME,
+        t = c::ENTITY
+    );
+    let rows = db::query_rows(client, Side::Source, &sql, &[]).await?;
+    let mut names = Vec::new();
+    for name in rows.iter().filter_map(|r| db::text_cell(r, 0)) {
+        if !c::is_osevt(&name) {
+            continue;
+        }
+        if db::table_columns(client, Side::Source, &name)
+            .await?
+            .is_empty()
+        {
+            tracing::warn!(table = %name, "OSSYS_ENTITY names an event table that does not exist; skipped");
+            continue;
+        }
+        names.push(name);
+    }
+    names.sort();
+    Ok(names)
+}
+
+// ---- streaming -------------------------------------------------------------------------------
+
+/// The live columns of `table` as plans, checked against the model.
+async fn plan_table(client: &mut SqlClient, name: &str, model: &Table) -> Result<Vec<ColumnPlan>> {
+    let live = db::table_columns(client, Side::Source, name).await?;
+    if live.is_empty() {
+        return Err(Error::NotPlatform {
+            side: Side::Source,
+            missing: name.to_owned(),
+        });
+    }
+    let plans = live
+        .iter()
+        .map(|lc| ColumnPlan::from_catalog(name, lc))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Type {
+            side: Side::Source,
+            source: e,
+        })?;
+    require_columns(Side::Source, model, &plans)?;
+    Ok(plans)
+}
+
+fn manifest_columns(plans: &[ColumnPlan]) -> Vec<ManifestColumn> {
+    plans
+        .iter()
+        .map(|p| ManifestColumn {
+            name: p.name.clone(),
+            sql_type: p.sql_type.ddl(),
+        })
+        .collect()
+}
+
+/// Reads `table`'s manifest, starting over when it describes other columns.
+fn resume_manifest(
+    ctx: &Ctx<'_>,
+    dir: &std::path::Path,
+    name: &str,
+    key: Option<&str>,
+    plans: &[ColumnPlan],
+) -> Result<Manifest> {
+    let columns = manifest_columns(plans);
+    let fresh = Manifest {
+        table: name.to_owned(),
+        run_id: ctx.run_id.to_owned(),
+        key: key.map(str::to_owned),
+        columns: columns.clone(),
+        complete: false,
+        parts: Vec::new(),
+    };
+    let manifest = match Manifest::read(dir)? {
+        Some(m) if m.columns == columns && m.run_id == ctx.run_id => m,
+        Some(_) => {
+            tracing::warn!(
+                table = name,
+                "the table's columns changed since the interrupted run; extracting it again"
+            );
+            fresh
+        }
+        None => fresh,
+    };
+    manifest.remove_unlisted(dir)?;
+    Ok(manifest)
+}
+
+/// Streams `model.name` ordered by `ID`, one query per part (`TOP (part_rows)` after the last
+/// listed key), so a resumed run produces exactly the parts an uninterrupted one would.
+async fn extract_table(
+    ctx: &Ctx<'_>,
+    client: &mut SqlClient,
+    model: &Table,
+    filter: &str,
+) -> Result<TableSummary> {
+    let name = model.name;
+    let dir = ctx.wd.table_dir(STAGE, name);
+    let plans = plan_table(client, name, model).await?;
+    let key = model.key.unwrap_or(c::ID);
+    let mut manifest = resume_manifest(ctx, &dir, name, Some(key), &plans)?;
+    let resumed_rows = manifest.rows();
+    ctx.reporter.table_started(STAGE, name, None);
+    if resumed_rows > 0 {
+        ctx.reporter.rows(name, resumed_rows);
+    }
+    let key_index = plans.iter().position(|p| p.name.eq_ignore_ascii_case(key));
+    let select = plans
+        .iter()
+        .map(ColumnPlan::select_expr)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT TOP ({}) {select} FROM {name} WHERE {k} > @P1 AND {filter} ORDER BY {k}",
+        ctx.part_rows,
+        k = quote_ident(key)
+    );
+    let meta = PartMeta::for_table(ctx.run_id, name, model, &plans);
+    while !manifest.complete {
+        let last = manifest.last_key().unwrap_or(i64::from(i32::MIN));
+        let file = Manifest::part_name(manifest.parts.len());
+        let written = stream_part(
+            ctx,
+            client,
+            &dir,
+            &file,
+            &sql,
+            &[&last],
+            &plans,
+            key_index,
+            &meta,
+        )
+        .await?;
+        match written {
+            Some(entry) => {
+                let full = entry.rows as usize >= ctx.part_rows;
+                ctx.reporter.rows(name, entry.rows);
+                manifest.parts.push(entry);
+                manifest.complete = !full;
+                manifest.write(&dir)?;
+                if let Some(d) = ctx.options.part_delay {
+                    tokio::time::sleep(d).await;
+                }
+            }
+            None => {
+                manifest.complete = true;
+                manifest.write(&dir)?;
+            }
+        }
+    }
+    ctx.reporter.table_finished(name, manifest.rows());
+    Ok(TableSummary {
+        table: name.to_owned(),
+        rows: manifest.rows(),
+        parts: manifest.parts.len(),
+        resumed_rows,
+    })
+}
+
+/// Runs one page query into one part file; `None` when the page is empty.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename them"
+)]
+async fn stream_part(
+    ctx: &Ctx<'_>,
+    client: &mut SqlClient,
+    dir: &std::path::Path,
+    file: &str,
+    sql: &str,
+    params: &[&dyn ToSql],
+    plans: &[ColumnPlan],
+    key_index: Option<usize>,
+    meta: &PartMeta,
+) -> Result<Option<crate::workdir::PartEntry>> {
+    let mut writer: Option<PartWriter> = None;
+    let mut builders: Vec<ColumnBuilder> = plans
+        .iter()
+        .map(|p| ColumnBuilder::new(p, ctx.row_group_rows))
+        .collect();
+    let mut keys: Option<(i64, i64)> = None;
+    let schema = schema_for(plans);
+    let mut stream = client
+        .query(sql, params)
+        .await
+        .map_err(|e| Error::query(Side::Source, sql, e))?;
+    while let Some(item) = stream
+        .try_next()
+        .await
+        .map_err(|e| Error::query(Side::Source, sql, e))?
+    {
+        let QueryItem::Row(row) = item else { continue };
+        append_row(&meta.table, &mut builders, row, key_index, &mut keys)?;
+        if builders[0].len() >= ctx.row_group_rows {
+            let w = match writer.as_mut() {
+                Some(w) => w,
+                None => writer.insert(PartWriter::create(
+                    dir,
+                    file,
+                    schema.clone(),
+                    parts::writer_properties(meta, ctx.row_group_rows),
+                )?),
+            };
+            flush(&meta.table, &schema, &mut builders, w, keys.take())?;
+        }
+    }
+    if !builders[0].is_empty() {
+        let w = match writer.as_mut() {
+            Some(w) => w,
+            None => writer.insert(PartWriter::create(
+                dir,
+                file,
+                schema.clone(),
+                parts::writer_properties(meta, ctx.row_group_rows),
+            )?),
+        };
+        flush(&meta.table, &schema, &mut builders, w, keys.take())?;
+    }
+    writer.map(PartWriter::finish).transpose()
+}
+
+fn append_row(
+    table: &str,
+    builders: &mut [ColumnBuilder],
+    row: tiberius::Row,
+    key_index: Option<usize>,
+    keys: &mut Option<(i64, i64)>,
+) -> Result<()> {
+    for (i, (value, builder)) in row.into_iter().zip(builders.iter_mut()).enumerate() {
+        if Some(i) == key_index {
+            let k = match &value {
+                ColumnData::I32(Some(v)) => Some(i64::from(*v)),
+                ColumnData::I64(Some(v)) => Some(*v),
+                _ => None,
+            };
+            if let Some(k) = k {
+                *keys = Some(keys.map_or((k, k), |(lo, hi)| (lo.min(k), hi.max(k))));
+            }
+        }
+        builder.append(value).map_err(|e| Error::Convert {
+            table: table.to_owned(),
+            source: e,
+        })?;
+    }
+    Ok(())
+}
+
+fn flush(
+    table: &str,
+    schema: &arrow::datatypes::SchemaRef,
+    builders: &mut [ColumnBuilder],
+    writer: &mut PartWriter,
+    keys: Option<(i64, i64)>,
+) -> Result<()> {
+    let columns: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
+    let batch =
+        RecordBatch::try_new(schema.clone(), columns).map_err(|e| Error::arrow(table, e))?;
+    writer.write(&batch, keys)
+}
+
+/// Runs a whole query into record batches of at most `batch_rows` rows (small tables).
+#[allow(clippy::too_many_arguments, reason = "internal helper")]
+async fn read_batches(
+    client: &mut SqlClient,
+    side: Side,
+    table: &str,
+    sql: &str,
+    params: &[&dyn ToSql],
+    plans: &[ColumnPlan],
+    batch_rows: usize,
+    key_index: Option<usize>,
+) -> Result<Vec<(RecordBatch, Option<(i64, i64)>)>> {
+    let schema = schema_for(plans);
+    let mut builders: Vec<ColumnBuilder> = plans
+        .iter()
+        .map(|p| ColumnBuilder::new(p, batch_rows))
+        .collect();
+    let mut out = Vec::new();
+    let mut keys = None;
+    let mut stream = client
+        .query(sql, params)
+        .await
+        .map_err(|e| Error::query(side, sql, e))?;
+    while let Some(item) = stream
+        .try_next()
+        .await
+        .map_err(|e| Error::query(side, sql, e))?
+    {
+        let QueryItem::Row(row) = item else { continue };
+        append_row(table, &mut builders, row, key_index, &mut keys)?;
+        if builders[0].len() >= batch_rows {
+            let cols: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
+            out.push((
+                RecordBatch::try_new(schema.clone(), cols).map_err(|e| Error::arrow(table, e))?,
+                keys.take(),
+            ));
+        }
+    }
+    if !builders[0].is_empty() || out.is_empty() {
+        let cols: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
+        out.push((
+            RecordBatch::try_new(schema.clone(), cols).map_err(|e| Error::arrow(table, e))?,
+            keys.take(),
+        ));
+    }
+    Ok(out)
+}
+
+/// An `OSEVT_*` table has no key to page by; its rows (one per open subscribed activity) are
+/// streamed in one ordered query and listed in the manifest only when all are written. An
+/// interrupted table is extracted again from the start.
+async fn extract_keyless(
+    ctx: &Ctx<'_>,
+    client: &mut SqlClient,
+    name: &str,
+    model: &Table,
+    filter: &str,
+) -> Result<TableSummary> {
+    let dir = ctx.wd.table_dir(STAGE, name);
+    let plans = plan_table(client, name, model).await?;
+    let mut manifest = resume_manifest(ctx, &dir, name, None, &plans)?;
+    if manifest.complete {
+        return Ok(TableSummary {
+            table: name.to_owned(),
+            rows: manifest.rows(),
+            parts: manifest.parts.len(),
+            resumed_rows: manifest.rows(),
+        });
+    }
+    manifest.parts.clear();
+    manifest.remove_unlisted(&dir)?;
+    ctx.reporter.table_started(STAGE, name, None);
+    let select = plans
+        .iter()
+        .map(ColumnPlan::select_expr)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let order = plans
+        .iter()
+        .map(|p| quote_ident(&p.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT {select} FROM {name} WHERE {filter} ORDER BY {order}");
+    let meta = PartMeta::for_table(ctx.run_id, name, model, &plans);
+    let batches = read_batches(
+        client,
+        Side::Source,
+        name,
+        &sql,
+        &[],
+        &plans,
+        ctx.row_group_rows,
+        None,
+    )
+    .await?;
+    let schema = schema_for(&plans);
+    let mut writer: Option<PartWriter> = None;
+    for (batch, _) in batches.iter().filter(|(b, _)| b.num_rows() > 0) {
+        let w = match writer.as_mut() {
+            Some(w) => w,
+            None => writer.insert(PartWriter::create(
+                &dir,
+                &Manifest::part_name(manifest.parts.len()),
+                schema.clone(),
+                parts::writer_properties(&meta, ctx.row_group_rows),
+            )?),
+        };
+        w.write(batch, None)?;
+        if w.rows() as usize >= ctx.part_rows {
+            if let Some(done) = writer.take() {
+                manifest.parts.push(done.finish()?);
+            }
+        }
+    }
+    if let Some(done) = writer.take() {
+        manifest.parts.push(done.finish()?);
+    }
+    manifest.complete = true;
+    manifest.write(&dir)?;
+    ctx.reporter.rows(name, manifest.rows());
+    ctx.reporter.table_finished(name, manifest.rows());
+    Ok(TableSummary {
+        table: name.to_owned(),
+        rows: manifest.rows(),
+        parts: manifest.parts.len(),
+        resumed_rows: 0,
+    })
+}

@@ -1,0 +1,171 @@
+use bptmig_extract::workdir::{Manifest, WorkDir};
+use bptmig_extract::Error;
+use bptmig_model::catalog as c;
+use bptmig_sandbox::{connect, create_schema, sql, EnvSpec, SandboxServer};
+
+use crate::{envs, pipeline, pipeline_for, PW_VAR};
+
+fn nothing_listed(workdir: &std::path::Path) {
+    for t in [c::PROCESS, c::ACTIVITY] {
+        assert!(
+            Manifest::read(&workdir.join("extract").join(t))
+                .unwrap()
+                .is_none(),
+            "{t} listed"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_events_in_the_source_refuse_the_extract() {
+    let (prod, qa) = envs(&EnvSpec {
+        processes: 10,
+        pending_event: true,
+        ..EnvSpec::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = pipeline_for(dir.path(), &prod, &qa, "");
+    let err = crate::extract(&config).await.unwrap_err();
+    assert!(matches!(err, Error::PendingEvents { rows: 1, .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("OSSYS_BPM_EVENT_QUEUE")
+            && msg.contains("1 unprocessed")
+            && msg.contains("drain"),
+        "{msg}"
+    );
+    nothing_listed(&config.workdir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_on_the_work_directory_is_refused() {
+    let (prod, qa) = envs(&EnvSpec {
+        processes: 10,
+        ..EnvSpec::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = pipeline_for(dir.path(), &prod, &qa, "");
+    let wd = WorkDir::new(&config.workdir);
+    wd.create().unwrap();
+    let _held = wd.lock("extract").unwrap();
+    let err = crate::extract(&config).await.unwrap_err();
+    assert!(matches!(err, Error::Locked { .. }), "{err}");
+    assert!(err.to_string().contains("in use by process"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_host_names_host_port_and_timeout() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let conn = bptmig_sandbox::connection_string(port, "sa", &format!("${{{PW_VAR}}}"));
+    let config = pipeline(dir.path(), &conn, &conn, "");
+    let err = crate::extract(&config).await.unwrap_err().to_string();
+    assert!(
+        err.contains(&format!("127.0.0.1:{port}")) && err.contains("3 s") && err.contains("source"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_are_named_without_the_password() {
+    let (prod, qa) = envs(&EnvSpec {
+        processes: 5,
+        ..EnvSpec::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "workdir = \"work\"\n[source]\nconnection = \"{}\"\n[target]\nconnection = \"{}\"\n",
+        prod.server.connection_template("WRONG_PW"),
+        qa.server.connection_template("WRONG_PW")
+    );
+    let path = dir.path().join("p.toml");
+    std::fs::write(&path, &text).unwrap();
+    let config =
+        bptmig_model::PipelineConfig::parse(&text, &path, &|_| Some("not-the-password".into()))
+            .unwrap();
+    let err = crate::extract(&config).await.unwrap_err();
+    assert!(
+        matches!(err, Error::LoginFailed { .. } | Error::Handshake { .. }),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("source") && msg.contains("password"), "{msg}");
+    assert!(!msg.contains("not-the-password"), "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_is_not_outsystems_is_refused() {
+    let empty = SandboxServer::start().unwrap();
+    let (_, qa) = envs(&EnvSpec {
+        processes: 5,
+        ..EnvSpec::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = pipeline(
+        dir.path(),
+        &empty.connection_template(PW_VAR),
+        &qa.server.connection_template(PW_VAR),
+        "",
+    );
+    let err = crate::extract(&config).await.unwrap_err();
+    assert!(matches!(err, Error::NotPlatform { .. }), "{err}");
+    assert!(err.to_string().contains("OSSYS_BPM_PROCESS"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_column_names_table_and_column() {
+    // A platform whose OSSYS_BPM_ACTIVITY_OUTPUT lacks SS_KEY (as an older version might).
+    let server = SandboxServer::start().unwrap();
+    let mut client = connect(&server.connection_string()).await.unwrap();
+    create_schema(&mut client).await.unwrap();
+    sql::execute(
+        &mut client,
+        "ALTER TABLE OSSYS_BPM_ACTIVITY_OUTPUT DROP COLUMN SS_KEY",
+    )
+    .await
+    .unwrap();
+    let (_, qa) = envs(&EnvSpec {
+        processes: 5,
+        ..EnvSpec::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = pipeline(
+        dir.path(),
+        &server.connection_template(PW_VAR),
+        &qa.server.connection_template(PW_VAR),
+        "",
+    );
+    let err = crate::extract(&config).await.unwrap_err();
+    assert!(matches!(err, Error::MissingColumn { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("OSSYS_BPM_ACTIVITY_OUTPUT") && msg.contains("SS_KEY"),
+        "{msg}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_work_directory_lists_nothing() {
+    let (prod, qa) = envs(&EnvSpec {
+        processes: 5,
+        ..EnvSpec::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = pipeline_for(dir.path(), &prod, &qa, "");
+    // The extract directory is a file: every write under it fails, like a full disk would.
+    std::fs::create_dir_all(&config.workdir).unwrap();
+    std::fs::write(config.workdir.join("extract"), b"not a directory").unwrap();
+    let err = crate::extract(&config).await.unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err}");
+    assert!(err.to_string().contains("extract"), "{err}");
+}

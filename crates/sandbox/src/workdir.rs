@@ -1,0 +1,568 @@
+//! `bptmig-sandbox generate`: a work directory in exactly the extract stage's format, written
+//! directly as Parquet without any server, at any size, for the transform benches.
+//!
+//! prod's history streams from the generator into per-table part writers (bounded memory);
+//! both snapshots come from the published rows of prod (source) and a small qa (target).
+//! Column types are those of `sql/schema.sql`, read as the extract would read them from the
+//! live catalog.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int32Array, Int64Array, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use bptmig_extract::parts::{self, PartMeta, PartWriter};
+use bptmig_extract::types::{schema_for, CatalogColumn, ColumnBuilder, ColumnPlan, SqlType};
+use bptmig_extract::workdir::{Manifest, ManifestColumn, RunState, StageState, WorkDir};
+use bptmig_extract::{INSTANCE_STATS, ROOTS_FILE, STAGE};
+use bptmig_model::catalog::{self as c, Table};
+use tiberius::ColumnData;
+
+use crate::generator::{
+    generate, generate_published, EnvKind, EnvSpec, Sink, TableRows, CANDIDATE_EVENT_TABLE,
+};
+use crate::sql::format_datetime;
+use crate::{Error, Lit, Result, SCHEMA_SQL};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    pub out: PathBuf,
+    pub spec: EnvSpec,
+    pub part_rows: usize,
+    pub row_group_rows: usize,
+}
+
+/// Rows and parts written per table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedTable {
+    pub table: String,
+    pub rows: u64,
+    pub parts: usize,
+}
+
+/// The run id of generated work directories.
+pub const GENERATED_RUN_ID: &str = "generated";
+
+/// The columns of `table` as `INFORMATION_SCHEMA.COLUMNS` would list them for the sandbox
+/// schema (MAX lengths as -1, as SQL Server reports them).
+pub fn ddl_columns(table: &str) -> Option<Vec<CatalogColumn>> {
+    let head = format!("CREATE TABLE {table} (");
+    let start = SCHEMA_SQL.find(&head)? + head.len();
+    let body = &SCHEMA_SQL[start..];
+    let end = body.find("\n)")?;
+    let mut out = Vec::new();
+    for line in body[..end].lines() {
+        let line = line.trim().trim_end_matches(',');
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(ty)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let (base, len) = match ty.split_once('(') {
+            Some((b, rest)) => {
+                let n = rest.trim_end_matches(')');
+                (
+                    b,
+                    Some(if n.eq_ignore_ascii_case("MAX") {
+                        -1
+                    } else {
+                        n.parse().unwrap_or(0)
+                    }),
+                )
+            }
+            None => (ty, None),
+        };
+        out.push(CatalogColumn {
+            name: name.to_owned(),
+            data_type: base.to_ascii_lowercase(),
+            char_max_len: len,
+            numeric_precision: None,
+            numeric_scale: None,
+            datetime_precision: None,
+            nullable: !line.contains("NOT NULL"),
+        });
+    }
+    Some(out)
+}
+
+fn plans(table: &str, only: Option<&Table>) -> Result<Vec<ColumnPlan>> {
+    let live = ddl_columns(table).ok_or_else(|| Error::Unexpected {
+        context: format!("`{table}` is not in the sandbox schema"),
+    })?;
+    let chosen: Vec<&CatalogColumn> = match only {
+        // Snapshots keep the model's columns, in model order, like the extract does.
+        Some(model) => model
+            .columns
+            .iter()
+            .filter_map(|mc| live.iter().find(|lc| lc.name.eq_ignore_ascii_case(mc.name)))
+            .collect(),
+        None => live.iter().collect(),
+    };
+    chosen
+        .into_iter()
+        .map(|lc| {
+            ColumnPlan::from_catalog(table, lc).map_err(|e| Error::Unexpected {
+                context: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// A seed value as the TDS value the extract would have received for a column of `ty`.
+fn column_data(value: &Lit, ty: SqlType) -> ColumnData<'static> {
+    match value {
+        Lit::Null => ColumnData::I32(None),
+        Lit::Int(v) => match ty {
+            SqlType::BigInt => ColumnData::I64(Some(*v)),
+            SqlType::Bit => ColumnData::Bit(Some(*v != 0)),
+            _ => ColumnData::I32(Some(*v as i32)),
+        },
+        Lit::Bool(b) => ColumnData::Bit(Some(*b)),
+        Lit::Text(s) => ColumnData::String(Some(Cow::Owned(s.clone()))),
+        Lit::DateTime(secs) => ColumnData::String(Some(Cow::Owned(format_datetime(*secs)))),
+    }
+}
+
+fn unexpected(e: impl std::fmt::Display) -> Error {
+    Error::Unexpected {
+        context: e.to_string(),
+    }
+}
+
+/// One table's part writer.
+struct TableOut {
+    dir: PathBuf,
+    plans: Vec<ColumnPlan>,
+    schema: arrow::datatypes::SchemaRef,
+    /// For each plan, the position of its column in the generator's rows.
+    positions: Option<Vec<Option<usize>>>,
+    builders: Vec<ColumnBuilder>,
+    keys: Option<(i64, i64)>,
+    writer: Option<PartWriter>,
+    manifest: Manifest,
+    meta: PartMeta,
+    key: bool,
+    max_id: Option<i64>,
+}
+
+impl TableOut {
+    fn new(
+        out: &WorkDir,
+        name: &str,
+        model: &Table,
+        key: bool,
+        row_group_rows: usize,
+    ) -> Result<Self> {
+        let plans = plans(name, None)?;
+        let dir = out.table_dir(STAGE, name);
+        std::fs::create_dir_all(&dir).map_err(unexpected)?;
+        Ok(Self {
+            schema: schema_for(&plans),
+            builders: plans
+                .iter()
+                .map(|p| ColumnBuilder::new(p, row_group_rows))
+                .collect(),
+            manifest: Manifest {
+                table: name.to_owned(),
+                run_id: GENERATED_RUN_ID.to_owned(),
+                key: key.then(|| c::ID.to_owned()),
+                columns: plans
+                    .iter()
+                    .map(|p| ManifestColumn {
+                        name: p.name.clone(),
+                        sql_type: p.sql_type.ddl(),
+                    })
+                    .collect(),
+                complete: false,
+                parts: Vec::new(),
+            },
+            meta: PartMeta::for_table(GENERATED_RUN_ID, name, model, &plans),
+            plans,
+            dir,
+            positions: None,
+            keys: None,
+            writer: None,
+            key,
+            max_id: None,
+        })
+    }
+
+    fn push(&mut self, columns: &[&str], row: &[Lit], opts: &GenerateOptions) -> Result<()> {
+        let positions = self.positions.get_or_insert_with(|| {
+            self.plans
+                .iter()
+                .map(|p| columns.iter().position(|c| c.eq_ignore_ascii_case(&p.name)))
+                .collect()
+        });
+        for ((plan, builder), pos) in self
+            .plans
+            .iter()
+            .zip(&mut self.builders)
+            .zip(positions.iter())
+        {
+            let value = pos.map_or(&Lit::Null, |i| &row[i]);
+            if self.key && plan.name == c::ID {
+                if let Some(k) = value.as_int() {
+                    self.keys = Some(self.keys.map_or((k, k), |(lo, hi)| (lo.min(k), hi.max(k))));
+                    self.max_id = Some(self.max_id.map_or(k, |m| m.max(k)));
+                }
+            }
+            builder
+                .append(column_data(value, plan.sql_type))
+                .map_err(unexpected)?;
+        }
+        if self.builders[0].len() >= opts.row_group_rows {
+            self.flush(opts)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, opts: &GenerateOptions) -> Result<()> {
+        if self.builders[0].is_empty() {
+            return Ok(());
+        }
+        let columns: Vec<ArrayRef> = self
+            .builders
+            .iter_mut()
+            .map(ColumnBuilder::finish)
+            .collect();
+        let batch = RecordBatch::try_new(self.schema.clone(), columns).map_err(unexpected)?;
+        let writer = match self.writer.as_mut() {
+            Some(w) => w,
+            None => self.writer.insert(
+                PartWriter::create(
+                    &self.dir,
+                    &Manifest::part_name(self.manifest.parts.len()),
+                    self.schema.clone(),
+                    parts::writer_properties(&self.meta, opts.row_group_rows),
+                )
+                .map_err(unexpected)?,
+            ),
+        };
+        writer.write(&batch, self.keys.take()).map_err(unexpected)?;
+        if writer.rows() as usize >= opts.part_rows {
+            self.finish_part()?;
+        }
+        Ok(())
+    }
+
+    fn finish_part(&mut self) -> Result<()> {
+        if let Some(w) = self.writer.take() {
+            self.manifest.parts.push(w.finish().map_err(unexpected)?);
+        }
+        Ok(())
+    }
+
+    fn close(mut self, opts: &GenerateOptions) -> Result<(Manifest, Option<i64>)> {
+        self.flush(opts)?;
+        self.finish_part()?;
+        self.manifest.complete = true;
+        self.manifest.write(&self.dir).map_err(unexpected)?;
+        Ok((self.manifest, self.max_id))
+    }
+}
+
+/// Streams history rows into part files.
+struct ParquetSink<'a> {
+    out: &'a WorkDir,
+    opts: &'a GenerateOptions,
+    tables: BTreeMap<&'static str, TableOut>,
+    /// Key-less (OSEVT) rows, held to be written in the extract's order: by every column.
+    keyless: BTreeMap<&'static str, (&'static [&'static str], Vec<Vec<Lit>>)>,
+    roots: Vec<i32>,
+    error: Option<Error>,
+}
+
+impl Sink for ParquetSink<'_> {
+    fn row(
+        &mut self,
+        table: &'static str,
+        columns: &'static [&'static str],
+        level: usize,
+        row: Vec<Lit>,
+    ) {
+        if self.error.is_some() {
+            return;
+        }
+        if c::table(table).is_none() {
+            // Only subscriptions of moved activities are extracted, not Launch-On rows.
+            let activity = columns.iter().position(|c| *c == c::EVT_ACTIVITY_ID);
+            if activity.is_some_and(|i| row[i].as_int().is_some()) {
+                self.keyless
+                    .entry(table)
+                    .or_insert((columns, Vec::new()))
+                    .1
+                    .push(row);
+            }
+            return;
+        }
+        if let Err(e) = self.push(table, columns, level, &row) {
+            self.error = Some(e);
+        }
+    }
+}
+
+impl ParquetSink<'_> {
+    fn push(
+        &mut self,
+        table: &'static str,
+        columns: &[&str],
+        level: usize,
+        row: &[Lit],
+    ) -> Result<()> {
+        if table == c::PROCESS && level == 0 {
+            if let Some(id) = columns
+                .iter()
+                .position(|c| *c == c::ID)
+                .and_then(|i| row[i].as_int())
+            {
+                self.roots.push(id as i32);
+            }
+        }
+        if !self.tables.contains_key(table) {
+            let (model, key) = match c::table(table) {
+                Some(t) => (*t, true),
+                None => (c::osevt_table(CANDIDATE_EVENT_TABLE), false),
+            };
+            let out = TableOut::new(self.out, table, &model, key, self.opts.row_group_rows)?;
+            self.tables.insert(table, out);
+        }
+        match self.tables.get_mut(table) {
+            Some(t) => t.push(columns, row, self.opts),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Writes the work directory; returns rows and parts per instance table.
+pub fn generate_workdir(opts: &GenerateOptions) -> Result<Vec<GeneratedTable>> {
+    let out = WorkDir::new(&opts.out);
+    if out.run_file().exists() || out.stage_dir(STAGE).exists() {
+        return Err(Error::Unexpected {
+            context: format!(
+                "`{}` already holds a work directory; choose an empty --out",
+                opts.out.display()
+            ),
+        });
+    }
+    std::fs::create_dir_all(out.stage_dir(STAGE)).map_err(unexpected)?;
+
+    let mut prod = generate_published(EnvKind::Prod, &opts.spec);
+    let mut sink = ParquetSink {
+        out: &out,
+        opts,
+        tables: BTreeMap::new(),
+        keyless: BTreeMap::new(),
+        roots: Vec::new(),
+        error: None,
+    };
+    prod.history(&opts.spec, &mut sink);
+    for (table, (columns, mut rows)) in std::mem::take(&mut sink.keyless) {
+        // SQL Server's ORDER BY over the table's columns: NULL first, then by value.
+        let order: Vec<Option<usize>> = ddl_columns(table)
+            .unwrap_or_default()
+            .iter()
+            .map(|lc| {
+                columns
+                    .iter()
+                    .position(|c| c.eq_ignore_ascii_case(&lc.name))
+            })
+            .collect();
+        let key = |r: &Vec<Lit>| {
+            order
+                .iter()
+                .map(|i| i.map_or(Lit::Null, |i| r[i].clone()))
+                .collect::<Vec<_>>()
+        };
+        rows.sort_by_cached_key(key);
+        for row in rows {
+            sink.push(table, columns, 0, &row)?;
+        }
+    }
+    if let Some(e) = sink.error.take() {
+        return Err(e);
+    }
+    let mut summary = Vec::new();
+    let mut source_stats = BTreeMap::new();
+    let order: Vec<&str> = c::INSTANCE_TABLES
+        .iter()
+        .map(|t| t.name)
+        .chain([CANDIDATE_EVENT_TABLE])
+        .collect();
+    let mut tables = std::mem::take(&mut sink.tables);
+    for name in order {
+        let t = match tables.remove(name) {
+            Some(t) => t,
+            // A table without rows still gets its (empty) manifest.
+            None => {
+                let (model, key) = match c::table(name) {
+                    Some(t) => (*t, true),
+                    None => (c::osevt_table(CANDIDATE_EVENT_TABLE), false),
+                };
+                TableOut::new(&out, name, &model, key, opts.row_group_rows)?
+            }
+        };
+        let (manifest, max_id) = t.close(opts)?;
+        source_stats.insert(name, (manifest.rows() as i64, max_id));
+        summary.push(GeneratedTable {
+            table: name.to_owned(),
+            rows: manifest.rows(),
+            parts: manifest.parts.len(),
+        });
+    }
+    write_roots(&out, &sink.roots, opts.row_group_rows)?;
+
+    write_snapshot(
+        &out,
+        "source",
+        &prod.tables,
+        &source_stats,
+        opts.row_group_rows,
+    )?;
+    let qa = generate(EnvKind::Qa, &opts.spec);
+    let mut qa_stats = BTreeMap::new();
+    for t in c::INSTANCE_TABLES {
+        let rows = qa.rows(t.name);
+        qa_stats.insert(
+            t.name,
+            (
+                rows.len() as i64,
+                rows.iter().filter_map(|r| r[c::ID].as_int()).max(),
+            ),
+        );
+    }
+    write_snapshot(&out, "target", &qa.tables, &qa_stats, opts.row_group_rows)?;
+
+    let mut stages = BTreeMap::new();
+    stages.insert(STAGE.to_owned(), StageState::Done);
+    RunState {
+        run_id: GENERATED_RUN_ID.to_owned(),
+        pipeline_hash: String::new(),
+        source_fingerprint: bptmig_extract::fingerprint("server=generated-prod"),
+        target_fingerprint: bptmig_extract::fingerprint("server=generated-qa"),
+        stages,
+    }
+    .write(&out)
+    .map_err(unexpected)?;
+    Ok(summary)
+}
+
+fn write_roots(out: &WorkDir, roots: &[i32], row_group_rows: usize) -> Result<()> {
+    let schema = Arc::new(Schema::new(vec![Field::new(c::ID, DataType::Int32, false)]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int32Array::from(roots.to_vec())) as ArrayRef],
+    )
+    .map_err(unexpected)?;
+    let meta = PartMeta {
+        run_id: GENERATED_RUN_ID.to_owned(),
+        table: "roots".to_owned(),
+        column_roles: r#"{"ID":"key"}"#.to_owned(),
+    };
+    parts::write_file(
+        &out.stage_dir(STAGE).join(ROOTS_FILE),
+        schema,
+        &[batch],
+        parts::writer_properties(&meta, row_group_rows),
+    )
+    .map_err(unexpected)?;
+    Ok(())
+}
+
+fn write_snapshot(
+    out: &WorkDir,
+    side: &str,
+    tables: &[TableRows],
+    stats: &BTreeMap<&str, (i64, Option<i64>)>,
+    row_group_rows: usize,
+) -> Result<()> {
+    let dir = out.snapshot_dir(side);
+    let mut manifest = Manifest {
+        table: format!("snapshot:{side}"),
+        run_id: GENERATED_RUN_ID.to_owned(),
+        key: None,
+        columns: Vec::new(),
+        complete: false,
+        parts: Vec::new(),
+    };
+    for model in bptmig_extract::snapshot_tables() {
+        let plans = plans(model.name, Some(model))?;
+        let mut builders: Vec<ColumnBuilder> =
+            plans.iter().map(|p| ColumnBuilder::new(p, 64)).collect();
+        for group in tables.iter().filter(|t| t.table == model.name) {
+            let positions: Vec<Option<usize>> = plans
+                .iter()
+                .map(|p| {
+                    group
+                        .columns
+                        .iter()
+                        .position(|c| c.eq_ignore_ascii_case(&p.name))
+                })
+                .collect();
+            for row in &group.rows {
+                for ((plan, b), pos) in plans.iter().zip(&mut builders).zip(&positions) {
+                    let value = pos.map_or(&Lit::Null, |i| &row[i]);
+                    b.append(column_data(value, plan.sql_type))
+                        .map_err(unexpected)?;
+                }
+            }
+        }
+        let columns: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
+        let schema = schema_for(&plans);
+        let batch = RecordBatch::try_new(schema.clone(), columns).map_err(unexpected)?;
+        let meta = PartMeta::for_table(GENERATED_RUN_ID, model.name, model, &plans);
+        let entry = parts::write_file(
+            &dir.join(format!("{}.parquet", model.name)),
+            schema,
+            &[batch],
+            parts::writer_properties(&meta, row_group_rows),
+        )
+        .map_err(unexpected)?;
+        manifest.parts.push(entry);
+    }
+    let names: Vec<&str> = c::INSTANCE_TABLES.iter().map(|t| t.name).collect();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("TABLE", DataType::Utf8, false),
+        Field::new("ROWS", DataType::Int64, false),
+        Field::new("MAX_ID", DataType::Int64, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(names.clone())) as ArrayRef,
+            Arc::new(Int64Array::from(
+                names
+                    .iter()
+                    .map(|n| stats.get(n).map_or(0, |s| s.0))
+                    .collect::<Vec<_>>(),
+            )),
+            Arc::new(Int64Array::from(
+                names
+                    .iter()
+                    .map(|n| stats.get(n).and_then(|s| s.1))
+                    .collect::<Vec<_>>(),
+            )),
+        ],
+    )
+    .map_err(unexpected)?;
+    let meta = PartMeta {
+        run_id: GENERATED_RUN_ID.to_owned(),
+        table: INSTANCE_STATS.to_owned(),
+        column_roles: "{}".to_owned(),
+    };
+    manifest.parts.push(
+        parts::write_file(
+            &dir.join(format!("{INSTANCE_STATS}.parquet")),
+            schema,
+            &[batch],
+            parts::writer_properties(&meta, row_group_rows),
+        )
+        .map_err(unexpected)?,
+    );
+    manifest.complete = true;
+    manifest.write(&dir).map_err(unexpected)?;
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! `bptmig extract` killed with SIGKILL in the middle of a table, then run again, ends with
+//! the same Parquet content as an uninterrupted run.
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests fail loudly on the first unexpected error"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use arrow::record_batch::RecordBatch;
+use bptmig_extract::workdir::Manifest;
+use bptmig_sandbox::{EnvKind, EnvSpec, Environment, DEFAULT_PASSWORD};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+const TABLES: &[&str] = &[
+    "OSSYS_BPM_PROCESS",
+    "OSSYS_BPM_ACTIVITY",
+    "OSSYS_BPM_PROCESS_INPUT",
+    "OSSYS_BPM_PROCESS_OUTPUT",
+    "OSSYS_BPM_ACTIVITY_OUTPUT",
+    "OSEVT_OSUSR_3AR_CANDIDATE",
+];
+
+fn write_pipeline(dir: &Path, prod: &Environment, qa: &Environment) -> PathBuf {
+    let path = dir.join("pipeline.toml");
+    let text = format!(
+        "workdir = \"work\"\n[source]\nconnection = \"{}\"\n[target]\nconnection = \"{}\"\n[extract]\npart_rows = 100\nrow_group_rows = 50\n",
+        prod.server.connection_template("BPTMIG_IT_PW"),
+        qa.server.connection_template("BPTMIG_IT_PW"),
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn extract(pipeline: &Path, delay_ms: Option<u64>) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bptmig"));
+    cmd.args([
+        "--quiet",
+        "extract",
+        "--pipeline",
+        pipeline.to_str().unwrap(),
+    ])
+    .env("BPTMIG_IT_PW", DEFAULT_PASSWORD)
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    if let Some(ms) = delay_ms {
+        cmd.env("BPTMIG_TEST_PART_DELAY_MS", ms.to_string());
+    }
+    cmd
+}
+
+/// Per table: its name, the (rows, min key, max key) of each part, and every batch.
+type Content = Vec<(
+    String,
+    Vec<(u64, Option<i64>, Option<i64>)>,
+    Vec<RecordBatch>,
+)>;
+
+fn content(workdir: &Path) -> Content {
+    TABLES
+        .iter()
+        .map(|t| {
+            let dir = workdir.join("extract").join(t);
+            let m = Manifest::read(&dir).unwrap().unwrap();
+            assert!(m.complete, "{t}");
+            let shape = m
+                .parts
+                .iter()
+                .map(|p| (p.rows, p.min_key, p.max_key))
+                .collect();
+            let batches = m
+                .parts
+                .iter()
+                .flat_map(|p| {
+                    let f = std::fs::File::open(dir.join(&p.file)).unwrap();
+                    ParquetRecordBatchReaderBuilder::try_new(f)
+                        .unwrap()
+                        .build()
+                        .unwrap()
+                        .map(Result::unwrap)
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            ((*t).to_owned(), shape, batches)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_table_then_rerun_equals_an_uninterrupted_run() {
+    let spec = EnvSpec::default();
+    let prod = Environment::start(EnvKind::Prod, &spec).await.unwrap();
+    let qa = Environment::start(EnvKind::Qa, &spec).await.unwrap();
+
+    let clean_dir = tempfile::tempdir().unwrap();
+    let clean = write_pipeline(clean_dir.path(), &prod, &qa);
+    let out = extract(&clean, None).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = write_pipeline(dir.path(), &prod, &qa);
+    let mut child = extract(&pipeline, Some(200)).spawn().unwrap();
+    let activities = dir.path().join("work/extract/OSSYS_BPM_ACTIVITY");
+    let started = Instant::now();
+    loop {
+        if Manifest::read(&activities)
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.parts.len() >= 2)
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "extract made no progress"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "extract finished before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup of any kind
+    child.wait().unwrap();
+    let partial = Manifest::read(&activities).unwrap().unwrap();
+    assert!(!partial.complete, "killed too late to test anything");
+    assert!(
+        dir.path().join("work/lock").exists(),
+        "a killed process leaves its lock behind"
+    );
+
+    let out = extract(&pipeline, None).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        content(&dir.path().join("work")),
+        content(&clean_dir.path().join("work"))
+    );
+
+    // A rerun of a finished extract does nothing and says so.
+    let again = Command::new(env!("CARGO_BIN_EXE_bptmig"))
+        .args(["extract", "--pipeline", pipeline.to_str().unwrap()])
+        .env("BPTMIG_IT_PW", DEFAULT_PASSWORD)
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("already complete"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+}
