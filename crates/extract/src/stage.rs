@@ -358,7 +358,7 @@ async fn snapshot(ctx: &Ctx<'_>, client: &mut SqlClient, side: Side) -> Result<(
             &dir.join(format!("{}.parquet", table.name)),
             schema_for(&plans),
             &batches.into_iter().map(|b| b.0).collect::<Vec<_>>(),
-            parts::writer_properties(&meta, ctx.row_group_rows),
+            parts::writer_properties(&meta, ctx.row_group_rows, &plans),
         )?;
         manifest.parts.push(entry);
     }
@@ -400,7 +400,7 @@ async fn snapshot(ctx: &Ctx<'_>, client: &mut SqlClient, side: Side) -> Result<(
         &dir.join(format!("{INSTANCE_STATS}.parquet")),
         schema,
         &[batch],
-        parts::writer_properties(&meta, ctx.row_group_rows),
+        parts::writer_properties(&meta, ctx.row_group_rows, &[]),
     )?);
     manifest.complete = true;
     manifest.write(&dir)?;
@@ -537,7 +537,7 @@ async fn select_roots(ctx: &Ctx<'_>, client: &mut SqlClient, sel: &Selection) ->
         &path,
         schema,
         &[batch],
-        parts::writer_properties(&meta, ctx.row_group_rows),
+        parts::writer_properties(&meta, ctx.row_group_rows, &[]),
     )?;
     ctx.reporter
         .note(&format!("{} top-level processes selected", ids.len()));
@@ -853,7 +853,7 @@ async fn stream_part(
                     dir,
                     file,
                     schema.clone(),
-                    parts::writer_properties(meta, ctx.row_group_rows),
+                    parts::writer_properties(meta, ctx.row_group_rows, plans),
                 )?),
             };
             flush(&meta.table, &schema, &mut builders, w, keys.take())?;
@@ -866,7 +866,7 @@ async fn stream_part(
                 dir,
                 file,
                 schema.clone(),
-                parts::writer_properties(meta, ctx.row_group_rows),
+                parts::writer_properties(meta, ctx.row_group_rows, plans),
             )?),
         };
         flush(&meta.table, &schema, &mut builders, w, keys.take())?;
@@ -1017,7 +1017,7 @@ async fn extract_keyless(
                 &dir,
                 &Manifest::part_name(manifest.parts.len()),
                 schema.clone(),
-                parts::writer_properties(&meta, ctx.row_group_rows),
+                parts::writer_properties(&meta, ctx.row_group_rows, &plans),
             )?),
         };
         w.write(batch, None)?;

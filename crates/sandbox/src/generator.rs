@@ -1156,6 +1156,21 @@ const PROCESS_COLUMNS: &[&str] = &[
     c::LAST_MODIFIED_BY,
     c::SUSPENDED_DATE,
     c::SUSPENDED_BY,
+    UNKNOWN_DECIMAL_COLUMN,
+];
+
+/// A column of `OSSYS_BPM_PROCESS` that the model does not know, as a newer platform version
+/// might add: the tool must carry it through as a plain value. Exercises `DECIMAL(37,8)`.
+pub const UNKNOWN_DECIMAL_COLUMN: &str = "PROCESS_COST";
+
+/// Extreme and ordinary `DECIMAL(37,8)` values (37 digits at most, 8 after the point).
+const DECIMALS: &[i128] = &[
+    9_999_999_999_999_999_999_999_999_999_999_999_999,
+    -9_999_999_999_999_999_999_999_999_999_999_999_999,
+    0,
+    1,
+    -1,
+    12_345_678_901_234,
 ];
 
 const ACTIVITY_COLUMNS: &[&str] = &[
@@ -1390,6 +1405,19 @@ impl<'a> History<'a> {
         }
     }
 
+    /// The process's `PROCESS_COST`: every extreme among the first processes, then random.
+    fn cost(&mut self, id: i64) -> Lit {
+        let first = usize::try_from(id - 1001)
+            .ok()
+            .filter(|i| *i < DECIMALS.len());
+        let value = match first {
+            Some(i) => DECIMALS[i],
+            None if self.rng.chance(20) => return Lit::Null,
+            None => i128::from(self.rng.next() >> 8) * if self.rng.chance(30) { -1 } else { 1 },
+        };
+        Lit::Decimal { value, scale: 8 }
+    }
+
     fn awkward_text(&mut self) -> Lit {
         match self.rng.below(12) {
             0 => Lit::Null,
@@ -1437,6 +1465,7 @@ impl<'a> History<'a> {
             } else {
                 Lit::Null
             },
+            self.cost(id),
         ];
         self.sink.row(c::PROCESS, PROCESS_COLUMNS, s.level, row);
 

@@ -96,6 +96,11 @@ pub enum Lit {
     Text(String),
     /// A `DATETIME` at whole seconds, as seconds since 1900-01-01 00:00:00.
     DateTime(i64),
+    /// A `DECIMAL`: `value` × 10^-`scale`.
+    Decimal {
+        value: i128,
+        scale: u8,
+    },
 }
 
 impl Lit {
@@ -138,7 +143,22 @@ impl Lit {
                 out.push_str(&format_datetime(*secs));
                 out.push('\'');
             }
+            Lit::Decimal { value, scale } => out.push_str(&format_decimal(*value, *scale)),
         }
+    }
+}
+
+/// `value` × 10^-`scale` as plain decimal text (`-12.50000000`).
+pub fn format_decimal(value: i128, scale: u8) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let scale = usize::from(scale);
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (int, frac) = padded.split_at(padded.len() - scale);
+    let sign = if value < 0 { "-" } else { "" };
+    if scale == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
     }
 }
 
@@ -203,6 +223,15 @@ mod tests {
         assert_eq!(render(&Lit::text("O'Brien")), "N'O''Brien'");
         assert_eq!(render(&Lit::text("日本🚀")), "N'日本🚀'");
         assert_eq!(render(&Lit::DateTime(0)), "'1900-01-01T00:00:00'");
+        assert_eq!(
+            render(&Lit::Decimal {
+                value: -1_250,
+                scale: 2
+            }),
+            "-12.50"
+        );
+        assert_eq!(render(&Lit::Decimal { value: 5, scale: 8 }), "0.00000005");
+        assert_eq!(render(&Lit::Decimal { value: 7, scale: 0 }), "7");
     }
 
     #[test]

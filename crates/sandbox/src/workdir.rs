@@ -19,6 +19,7 @@ use bptmig_extract::types::{schema_for, CatalogColumn, ColumnBuilder, ColumnPlan
 use bptmig_extract::workdir::{Manifest, ManifestColumn, RunState, StageState, WorkDir};
 use bptmig_extract::{INSTANCE_STATS, ROOTS_FILE, STAGE};
 use bptmig_model::catalog::{self as c, Table};
+use tiberius::numeric::Numeric;
 use tiberius::ColumnData;
 
 use crate::generator::{
@@ -61,26 +62,27 @@ pub fn ddl_columns(table: &str) -> Option<Vec<CatalogColumn>> {
         let (Some(name), Some(ty)) = (words.next(), words.next()) else {
             continue;
         };
-        let (base, len) = match ty.split_once('(') {
-            Some((b, rest)) => {
-                let n = rest.trim_end_matches(')');
-                (
-                    b,
-                    Some(if n.eq_ignore_ascii_case("MAX") {
-                        -1
-                    } else {
-                        n.parse().unwrap_or(0)
-                    }),
-                )
-            }
-            None => (ty, None),
+        let (base, args) = match ty.split_once('(') {
+            Some((b, rest)) => (b.to_ascii_lowercase(), Some(rest.trim_end_matches(')'))),
+            None => (ty.to_ascii_lowercase(), None),
         };
+        let (mut len, mut precision, mut scale) = (None, None, None);
+        match (base.as_str(), args) {
+            ("decimal" | "numeric", Some(a)) => {
+                let (p, s) = a.split_once(',').unwrap_or((a, "0"));
+                precision = p.trim().parse().ok();
+                scale = s.trim().parse().ok();
+            }
+            (_, Some(n)) if n.eq_ignore_ascii_case("MAX") => len = Some(-1),
+            (_, Some(n)) => len = n.parse().ok(),
+            _ => {}
+        }
         out.push(CatalogColumn {
             name: name.to_owned(),
-            data_type: base.to_ascii_lowercase(),
+            data_type: base,
             char_max_len: len,
-            numeric_precision: None,
-            numeric_scale: None,
+            numeric_precision: precision,
+            numeric_scale: scale,
             datetime_precision: None,
             nullable: !line.contains("NOT NULL"),
         });
@@ -123,6 +125,9 @@ fn column_data(value: &Lit, ty: SqlType) -> ColumnData<'static> {
         Lit::Bool(b) => ColumnData::Bit(Some(*b)),
         Lit::Text(s) => ColumnData::String(Some(Cow::Owned(s.clone()))),
         Lit::DateTime(secs) => ColumnData::String(Some(Cow::Owned(format_datetime(*secs)))),
+        Lit::Decimal { value, scale } => {
+            ColumnData::Numeric(Some(Numeric::new_with_scale(*value, *scale)))
+        }
     }
 }
 
@@ -237,7 +242,7 @@ impl TableOut {
                     &self.dir,
                     &Manifest::part_name(self.manifest.parts.len()),
                     self.schema.clone(),
-                    parts::writer_properties(&self.meta, opts.row_group_rows),
+                    parts::writer_properties(&self.meta, opts.row_group_rows, &self.plans),
                 )
                 .map_err(unexpected)?,
             ),
@@ -466,7 +471,7 @@ fn write_roots(out: &WorkDir, roots: &[i32], row_group_rows: usize) -> Result<()
         &out.stage_dir(STAGE).join(ROOTS_FILE),
         schema,
         &[batch],
-        parts::writer_properties(&meta, row_group_rows),
+        parts::writer_properties(&meta, row_group_rows, &[]),
     )
     .map_err(unexpected)?;
     Ok(())
@@ -518,7 +523,7 @@ fn write_snapshot(
             &dir.join(format!("{}.parquet", model.name)),
             schema,
             &[batch],
-            parts::writer_properties(&meta, row_group_rows),
+            parts::writer_properties(&meta, row_group_rows, &plans),
         )
         .map_err(unexpected)?;
         manifest.parts.push(entry);
@@ -558,7 +563,7 @@ fn write_snapshot(
             &dir.join(format!("{INSTANCE_STATS}.parquet")),
             schema,
             &[batch],
-            parts::writer_properties(&meta, row_group_rows),
+            parts::writer_properties(&meta, row_group_rows, &[]),
         )
         .map_err(unexpected)?,
     );

@@ -114,6 +114,12 @@ pub fn lit(col: &dyn Array, row: usize) -> Lit {
             assert_eq!(ms % 1000, 0, "sandbox datetimes are whole seconds");
             Lit::DateTime(ms / 1000 + EPOCH_1900)
         }
+        DataType::Decimal128(_, scale) => Lit::Decimal {
+            value: col
+                .as_primitive::<arrow::datatypes::Decimal128Type>()
+                .value(row),
+            scale: *scale as u8,
+        },
         other => panic!("unexpected column type {other}"),
     }
 }
