@@ -2,6 +2,7 @@
 //! trees, and keyset-paged streaming of every instance table into Parquet parts.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -93,7 +94,8 @@ pub async fn extract(
     drop(target);
 
     let roots = select_roots(&ctx, &mut source, &config.selection).await?;
-    load_ids(&mut source, "#roots", &roots).await?;
+    let roots_file = wd.stage_dir(STAGE).join(ROOTS_FILE);
+    load_ids(&mut source, "#roots", &[roots_file]).await?;
 
     let mut tables = Vec::new();
     let by_root = format!(
@@ -101,13 +103,21 @@ pub async fn extract(
         quote_ident(c::TOP_PROCESS_ID)
     );
     tables.push(extract_table(&ctx, &mut source, &c::PROCESS_TABLE, &by_root).await?);
-    let processes = read_ids(&wd.table_dir(STAGE, c::PROCESS), c::ID)?;
-    load_ids(&mut source, "#procs", &processes).await?;
+    load_ids(
+        &mut source,
+        "#procs",
+        &part_files(&wd.table_dir(STAGE, c::PROCESS))?,
+    )
+    .await?;
 
     let by_process = format!("{} IN (SELECT ID FROM #procs)", quote_ident(c::PROCESS_ID));
     tables.push(extract_table(&ctx, &mut source, &c::ACTIVITY_TABLE, &by_process).await?);
-    let activities = read_ids(&wd.table_dir(STAGE, c::ACTIVITY), c::ID)?;
-    load_ids(&mut source, "#acts", &activities).await?;
+    load_ids(
+        &mut source,
+        "#acts",
+        &part_files(&wd.table_dir(STAGE, c::ACTIVITY))?,
+    )
+    .await?;
 
     tables.push(extract_table(&ctx, &mut source, &c::PROCESS_INPUT_TABLE, &by_process).await?);
     tables.push(extract_table(&ctx, &mut source, &c::PROCESS_OUTPUT_TABLE, &by_process).await?);
@@ -129,7 +139,7 @@ pub async fn extract(
     Ok(ExtractSummary {
         run_id: run.run_id.clone(),
         already_done: false,
-        roots: roots.len() as u64,
+        roots,
         tables,
     })
 }
@@ -229,7 +239,7 @@ fn summarize(wd: &WorkDir, run: &RunState) -> Result<ExtractSummary> {
             });
         }
     }
-    let roots = read_ids(&dir, c::ID).map_or(0, |ids| ids.len() as u64);
+    let roots = file_rows(&dir.join(ROOTS_FILE))?;
     Ok(ExtractSummary {
         run_id: run.run_id.clone(),
         already_done: false,
@@ -431,12 +441,13 @@ fn require_columns(side: Side, table: &Table, plans: &[ColumnPlan]) -> Result<()
 
 // ---- selection -------------------------------------------------------------------------------
 
-/// Chooses the top-level processes once per run and keeps them in `extract/roots.parquet`,
-/// so a resumed extract works on exactly the same trees.
-async fn select_roots(ctx: &Ctx<'_>, client: &mut SqlClient, sel: &Selection) -> Result<Vec<i64>> {
+/// Chooses the top-level processes once per run and streams them into
+/// `extract/roots.parquet`, so a resumed extract works on exactly the same trees. Returns
+/// how many there are.
+async fn select_roots(ctx: &Ctx<'_>, client: &mut SqlClient, sel: &Selection) -> Result<u64> {
     let path = ctx.wd.stage_dir(STAGE).join(ROOTS_FILE);
     if path.is_file() {
-        return read_ids(&ctx.wd.stage_dir(STAGE), c::ID);
+        return file_rows(&path);
     }
     let mut params: Vec<String> = Vec::new();
     let mut filters = vec![format!("P.{} IS NULL", quote_ident(c::PARENT_PROCESS_ID))];
@@ -518,30 +529,47 @@ async fn select_roots(ctx: &Ctx<'_>, client: &mut SqlClient, sel: &Selection) ->
         filters.join(" AND ")
     );
     let refs: Vec<&dyn ToSql> = params.iter().map(|p| p as &dyn ToSql).collect();
-    let rows = db::query_rows(client, Side::Source, &sql, &refs).await?;
-    let ids: Vec<i64> = rows.iter().filter_map(|r| db::int_cell(r, 0)).collect();
-    let schema = Arc::new(Schema::new(vec![Field::new(c::ID, DataType::Int32, false)]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![Arc::new(Int32Array::from(
-            ids.iter().map(|&i| i as i32).collect::<Vec<_>>(),
-        )) as ArrayRef],
-    )
-    .map_err(|e| Error::arrow(ROOTS_FILE, e))?;
+    let plans = [ColumnPlan {
+        name: c::ID.to_owned(),
+        sql_type: crate::types::SqlType::Int,
+        nullable: false,
+    }];
     let meta = PartMeta {
         run_id: ctx.run_id.to_owned(),
         table: "roots".to_owned(),
         column_roles: r#"{"ID":"key"}"#.to_owned(),
     };
-    parts::write_file(
-        &path,
-        schema,
-        &[batch],
-        parts::writer_properties(&meta, ctx.row_group_rows, &[]),
-    )?;
+    let dir = ctx.wd.stage_dir(STAGE);
+    let written = stream_part(
+        ctx,
+        client,
+        &dir,
+        ROOTS_FILE,
+        &sql,
+        &refs,
+        &plans,
+        Some(0),
+        &meta,
+    )
+    .await?;
+    let selected = match written {
+        Some(entry) => entry.rows,
+        None => {
+            // No tree selected: an empty file records that the selection was made.
+            let schema = schema_for(&plans);
+            let empty = RecordBatch::new_empty(schema.clone());
+            parts::write_file(
+                &path,
+                schema,
+                &[empty],
+                parts::writer_properties(&meta, ctx.row_group_rows, &plans),
+            )?;
+            0
+        }
+    };
     ctx.reporter
-        .note(&format!("{} top-level processes selected", ids.len()));
-    Ok(ids)
+        .note(&format!("{selected} top-level processes selected"));
+    Ok(selected)
 }
 
 /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS` (validated by the pipeline) as a DATETIME literal.
@@ -590,62 +618,60 @@ async fn check_names(
     }
 }
 
-/// Reads the `column` (Int32 or Int64) of every part listed in `dir`'s manifest, or of the
-/// roots file when `dir` is the stage directory.
-fn read_ids(dir: &std::path::Path, column: &str) -> Result<Vec<i64>> {
-    let files: Vec<std::path::PathBuf> = match Manifest::read(dir)? {
-        Some(m) => m.parts.iter().map(|p| dir.join(&p.file)).collect(),
-        None => vec![dir.join(ROOTS_FILE)],
-    };
-    let mut ids = Vec::new();
-    for path in files {
-        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::parquet(&path, e))?;
-        let idx = builder
-            .schema()
-            .index_of(column)
-            .map_err(|e| Error::arrow(&path.display().to_string(), e))?;
-        let mask = ProjectionMask::roots(builder.parquet_schema(), [idx]);
-        let reader = builder
-            .with_projection(mask)
-            .build()
-            .map_err(|e| Error::parquet(&path, e))?;
-        for batch in reader {
-            let batch = batch.map_err(|e| Error::arrow(&path.display().to_string(), e))?;
-            let col = batch.column(0);
-            if let Some(a) = col.as_any().downcast_ref::<Int32Array>() {
-                ids.extend(a.iter().flatten().map(i64::from));
-            } else if let Some(a) = col.as_any().downcast_ref::<Int64Array>() {
-                ids.extend(a.iter().flatten());
-            }
-        }
-    }
-    Ok(ids)
+/// The part files `dir`'s manifest lists.
+fn part_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
+    Ok(Manifest::read(dir)?
+        .map(|m| m.parts.iter().map(|p| dir.join(&p.file)).collect())
+        .unwrap_or_default())
 }
 
-/// Creates `#name (ID INT PRIMARY KEY)` on the connection (new for each run) and fills it.
-async fn load_ids(client: &mut SqlClient, name: &str, ids: &[i64]) -> Result<()> {
+/// Rows of a Parquet file, from its footer.
+fn file_rows(path: &std::path::Path) -> Result<u64> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", e))?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::parquet(path, e))?;
+    Ok(builder.metadata().file_metadata().num_rows().unsigned_abs())
+}
+
+/// Creates `#name (ID INT PRIMARY KEY)` on the connection (new for each run) and fills it
+/// from the `ID` column of `files`, a batch at a time: memory does not grow with the IDs.
+async fn load_ids(client: &mut SqlClient, name: &str, files: &[std::path::PathBuf]) -> Result<()> {
     db::execute(
         client,
         Side::Source,
         &format!("CREATE TABLE {name} (ID INT NOT NULL PRIMARY KEY)"),
     )
     .await?;
-    let mut sorted = ids.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    for chunk in sorted.chunks(1000) {
-        let mut sql = format!("INSERT INTO {name} (ID) VALUES ");
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
+    let mut sql = String::new();
+    for path in files {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", e))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::parquet(path, e))?;
+        let idx = builder
+            .schema()
+            .index_of(c::ID)
+            .map_err(|e| Error::arrow(&path.display().to_string(), e))?;
+        let mask = ProjectionMask::roots(builder.parquet_schema(), [idx]);
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(1000)
+            .build()
+            .map_err(|e| Error::parquet(path, e))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| Error::arrow(&path.display().to_string(), e))?;
+            let Some(ids) = batch.column(0).as_any().downcast_ref::<Int32Array>() else {
+                continue;
+            };
+            if ids.is_empty() {
+                continue;
             }
-            sql.push('(');
-            sql.push_str(&id.to_string());
-            sql.push(')');
+            sql.clear();
+            let _ = write!(sql, "INSERT INTO {name} (ID) VALUES ");
+            for (i, id) in ids.iter().flatten().enumerate() {
+                let _ = write!(sql, "{}({id})", if i == 0 { "" } else { "," });
+            }
+            db::execute(client, Side::Source, &sql).await?;
         }
-        db::execute(client, Side::Source, &sql).await?;
     }
     Ok(())
 }
