@@ -31,5 +31,6 @@ check: ## What CI runs: formatting, lints, tests
 	$(MAKE) clippy
 	$(MAKE) test
 
-bench: ## Benchmarks (criterion)
+bench: ## Benchmarks: criterion benches, then extract peak RSS at two sizes
 	$(CARGO) bench --workspace
+	benches/extract_rss.sh

@@ -17,6 +17,7 @@ mod progress;
 /// Exit codes of design §7.
 mod exit {
     pub const OK: u8 = 0;
+    pub const REVIEW: u8 = 1;
     pub const ERROR: u8 = 2;
 }
 
@@ -179,6 +180,9 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         .build()?;
     match &cli.command {
         Command::Extract(_) => runtime.block_on(extract(&config, &reporter, cli.runtime.quiet)),
+        Command::Transform(_) => {
+            transform(&config, &reporter, cli.runtime.quiet, cli.runtime.threads)
+        }
         other => anyhow::bail!(
             "`bptmig {}` is not built yet in this version ({}); the pipeline `{}` is valid",
             other.name(),
@@ -186,6 +190,55 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             path.display()
         ),
     }
+}
+
+fn transform(
+    config: &PipelineConfig,
+    reporter: &progress::Progress,
+    quiet: bool,
+    threads: Option<usize>,
+) -> anyhow::Result<u8> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()?;
+    let summary = pool.install(|| bptmig_transform::transform(config, reporter))?;
+    let report = &summary.report;
+    if !quiet {
+        if summary.already_done {
+            println!(
+                "transform already complete in `{}`; nothing to do",
+                config.workdir.display()
+            );
+        } else {
+            println!("transform done: run {}", report.run_id);
+        }
+        println!("{:<34} {:>10} {:>10}", "table", "rows in", "rows out");
+        for (table, t) in &report.tables {
+            println!("{table:<34} {:>10} {:>10}", t.rows_in, t.rows_out);
+        }
+        println!(
+            "{} tree(s) skipped, {} user/group reference(s) set to NULL, {} deferred fix-up(s)",
+            report.skipped_trees.len(),
+            report
+                .tables
+                .values()
+                .map(|t| t.principals_nulled)
+                .sum::<u64>(),
+            report.deferred
+        );
+        if report.problems > 0 {
+            println!(
+                "{} finding(s) to review in `{}`",
+                report.problems,
+                config.workdir.join("report.json").display()
+            );
+        }
+    }
+    Ok(if report.problems > 0 {
+        exit::REVIEW
+    } else {
+        exit::OK
+    })
 }
 
 async fn extract(

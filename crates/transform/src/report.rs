@@ -1,0 +1,113 @@
+//! `report.json`: everything a person must review after a transform.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::maps::{DuplicateKey, UnmappedDefinition};
+use crate::principals::{ResolutionStats, Unmapped};
+use crate::{Error, Result};
+
+/// Rows in and out of one table, and what happened to its values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableCounts {
+    pub rows_in: u64,
+    pub rows_out: u64,
+    /// User/group/tenant references written as NULL (policy `null`, or unknown in the source).
+    pub principals_nulled: u64,
+    /// References to rows or definitions that were not there; written as NULL.
+    pub dangling_references: u64,
+    /// Entity identifiers rewritten through an entity ID map.
+    pub entity_refs_mapped: u64,
+    /// Entity identifiers kept as they were, by entity (physical table).
+    pub entity_refs_kept: BTreeMap<String, u64>,
+}
+
+impl TableCounts {
+    pub fn merge(&mut self, other: &TableCounts) {
+        self.principals_nulled += other.principals_nulled;
+        self.dangling_references += other.dangling_references;
+        self.entity_refs_mapped += other.entity_refs_mapped;
+        for (k, v) in &other.entity_refs_kept {
+            *self.entity_refs_kept.entry(k.clone()).or_default() += v;
+        }
+    }
+}
+
+/// A process tree left behind, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedTree {
+    pub root_id: i64,
+    pub reason: String,
+}
+
+/// The transform's report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Report {
+    pub run_id: String,
+    pub tables: BTreeMap<String, TableCounts>,
+    pub skipped_trees: Vec<SkippedTree>,
+    #[serde(default)]
+    pub unmapped_definitions: Vec<UnmappedDefinition>,
+    #[serde(default)]
+    pub duplicate_definitions: Vec<DuplicateKey>,
+    #[serde(default)]
+    pub unmapped_principals: Vec<Unmapped>,
+    #[serde(default)]
+    pub principals: ResolutionStats,
+    /// Rows of `transform/deferred.parquet`.
+    pub deferred: u64,
+    pub warnings: Vec<String>,
+    /// How many findings a person must review; the stage exits 1 when non-zero.
+    pub problems: u64,
+}
+
+impl Report {
+    pub fn new(run_id: &str) -> Self {
+        Self {
+            run_id: run_id.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Counts the findings.
+    pub fn finish(&mut self) {
+        let kept: u64 = self
+            .tables
+            .values()
+            .flat_map(|t| t.entity_refs_kept.values())
+            .sum();
+        let dangling: u64 = self.tables.values().map(|t| t.dangling_references).sum();
+        self.problems = self.skipped_trees.len() as u64
+            + self.unmapped_principals.len() as u64
+            + self.duplicate_definitions.len() as u64
+            + self.warnings.len() as u64
+            + u64::from(kept > 0)
+            + dangling;
+    }
+
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Io {
+            path: path.to_owned(),
+            action: "encode",
+            source: e.into(),
+        })?;
+        bytes.push(b'\n');
+        bptmig_extract::workdir::write_atomic(path, &bytes)?;
+        Ok(())
+    }
+
+    pub fn read(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::Io {
+            path: path.to_owned(),
+            action: "read",
+            source: e,
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Io {
+            path: path.to_owned(),
+            action: "decode",
+            source: e.into(),
+        })
+    }
+}

@@ -1,0 +1,1135 @@
+//! The transform stage: phase 1 reads only key columns, decides which trees move and assigns
+//! every moved row its target ID; phase 2 rewrites every part of every table in parallel.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int32Builder, RecordBatch, StringArray,
+    StringBuilder,
+};
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
+use bptmig_extract::parts::{self, PartMeta, PartWriter};
+use bptmig_extract::types::{ColumnPlan, SqlType, SQL_TYPE_METADATA_KEY};
+use bptmig_extract::workdir::{Manifest, PartEntry, RunState, StageState, WorkDir};
+use bptmig_model::catalog::{self as c, ColumnRole, FkKind, Table};
+use bptmig_model::pipeline::{IdStrategy, PipelineConfig, UnmappedDefinition as DefPolicy};
+use bptmig_model::{Reporter, SsType};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+use rayon::prelude::*;
+
+use crate::maps::{self, DefinitionMaps, Snapshot};
+use crate::principals::{self, MappingFile, PrincipalMaps, Side};
+use crate::report::{Report, SkippedTree, TableCounts};
+use crate::{Error, Result};
+
+pub const STAGE: &str = "transform";
+/// Tree level of each process and activity (0 = top-level), for loading level by level.
+pub const LEVEL_COLUMN: &str = "BPTMIG_LEVEL";
+/// `transform/deferred.parquet`.
+pub const DEFERRED_FILE: &str = "deferred.parquet";
+
+/// What a transform did.
+#[derive(Debug, Clone)]
+pub struct TransformSummary {
+    pub already_done: bool,
+    pub report: Report,
+}
+
+/// Runs the transform stage for `config`.
+pub fn transform(config: &PipelineConfig, reporter: &dyn Reporter) -> Result<TransformSummary> {
+    let wd = WorkDir::new(&config.workdir);
+    let _lock = wd.lock(STAGE)?;
+    let mut run = bptmig_extract::open_run(&wd, config)?;
+    if run.stages.get(bptmig_extract::STAGE) != Some(&StageState::Done) {
+        return Err(Error::MissingInput {
+            path: wd.stage_dir(bptmig_extract::STAGE),
+            hint: "run `bptmig extract` first: the extract is not complete",
+        });
+    }
+    let report_path = wd.root().join("report.json");
+    if run.stages.get(STAGE) == Some(&StageState::Done) {
+        let report = Report::read(&report_path)?;
+        return Ok(TransformSummary {
+            already_done: true,
+            report,
+        });
+    }
+    run.stages.insert(STAGE.to_owned(), StageState::Running);
+    run.write(&wd)?;
+
+    let report = run_transform(&wd, &run, config, reporter)?;
+    report.write(&report_path)?;
+    run.stages.insert(STAGE.to_owned(), StageState::Done);
+    run.write(&wd)?;
+    Ok(TransformSummary {
+        already_done: false,
+        report,
+    })
+}
+
+/// An extracted table: its name, model shape and parts.
+struct Input {
+    name: String,
+    model: Table,
+    dir: PathBuf,
+    manifest: Manifest,
+}
+
+fn inputs(wd: &WorkDir) -> Result<Vec<Input>> {
+    let dir = wd.stage_dir(bptmig_extract::STAGE);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| Error::Io {
+            path: dir.clone(),
+            action: "list",
+            source: e,
+        })?
+        .filter_map(std::result::Result::ok)
+        .filter(|e| e.file_name() != "snapshot" && e.path().join("manifest.json").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort_by_key(|n| {
+        (
+            c::INSTANCE_TABLES
+                .iter()
+                .position(|t| t.name == n)
+                .unwrap_or(usize::MAX),
+            n.clone(),
+        )
+    });
+    names
+        .into_iter()
+        .map(|name| {
+            let tdir = dir.join(&name);
+            let manifest = Manifest::read(&tdir)?.ok_or_else(|| Error::MissingInput {
+                path: tdir.clone(),
+                hint: "run `bptmig extract` again",
+            })?;
+            Ok(Input {
+                model: maps::model_table(&name),
+                name,
+                dir: tdir,
+                manifest,
+            })
+        })
+        .collect()
+}
+
+/// Old → new IDs of one instance table. Dense arrays where keys are dense, sorted vectors
+/// (binary search) otherwise.
+#[derive(Debug, Clone, Default)]
+pub struct IdMap {
+    dense: Option<(i64, Vec<i32>)>,
+    olds: Vec<i32>,
+    news: Vec<i32>,
+}
+
+/// Marks an absent entry in a dense map.
+const ABSENT: i32 = i32::MIN;
+
+impl IdMap {
+    fn new(olds: Vec<i32>, news: Vec<i32>) -> Self {
+        let dense = match (olds.first(), olds.last()) {
+            (Some(&lo), Some(&hi))
+                if (i64::from(hi) - i64::from(lo)) < 4 * olds.len() as i64 + 1024 =>
+            {
+                let mut v = vec![ABSENT; (i64::from(hi) - i64::from(lo) + 1) as usize];
+                for (o, n) in olds.iter().zip(&news) {
+                    v[(i64::from(*o) - i64::from(lo)) as usize] = *n;
+                }
+                Some((i64::from(lo), v))
+            }
+            _ => None,
+        };
+        Self { dense, olds, news }
+    }
+
+    /// The new ID of `old`.
+    #[inline]
+    pub fn get(&self, old: i32) -> Option<i32> {
+        match &self.dense {
+            Some((lo, v)) => {
+                let i = i64::from(old) - lo;
+                if i < 0 {
+                    return None;
+                }
+                v.get(i as usize).copied().filter(|n| *n != ABSENT)
+            }
+            None => self.olds.binary_search(&old).ok().map(|i| self.news[i]),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.olds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.olds.is_empty()
+    }
+}
+
+/// Reads the Int32 `columns` of every part of `input` (NULL as `None`).
+fn key_columns(input: &Input, columns: &[&str]) -> Result<Vec<Vec<Option<i32>>>> {
+    let mut out = vec![Vec::new(); columns.len()];
+    for part in &input.manifest.parts {
+        let path = input.dir.join(&part.file);
+        let file = std::fs::File::open(&path).map_err(|e| Error::Io {
+            path: path.clone(),
+            action: "open",
+            source: e,
+        })?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::Parquet {
+                path: path.clone(),
+                source: e,
+            })?;
+        let indices: Vec<Option<usize>> = columns
+            .iter()
+            .map(|col| builder.schema().index_of(col).ok())
+            .collect();
+        let mask =
+            ProjectionMask::roots(builder.parquet_schema(), indices.iter().flatten().copied());
+        let reader = builder
+            .with_projection(mask)
+            .build()
+            .map_err(|e| Error::Parquet {
+                path: path.clone(),
+                source: e,
+            })?;
+        for batch in reader {
+            let batch = batch.map_err(|e| Error::Arrow {
+                what: path.display().to_string(),
+                source: e,
+            })?;
+            for (k, col) in columns.iter().enumerate() {
+                match batch.column_by_name(col) {
+                    Some(a) if a.data_type() == &DataType::Int32 => {
+                        let a = a.as_primitive::<Int32Type>();
+                        out[k].extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))));
+                    }
+                    Some(a) => {
+                        return Err(Error::ColumnType {
+                            table: input.name.clone(),
+                            column: (*col).to_owned(),
+                            found: a.data_type().to_string(),
+                        })
+                    }
+                    None => out[k].extend(std::iter::repeat_n(None, batch.num_rows())),
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Everything phase 1 decides.
+struct Plan {
+    ids: BTreeMap<String, IdMap>,
+    /// New process/activity ID → tree level.
+    levels: HashMap<(bool, i32), i32>,
+    defs: DefinitionMaps,
+    principals: PrincipalMaps,
+    espaces: HashMap<i64, i64>,
+    entity_tables: HashMap<(String, String), String>,
+    entity_maps: BTreeMap<String, HashMap<i64, i64>>,
+    clear_locks: bool,
+}
+
+fn run_transform(
+    wd: &WorkDir,
+    run: &RunState,
+    config: &PipelineConfig,
+    reporter: &dyn Reporter,
+) -> Result<Report> {
+    let source = Snapshot::new(wd.snapshot_dir("source"));
+    let target = Snapshot::new(wd.snapshot_dir("target"));
+    let mut report = Report::new(&run.run_id);
+    let inputs = inputs(wd)?;
+    let find = |name: &str| inputs.iter().find(|i| i.name == name);
+
+    // ---- maps from the snapshots
+    let defs = DefinitionMaps::build(&source, &target)?;
+    report.duplicate_definitions.clone_from(&defs.duplicates);
+    report
+        .warnings
+        .extend(maps::static_differences(&source, &target)?);
+    let espaces = maps::espace_map(&source, &target)?;
+    let entity_tables = maps::entity_tables(&source)?;
+    let entity_maps = crate::entity::load_all(&config.mapping.entity_maps)?;
+
+    // ---- phase 1: trees, skipped roots, principals in use
+    let proc_in = find(c::PROCESS);
+    let act_in = find(c::ACTIVITY);
+    let p = match proc_in {
+        Some(i) => key_columns(
+            i,
+            &[
+                c::ID,
+                c::PARENT_PROCESS_ID,
+                c::TOP_PROCESS_ID,
+                c::PROCESS_DEF_ID,
+            ],
+        )?,
+        None => vec![Vec::new(); 4],
+    };
+    let root_of_process: HashMap<i32, i32> = p[0]
+        .iter()
+        .zip(&p[1])
+        .zip(&p[2])
+        .filter_map(|((id, parent), top)| {
+            let id = (*id)?;
+            Some((id, top.or(if parent.is_none() { Some(id) } else { None })?))
+        })
+        .collect();
+    let a = match act_in {
+        Some(i) => key_columns(i, &[c::ID, c::PROCESS_ID, c::ACTIVITY_DEF_ID])?,
+        None => vec![Vec::new(); 3],
+    };
+    let root_of_activity: HashMap<i32, i32> = a[0]
+        .iter()
+        .zip(&a[1])
+        .filter_map(|(id, pid)| Some(((*id)?, *root_of_process.get(&(*pid)?)?)))
+        .collect();
+
+    // Unmapped definitions: the trees they occur in.
+    let mut skip: BTreeMap<i32, String> = BTreeMap::new();
+    let mut unmapped_defs: BTreeMap<(String, i64), crate::maps::UnmappedDefinition> =
+        BTreeMap::new();
+    let mut check_def = |def_table: &str, def: Option<i32>, root: Option<i32>| {
+        let Some(def) = def else { return };
+        if defs.get(def_table, i64::from(def)).is_some() {
+            return;
+        }
+        let name = defs
+            .unmapped
+            .get(def_table)
+            .and_then(|m| m.get(&i64::from(def)));
+        if let Some(u) = name {
+            unmapped_defs
+                .entry((def_table.to_owned(), i64::from(def)))
+                .or_insert_with(|| u.clone());
+        }
+        if let Some(root) = root {
+            let what = name.map_or_else(String::new, |u| format!(" `{}`", u.name));
+            skip.entry(root).or_insert_with(|| {
+                format!("`{def_table}`{what} (#{def}) has no match by SS_KEY in the target")
+            });
+        }
+    };
+    for (id, def) in p[0].iter().zip(&p[3]) {
+        check_def(
+            c::PROCESS_DEFINITION,
+            *def,
+            id.and_then(|i| root_of_process.get(&i).copied()),
+        );
+    }
+    for (pid, def) in a[1].iter().zip(&a[2]) {
+        check_def(
+            c::ACTIVITY_DEFINITION,
+            *def,
+            pid.and_then(|i| root_of_process.get(&i).copied()),
+        );
+    }
+    for (table, owner_col, def_col, def_table, by_activity) in [
+        (
+            c::PROCESS_INPUT,
+            c::PROCESS_ID,
+            c::INPUT_DEF_ID,
+            c::PROCESS_INPUT_DEF,
+            false,
+        ),
+        (
+            c::PROCESS_OUTPUT,
+            c::PROCESS_ID,
+            c::OUTPUT_DEF_ID,
+            c::PROCESS_OUTPUT_DEF,
+            false,
+        ),
+        (
+            c::ACTIVITY_OUTPUT,
+            c::ACTIVITY_ID,
+            c::OUTPUT_DEF_ID,
+            c::ACTIVITY_OUTPUT_DEF,
+            true,
+        ),
+    ] {
+        if let Some(input) = find(table) {
+            let k = key_columns(input, &[owner_col, def_col])?;
+            for (owner, def) in k[0].iter().zip(&k[1]) {
+                let roots = if by_activity {
+                    &root_of_activity
+                } else {
+                    &root_of_process
+                };
+                check_def(def_table, *def, owner.and_then(|o| roots.get(&o).copied()));
+            }
+        }
+    }
+    if !unmapped_defs.is_empty() && config.mapping.unmapped_definition == DefPolicy::Fail {
+        return Err(Error::UnmappedDefinitions {
+            items: unmapped_defs.into_values().collect(),
+        });
+    }
+    report.unmapped_definitions = unmapped_defs.into_values().collect();
+    report.skipped_trees = skip
+        .iter()
+        .map(|(root, reason)| SkippedTree {
+            root_id: i64::from(*root),
+            reason: reason.clone(),
+        })
+        .collect();
+
+    // ---- new IDs, per instance table, in old-ID order (so new IDs keep that order).
+    let stats = target.instance_stats()?;
+    let mut ids = BTreeMap::new();
+    let kept = |root: Option<&i32>| root.is_some_and(|r| !skip.contains_key(r));
+    for input in inputs.iter().filter(|i| i.model.key.is_some()) {
+        let olds: Vec<i32> = match input.name.as_str() {
+            n if n == c::PROCESS => p[0]
+                .iter()
+                .flatten()
+                .filter(|id| kept(root_of_process.get(id)))
+                .copied()
+                .collect(),
+            n if n == c::ACTIVITY => a[0]
+                .iter()
+                .flatten()
+                .filter(|id| kept(root_of_activity.get(id)))
+                .copied()
+                .collect(),
+            n => {
+                let owner = if n == c::ACTIVITY_OUTPUT {
+                    c::ACTIVITY_ID
+                } else {
+                    c::PROCESS_ID
+                };
+                let roots = if n == c::ACTIVITY_OUTPUT {
+                    &root_of_activity
+                } else {
+                    &root_of_process
+                };
+                let k = key_columns(input, &[c::ID, owner])?;
+                k[0].iter()
+                    .zip(&k[1])
+                    .filter(|(_, o)| kept(o.and_then(|o| roots.get(&o))))
+                    .filter_map(|(id, _)| *id)
+                    .collect()
+            }
+        };
+        let base = stats.get(&input.name).and_then(|s| s.1).unwrap_or(0);
+        let news = assign(&input.name, &olds, base, config.ids)?;
+        ids.insert(input.name.clone(), IdMap::new(olds, news));
+    }
+
+    // Tree levels of kept processes (by new ID) and their activities.
+    let proc_ids = ids.get(c::PROCESS).cloned().unwrap_or_default();
+    let parent_of: HashMap<i32, i32> = p[0]
+        .iter()
+        .zip(&p[1])
+        .filter_map(|(i, par)| Some(((*i)?, (*par)?)))
+        .collect();
+    let mut level_of_old: HashMap<i32, i32> = HashMap::new();
+    for id in p[0].iter().flatten() {
+        let mut depth = 0;
+        let mut cur = *id;
+        while let Some(parent) = parent_of.get(&cur) {
+            depth += 1;
+            cur = *parent;
+            if depth > 10_000 {
+                break; // a cycle in broken data; the verify stage reports it
+            }
+        }
+        level_of_old.insert(*id, depth);
+    }
+    let mut levels = HashMap::new();
+    for (old, lvl) in &level_of_old {
+        if let Some(n) = proc_ids.get(*old) {
+            levels.insert((true, n), *lvl);
+        }
+    }
+    if let Some(act_ids) = ids.get(c::ACTIVITY) {
+        for (id, pid) in a[0].iter().zip(&a[1]) {
+            if let (Some(id), Some(pid)) = (id, pid) {
+                if let (Some(n), Some(l)) = (act_ids.get(*id), level_of_old.get(pid)) {
+                    levels.insert((false, n), *l);
+                }
+            }
+        }
+    }
+
+    // ---- principals in use, resolved through the mapping file, names, then policy.
+    let used = principals_in_use(&inputs, &ids)?;
+    let src_side = source.side()?;
+    let tgt_side = target.side()?;
+    let file = config
+        .mapping
+        .file
+        .as_deref()
+        .map(MappingFile::load)
+        .transpose()?;
+    let src_side = restrict(&src_side, &used, file.as_ref());
+    let resolution = principals::resolve(
+        &src_side,
+        &tgt_side,
+        file.as_ref(),
+        &config.mapping.unmapped_user,
+        &config.mapping.unmapped_group,
+    )?;
+    report.principals = resolution.how;
+    report.unmapped_principals.clone_from(&resolution.unmapped);
+
+    let plan = Plan {
+        ids,
+        levels,
+        defs,
+        principals: resolution.maps,
+        espaces,
+        entity_tables,
+        entity_maps,
+        clear_locks: config.transform.clear_scheduler_locks,
+    };
+
+    // ---- maps on disk
+    for (table, map) in &plan.ids {
+        write_map(wd, run, table, map, config.extract.row_group_rows)?;
+    }
+
+    // ---- phase 2: every part of every table, in parallel, each into its own file.
+    let jobs: Vec<(&Input, usize)> = inputs
+        .iter()
+        .flat_map(|i| (0..i.manifest.parts.len()).map(move |k| (i, k)))
+        .collect();
+    for input in &inputs {
+        reporter.table_started(STAGE, &input.name, Some(input.manifest.rows()));
+        let out_dir = wd.table_dir(STAGE, &input.name);
+        std::fs::create_dir_all(&out_dir).map_err(|e| Error::Io {
+            path: out_dir.clone(),
+            action: "create",
+            source: e,
+        })?;
+        // A rerun redoes every table from scratch: outputs are deterministic.
+        bptmig_extract::workdir::remove_unlisted(&out_dir, &[])?;
+        let _ = std::fs::remove_file(Manifest::path(&out_dir));
+    }
+    let results: Vec<Result<PartResult>> = jobs
+        .par_iter()
+        .map(|(input, k)| {
+            let r = rewrite_part(wd, run, input, *k, &plan, config.extract.row_group_rows);
+            if let Ok(pr) = &r {
+                reporter.rows(&input.name, pr.rows_in);
+            }
+            r
+        })
+        .collect();
+    let mut per_table: BTreeMap<String, Vec<PartResult>> = BTreeMap::new();
+    for r in results {
+        let r = r?;
+        per_table.entry(r.table.clone()).or_default().push(r);
+    }
+    let mut deferred: Vec<(String, i32, &'static str, i32)> = Vec::new();
+    for input in &inputs {
+        let mut results = per_table.remove(&input.name).unwrap_or_default();
+        results.sort_by_key(|r| r.index);
+        let out_dir = wd.table_dir(STAGE, &input.name);
+        let mut manifest = Manifest {
+            table: input.name.clone(),
+            run_id: run.run_id.clone(),
+            key: input.manifest.key.clone(),
+            columns: input.manifest.columns.clone(),
+            complete: true,
+            parts: Vec::new(),
+        };
+        let mut counts = TableCounts::default();
+        for r in results {
+            counts.rows_in += r.rows_in;
+            counts.rows_out += r.entry.as_ref().map_or(0, |e| e.rows);
+            counts.merge(&r.counts);
+            deferred.extend(r.deferred);
+            if let Some(e) = r.entry {
+                manifest.parts.push(e);
+            }
+        }
+        manifest.write(&out_dir)?;
+        reporter.table_finished(&input.name, counts.rows_out);
+        report.tables.insert(input.name.clone(), counts);
+    }
+    deferred.sort();
+    write_deferred(wd, run, &deferred, config.extract.row_group_rows)?;
+    report.deferred = deferred.len() as u64;
+    report.finish();
+    Ok(report)
+}
+
+/// New IDs for `olds` (ascending): a dense block above `base` (renumber) or the same IDs
+/// (keep), refusing what would overflow a 32-bit ID or collide with the target.
+fn assign(table: &str, olds: &[i32], base: i64, strategy: IdStrategy) -> Result<Vec<i32>> {
+    match strategy {
+        IdStrategy::Renumber => {
+            let last = base + olds.len() as i64;
+            if last > i64::from(i32::MAX) {
+                return Err(Error::IdOverflow {
+                    table: table.to_owned(),
+                    base,
+                    rows: olds.len() as u64,
+                });
+            }
+            Ok((1..=olds.len() as i64).map(|r| (base + r) as i32).collect())
+        }
+        IdStrategy::Keep => {
+            if let Some(first) = olds.first() {
+                if i64::from(*first) <= base {
+                    return Err(Error::IdCollision {
+                        table: table.to_owned(),
+                        first: i64::from(*first),
+                        target_max: base,
+                    });
+                }
+            }
+            Ok(olds.to_vec())
+        }
+    }
+}
+
+/// Source IDs of the users, groups and tenants that moved rows reference.
+#[derive(Default)]
+struct Used {
+    users: HashSet<i64>,
+    groups: HashSet<i64>,
+    tenants: HashSet<i64>,
+}
+
+fn principals_in_use(inputs: &[Input], ids: &BTreeMap<String, IdMap>) -> Result<Used> {
+    let mut used = Used::default();
+    for input in inputs {
+        let cols: Vec<(&str, FkKind)> = input
+            .model
+            .foreign_keys()
+            .filter(|(_, k, _)| matches!(k, FkKind::User | FkKind::Group | FkKind::Tenant))
+            .map(|(col, k, _)| (col.name, k))
+            .collect();
+        if cols.is_empty() {
+            continue;
+        }
+        let key = if input.model.key.is_some() {
+            c::ID
+        } else {
+            c::EVT_ACTIVITY_ID
+        };
+        let owner_map = if input.model.key.is_some() {
+            ids.get(&input.name)
+        } else {
+            ids.get(c::ACTIVITY)
+        };
+        let mut names: Vec<&str> = vec![key];
+        names.extend(cols.iter().map(|(n, _)| *n));
+        let k = key_columns(input, &names)?;
+        for (row, owner) in k[0].iter().enumerate() {
+            let moved = owner.is_some_and(|id| owner_map.is_some_and(|m| m.get(id).is_some()));
+            if !moved {
+                continue;
+            }
+            for (j, (_, kind)) in cols.iter().enumerate() {
+                if let Some(v) = k[j + 1][row] {
+                    let set = match kind {
+                        FkKind::User => &mut used.users,
+                        FkKind::Group => &mut used.groups,
+                        _ => &mut used.tenants,
+                    };
+                    set.insert(i64::from(v));
+                }
+            }
+        }
+    }
+    Ok(used)
+}
+
+/// The source side limited to what moved rows use, what the mapping file names (so its
+/// lines are checked against the whole source) and the tenants of those users and groups.
+fn restrict(side: &Side, used: &Used, file: Option<&MappingFile>) -> Side {
+    let named = |kind: principals::Kind, id: i64, name: &str| {
+        file.is_some_and(|f| {
+            f.entries.iter().any(|e| {
+                e.kind == kind
+                    && match &e.source {
+                        principals::Ref::Id(i) => *i == id,
+                        principals::Ref::Name { name: n, .. } => n == name,
+                    }
+            })
+        })
+    };
+    let users: Vec<_> = side
+        .users
+        .iter()
+        .filter(|u| used.users.contains(&u.id) || named(principals::Kind::User, u.id, &u.username))
+        .cloned()
+        .collect();
+    let groups: Vec<_> = side
+        .groups
+        .iter()
+        .filter(|g| used.groups.contains(&g.id) || named(principals::Kind::Group, g.id, &g.name))
+        .cloned()
+        .collect();
+    let mut tenants: HashSet<i64> = used.tenants.clone();
+    tenants.extend(
+        side.tenants
+            .iter()
+            .filter(|t| named(principals::Kind::Tenant, t.id, &t.name))
+            .map(|t| t.id),
+    );
+    tenants.extend(users.iter().filter_map(|u| u.tenant_id));
+    tenants.extend(groups.iter().filter_map(|g| g.tenant_id));
+    Side {
+        tenants: side
+            .tenants
+            .iter()
+            .filter(|t| tenants.contains(&t.id))
+            .cloned()
+            .collect(),
+        users,
+        groups,
+    }
+}
+
+fn write_map(
+    wd: &WorkDir,
+    run: &RunState,
+    table: &str,
+    map: &IdMap,
+    row_group_rows: usize,
+) -> Result<()> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("OLD_ID", DataType::Int32, false),
+        Field::new("NEW_ID", DataType::Int32, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int32Array::from(map.olds.clone())) as ArrayRef,
+            Arc::new(Int32Array::from(map.news.clone())),
+        ],
+    )
+    .map_err(|e| Error::Arrow {
+        what: table.to_owned(),
+        source: e,
+    })?;
+    let meta = PartMeta {
+        run_id: run.run_id.clone(),
+        table: table.to_owned(),
+        column_roles: "{}".into(),
+    };
+    parts::write_file(
+        &wd.stage_dir(STAGE)
+            .join("maps")
+            .join(format!("{table}.parquet")),
+        schema,
+        &[batch],
+        parts::writer_properties(&meta, row_group_rows, &[]),
+    )?;
+    Ok(())
+}
+
+fn write_deferred(
+    wd: &WorkDir,
+    run: &RunState,
+    rows: &[(String, i32, &'static str, i32)],
+    row_group_rows: usize,
+) -> Result<()> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("TABLE", DataType::Utf8, false),
+        Field::new("ID", DataType::Int32, false),
+        Field::new("COLUMN", DataType::Utf8, false),
+        Field::new("VALUE", DataType::Int32, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+            )) as ArrayRef,
+            Arc::new(Int32Array::from(
+                rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            )),
+            Arc::new(Int32Array::from(
+                rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            )),
+        ],
+    )
+    .map_err(|e| Error::Arrow {
+        what: DEFERRED_FILE.into(),
+        source: e,
+    })?;
+    let meta = PartMeta {
+        run_id: run.run_id.clone(),
+        table: "deferred".into(),
+        column_roles: "{}".into(),
+    };
+    parts::write_file(
+        &wd.stage_dir(STAGE).join(DEFERRED_FILE),
+        schema,
+        &[batch],
+        parts::writer_properties(&meta, row_group_rows, &[]),
+    )?;
+    Ok(())
+}
+
+// ---- phase 2 ---------------------------------------------------------------------------------
+
+struct PartResult {
+    table: String,
+    index: usize,
+    rows_in: u64,
+    entry: Option<PartEntry>,
+    counts: TableCounts,
+    deferred: Vec<(String, i32, &'static str, i32)>,
+}
+
+fn plans_of(schema: &Schema) -> Vec<ColumnPlan> {
+    schema
+        .fields()
+        .iter()
+        .filter_map(|f| {
+            let ty = f
+                .metadata()
+                .get(SQL_TYPE_METADATA_KEY)
+                .and_then(|d| SqlType::from_ddl(d))?;
+            Some(ColumnPlan {
+                name: f.name().clone(),
+                sql_type: ty,
+                nullable: f.is_nullable(),
+            })
+        })
+        .collect()
+}
+
+fn rewrite_part(
+    wd: &WorkDir,
+    run: &RunState,
+    input: &Input,
+    index: usize,
+    plan: &Plan,
+    row_group_rows: usize,
+) -> Result<PartResult> {
+    let part = &input.manifest.parts[index];
+    let path = input.dir.join(&part.file);
+    let batches = maps::read_parquet(&path)?;
+    let mut counts = TableCounts::default();
+    let mut deferred = Vec::new();
+    let mut out_batches = Vec::with_capacity(batches.len());
+    let is_process = input.name == c::PROCESS;
+    let is_activity = input.name == c::ACTIVITY;
+    for batch in &batches {
+        let rewritten = rewrite_batch(input, batch, plan, &mut counts, &mut deferred)?;
+        out_batches.push(rewritten);
+    }
+    let rows_out: usize = out_batches.iter().map(RecordBatch::num_rows).sum();
+    let entry = if rows_out == 0 {
+        None
+    } else {
+        let schema = out_batches[0].schema();
+        let mut plans = plans_of(&schema);
+        if is_process || is_activity {
+            plans.retain(|p| p.name != LEVEL_COLUMN);
+        }
+        let meta = PartMeta::for_table(&run.run_id, &input.name, &input.model, &plans);
+        let dir = wd.table_dir(STAGE, &input.name);
+        let mut w = PartWriter::create(
+            &dir,
+            &part.file,
+            schema,
+            parts::writer_properties(&meta, row_group_rows, &plans),
+        )?;
+        let key_idx = input
+            .model
+            .key
+            .and_then(|k| out_batches[0].schema().index_of(k).ok());
+        for b in out_batches.iter().filter(|b| b.num_rows() > 0) {
+            let keys = key_idx.and_then(|i| {
+                let a = b.column(i).as_primitive::<Int32Type>();
+                Some((
+                    i64::from(a.values().first().copied()?),
+                    i64::from(a.values().last().copied()?),
+                ))
+            });
+            w.write(b, keys)?;
+        }
+        Some(w.finish()?)
+    };
+    Ok(PartResult {
+        table: input.name.clone(),
+        index,
+        rows_in: part.rows,
+        entry,
+        counts,
+        deferred,
+    })
+}
+
+/// Maps an Int32 column through `f`; `None` from `f` means NULL.
+fn map_ints(col: &ArrayRef, mut f: impl FnMut(i32) -> Option<i32>) -> ArrayRef {
+    let a = col.as_primitive::<Int32Type>();
+    let mut b = Int32Builder::with_capacity(a.len());
+    for i in 0..a.len() {
+        if a.is_valid(i) {
+            b.append_option(f(a.value(i)));
+        } else {
+            b.append_null();
+        }
+    }
+    Arc::new(b.finish())
+}
+
+#[allow(clippy::too_many_lines, reason = "one match arm per column role")]
+fn rewrite_batch(
+    input: &Input,
+    batch: &RecordBatch,
+    plan: &Plan,
+    counts: &mut TableCounts,
+    deferred: &mut Vec<(String, i32, &'static str, i32)>,
+) -> Result<RecordBatch> {
+    // Rows of skipped trees (and of rows outside every moved tree) stay behind.
+    let own = if input.model.key.is_some() {
+        plan.ids.get(&input.name)
+    } else {
+        plan.ids.get(c::ACTIVITY)
+    };
+    let key_col = if input.model.key.is_some() {
+        c::ID
+    } else {
+        c::EVT_ACTIVITY_ID
+    };
+    let keep: BooleanArray = match (batch.column_by_name(key_col), own) {
+        (Some(k), Some(m)) if k.data_type() == &DataType::Int32 => {
+            let k = k.as_primitive::<Int32Type>();
+            (0..k.len())
+                .map(|i| Some(k.is_valid(i) && m.get(k.value(i)).is_some()))
+                .collect()
+        }
+        _ => (0..batch.num_rows()).map(|_| Some(false)).collect(),
+    };
+    let batch = filter_record_batch(batch, &keep).map_err(|e| Error::Arrow {
+        what: input.name.clone(),
+        source: e,
+    })?;
+    let schema = batch.schema();
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns() + 1);
+    let ss_types = batch
+        .column_by_name(c::SS_TYPE)
+        .filter(|a| a.data_type() == &DataType::Utf8)
+        .map(|a| a.as_string::<i32>().clone());
+    for (field, col) in schema.fields().iter().zip(batch.columns()) {
+        let role = input
+            .model
+            .column(field.name())
+            .map_or(ColumnRole::Value, |mc| mc.role);
+        let int = col.data_type() == &DataType::Int32;
+        let new: ArrayRef = match role {
+            ColumnRole::Key if int => {
+                let m = own.cloned().unwrap_or_default();
+                map_ints(col, |v| m.get(v))
+            }
+            ColumnRole::Fk {
+                kind: FkKind::Instance,
+                table,
+            } if int => match plan.ids.get(table) {
+                Some(m) => {
+                    let mut dangling = 0;
+                    let a = map_ints(col, |v| {
+                        let n = m.get(v);
+                        dangling += u64::from(n.is_none());
+                        n
+                    });
+                    counts.dangling_references += dangling;
+                    a
+                }
+                None => col.clone(),
+            },
+            ColumnRole::Fk {
+                kind: FkKind::Definition,
+                table,
+            } if int => {
+                let mut missing = 0;
+                let a = map_ints(col, |v| {
+                    let n = plan.defs.get(table, i64::from(v)).map(|t| t as i32);
+                    missing += u64::from(n.is_none());
+                    n
+                });
+                counts.dangling_references += missing;
+                a
+            }
+            ColumnRole::Fk {
+                kind: kind @ (FkKind::User | FkKind::Group | FkKind::Tenant),
+                ..
+            } if int => {
+                let m = match kind {
+                    FkKind::User => &plan.principals.users,
+                    FkKind::Group => &plan.principals.groups,
+                    _ => &plan.principals.tenants,
+                };
+                let mut nulled = 0;
+                let a = map_ints(col, |v| match m.get(i64::from(v)) {
+                    Some(Some(t)) => Some(t as i32),
+                    _ => {
+                        nulled += 1;
+                        None
+                    }
+                });
+                counts.principals_nulled += nulled;
+                a
+            }
+            ColumnRole::Fk {
+                kind: FkKind::Espace,
+                ..
+            } if int => {
+                let mut missing = 0;
+                let a = map_ints(col, |v| {
+                    let n = plan.espaces.get(&i64::from(v)).map(|t| *t as i32);
+                    missing += u64::from(n.is_none());
+                    n
+                });
+                counts.dangling_references += missing;
+                a
+            }
+            ColumnRole::EntityRefValue { .. } if col.data_type() == &DataType::Utf8 => {
+                rewrite_entity_values(col, ss_types.as_ref(), plan, counts)
+            }
+            ColumnRole::SchedulerState if plan.clear_locks && field.is_nullable() => {
+                arrow::array::new_null_array(col.data_type(), col.len())
+            }
+            ColumnRole::Key | ColumnRole::Fk { .. } if !int => {
+                return Err(Error::ColumnType {
+                    table: input.name.clone(),
+                    column: field.name().clone(),
+                    found: col.data_type().to_string(),
+                })
+            }
+            _ => col.clone(),
+        };
+        columns.push(new);
+    }
+    let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();
+    let is_process = input.name == c::PROCESS;
+    if is_process || input.name == c::ACTIVITY {
+        let idx = schema.index_of(c::ID).map_err(|e| Error::Arrow {
+            what: input.name.clone(),
+            source: e,
+        })?;
+        let ids = columns[idx].as_primitive::<Int32Type>().clone();
+        let levels: Int32Array = ids
+            .iter()
+            .map(|id| id.and_then(|id| plan.levels.get(&(is_process, id)).copied()))
+            .collect();
+        // Deferred: a top-level process referencing itself, and any precedent loaded later.
+        if is_process {
+            if let Ok(t) = schema.index_of(c::TOP_PROCESS_ID) {
+                let top = columns[t].as_primitive::<Int32Type>();
+                for i in 0..ids.len() {
+                    if top.is_valid(i) && ids.is_valid(i) && top.value(i) == ids.value(i) {
+                        deferred.push((
+                            input.name.clone(),
+                            ids.value(i),
+                            c::TOP_PROCESS_ID,
+                            top.value(i),
+                        ));
+                    }
+                }
+            }
+        } else if let Ok(pc) = schema.index_of(c::PRECEDENT_ACTIVITY_ID) {
+            let pre = columns[pc].as_primitive::<Int32Type>();
+            for i in 0..ids.len() {
+                if pre.is_valid(i) && ids.is_valid(i) {
+                    let me = (levels.value(i), ids.value(i));
+                    let other = (
+                        plan.levels
+                            .get(&(false, pre.value(i)))
+                            .copied()
+                            .unwrap_or(i32::MAX),
+                        pre.value(i),
+                    );
+                    if other >= me {
+                        deferred.push((
+                            input.name.clone(),
+                            ids.value(i),
+                            c::PRECEDENT_ACTIVITY_ID,
+                            pre.value(i),
+                        ));
+                    }
+                }
+            }
+        }
+        fields.push(Arc::new(Field::new(LEVEL_COLUMN, DataType::Int32, false)));
+        columns.push(Arc::new(levels));
+    }
+    let schema: SchemaRef = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    RecordBatch::try_new(schema, columns).map_err(|e| Error::Arrow {
+        what: input.name.clone(),
+        source: e,
+    })
+}
+
+/// `INPUT_VALUE`/`OUTPUT_VALUE` holding an entity ID (`SS_TYPE` = `bt…*…`): through the
+/// entity's ID map when the pipeline names one, else kept and counted per entity.
+fn rewrite_entity_values(
+    col: &ArrayRef,
+    ss_types: Option<&StringArray>,
+    plan: &Plan,
+    counts: &mut TableCounts,
+) -> ArrayRef {
+    let values = col.as_string::<i32>();
+    let Some(types) = ss_types else {
+        return col.clone();
+    };
+    let mut b = StringBuilder::with_capacity(values.len(), values.value_data().len());
+    let mut changed = false;
+    for i in 0..values.len() {
+        if values.is_null(i) {
+            b.append_null();
+            continue;
+        }
+        let v = values.value(i);
+        let entity = types
+            .is_valid(i)
+            .then(|| SsType::parse(types.value(i)).ok())
+            .flatten();
+        let Some(SsType::EntityRef {
+            espace_key,
+            entity_key,
+        }) = entity
+        else {
+            b.append_value(v);
+            continue;
+        };
+        let table = plan
+            .entity_tables
+            .get(&(espace_key.to_owned(), entity_key.to_owned()));
+        let mapped = table
+            .and_then(|t| plan.entity_maps.get(t))
+            .and_then(|m| v.trim().parse::<i64>().ok().and_then(|old| m.get(&old)));
+        if let Some(new) = mapped {
+            b.append_value(new.to_string());
+            changed = true;
+            counts.entity_refs_mapped += 1;
+        } else {
+            b.append_value(v);
+            let name = table
+                .cloned()
+                .unwrap_or_else(|| format!("bt{espace_key}*{entity_key}"));
+            *counts.entity_refs_kept.entry(name).or_default() += 1;
+        }
+    }
+    if changed {
+        Arc::new(b.finish())
+    } else {
+        col.clone()
+    }
+}
+
+/// Where `transform` writes `table`'s parts.
+pub fn output_dir(workdir: &Path, table: &str) -> PathBuf {
+    workdir.join(STAGE).join(table)
+}
