@@ -1073,7 +1073,8 @@ fn rewrite_batch(
 }
 
 /// `INPUT_VALUE`/`OUTPUT_VALUE` holding an entity ID (`SS_TYPE` = `bt…*…`): through the
-/// entity's ID map when the pipeline names one, else kept and counted per entity.
+/// entity's ID map when the pipeline names one, else kept and counted per entity. No
+/// allocation per row: entities are found by comparing borrowed keys, counts kept locally.
 fn rewrite_entity_values(
     col: &ArrayRef,
     ss_types: Option<&StringArray>,
@@ -1084,7 +1085,16 @@ fn rewrite_entity_values(
     let Some(types) = ss_types else {
         return col.clone();
     };
+    let entities: Vec<(&(String, String), &String)> = plan.entity_tables.iter().collect();
+    let maps: Vec<Option<&HashMap<i64, i64>>> = entities
+        .iter()
+        .map(|(_, t)| plan.entity_maps.get(*t))
+        .collect();
+    // Kept values per known entity, and per unknown `SS_TYPE` (rare: resolved after the loop).
+    let mut kept = vec![0_u64; entities.len()];
+    let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
     let mut b = StringBuilder::with_capacity(values.len(), values.value_data().len());
+    let mut number = String::new();
     let mut changed = false;
     for i in 0..values.len() {
         if values.is_null(i) {
@@ -1092,35 +1102,47 @@ fn rewrite_entity_values(
             continue;
         }
         let v = values.value(i);
-        let entity = types
-            .is_valid(i)
-            .then(|| SsType::parse(types.value(i)).ok())
-            .flatten();
+        let parsed = if types.is_valid(i) {
+            SsType::parse(types.value(i)).ok()
+        } else {
+            None
+        };
         let Some(SsType::EntityRef {
             espace_key,
             entity_key,
-        }) = entity
+        }) = parsed
         else {
             b.append_value(v);
             continue;
         };
-        let table = plan
-            .entity_tables
-            .get(&(espace_key.to_owned(), entity_key.to_owned()));
-        let mapped = table
-            .and_then(|t| plan.entity_maps.get(t))
-            .and_then(|m| v.trim().parse::<i64>().ok().and_then(|old| m.get(&old)));
-        if let Some(new) = mapped {
-            b.append_value(new.to_string());
-            changed = true;
-            counts.entity_refs_mapped += 1;
-        } else {
+        let Some(e) = entities
+            .iter()
+            .position(|((es, en), _)| es == espace_key && en == entity_key)
+        else {
+            *unknown.entry(types.value(i).to_owned()).or_default() += 1;
             b.append_value(v);
-            let name = table
-                .cloned()
-                .unwrap_or_else(|| format!("bt{espace_key}*{entity_key}"));
-            *counts.entity_refs_kept.entry(name).or_default() += 1;
+            continue;
+        };
+        let mapped = maps[e].and_then(|m| v.trim().parse::<i64>().ok().and_then(|old| m.get(&old)));
+        match mapped {
+            Some(new) => {
+                number.clear();
+                let _ = std::fmt::Write::write_fmt(&mut number, format_args!("{new}"));
+                b.append_value(&number);
+                changed = true;
+                counts.entity_refs_mapped += 1;
+            }
+            None => {
+                kept[e] += 1;
+                b.append_value(v);
+            }
         }
+    }
+    for ((_, table), n) in entities.iter().zip(kept).filter(|(_, n)| *n > 0) {
+        *counts.entity_refs_kept.entry((*table).clone()).or_default() += n;
+    }
+    for (ss_type, n) in unknown {
+        *counts.entity_refs_kept.entry(ss_type).or_default() += n;
     }
     if changed {
         Arc::new(b.finish())
