@@ -187,3 +187,45 @@ pub fn write_file(
     }
     w.finish()
 }
+
+/// Writes `instance_stats.parquet` (TABLE, ROWS, MAX_ID) into a snapshot directory.
+pub fn write_instance_stats(
+    dir: &Path,
+    run_id: &str,
+    stats: &[(&str, i64, Option<i64>)],
+    row_group_rows: usize,
+) -> Result<PartEntry> {
+    use arrow::array::{ArrayRef, Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    let schema = std::sync::Arc::new(Schema::new(vec![
+        Field::new("TABLE", DataType::Utf8, false),
+        Field::new("ROWS", DataType::Int64, false),
+        Field::new("MAX_ID", DataType::Int64, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            std::sync::Arc::new(StringArray::from(
+                stats.iter().map(|s| s.0).collect::<Vec<_>>(),
+            )) as ArrayRef,
+            std::sync::Arc::new(Int64Array::from(
+                stats.iter().map(|s| s.1).collect::<Vec<_>>(),
+            )),
+            std::sync::Arc::new(Int64Array::from(
+                stats.iter().map(|s| s.2).collect::<Vec<_>>(),
+            )),
+        ],
+    )
+    .map_err(|e| Error::arrow(crate::INSTANCE_STATS, e))?;
+    let meta = PartMeta {
+        run_id: run_id.to_owned(),
+        table: crate::INSTANCE_STATS.to_owned(),
+        column_roles: "{}".to_owned(),
+    };
+    write_file(
+        &dir.join(format!("{}.parquet", crate::INSTANCE_STATS)),
+        schema,
+        &[batch],
+        writer_properties(&meta, row_group_rows, &[]),
+    )
+}

@@ -3,11 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
 use std::time::Duration;
 
-use arrow::array::{Array, ArrayRef, Int32Array, Int64Array, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::array::{Array, ArrayRef, Int32Array};
 use arrow::record_batch::RecordBatch;
 use bptmig_model::catalog::{self as c, Table};
 use bptmig_model::pipeline::{PipelineConfig, Selection};
@@ -387,30 +385,17 @@ async fn snapshot(ctx: &Ctx<'_>, client: &mut SqlClient, side: Side) -> Result<(
         rows.push(r.first().and_then(|r| db::int_cell(r, 0)).unwrap_or(0));
         max_ids.push(r.first().and_then(|r| db::int_cell(r, 1)));
     }
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("TABLE", DataType::Utf8, false),
-        Field::new("ROWS", DataType::Int64, false),
-        Field::new("MAX_ID", DataType::Int64, true),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            Arc::new(StringArray::from(names)) as ArrayRef,
-            Arc::new(Int64Array::from(rows)),
-            Arc::new(Int64Array::from(max_ids)),
-        ],
-    )
-    .map_err(|e| Error::arrow(INSTANCE_STATS, e))?;
-    let meta = PartMeta {
-        run_id: ctx.run_id.to_owned(),
-        table: INSTANCE_STATS.to_owned(),
-        column_roles: "{}".to_owned(),
-    };
-    manifest.parts.push(parts::write_file(
-        &dir.join(format!("{INSTANCE_STATS}.parquet")),
-        schema,
-        &[batch],
-        parts::writer_properties(&meta, ctx.row_group_rows, &[]),
+    let stats: Vec<(&str, i64, Option<i64>)> = names
+        .into_iter()
+        .zip(rows)
+        .zip(max_ids)
+        .map(|((n, r), m)| (n, r, m))
+        .collect();
+    manifest.parts.push(parts::write_instance_stats(
+        &dir,
+        ctx.run_id,
+        &stats,
+        ctx.row_group_rows,
     )?);
     manifest.complete = true;
     manifest.write(&dir)?;
@@ -873,29 +858,39 @@ async fn stream_part(
         let QueryItem::Row(row) = item else { continue };
         append_row(&meta.table, &mut builders, row, key_index, &mut keys)?;
         if builders[0].len() >= ctx.row_group_rows {
-            let w = match writer.as_mut() {
-                Some(w) => w,
-                None => writer.insert(PartWriter::create(
+            flush(
+                &meta.table,
+                &schema,
+                &mut builders,
+                &mut writer,
+                keys.take(),
+                || {
+                    PartWriter::create(
+                        dir,
+                        file,
+                        schema.clone(),
+                        parts::writer_properties(meta, ctx.row_group_rows, plans),
+                    )
+                },
+            )?;
+        }
+    }
+    if !builders[0].is_empty() {
+        flush(
+            &meta.table,
+            &schema,
+            &mut builders,
+            &mut writer,
+            keys.take(),
+            || {
+                PartWriter::create(
                     dir,
                     file,
                     schema.clone(),
                     parts::writer_properties(meta, ctx.row_group_rows, plans),
-                )?),
-            };
-            flush(&meta.table, &schema, &mut builders, w, keys.take())?;
-        }
-    }
-    if !builders[0].is_empty() {
-        let w = match writer.as_mut() {
-            Some(w) => w,
-            None => writer.insert(PartWriter::create(
-                dir,
-                file,
-                schema.clone(),
-                parts::writer_properties(meta, ctx.row_group_rows, plans),
-            )?),
-        };
-        flush(&meta.table, &schema, &mut builders, w, keys.take())?;
+                )
+            },
+        )?;
     }
     writer.map(PartWriter::finish).transpose()
 }
@@ -926,17 +921,23 @@ fn append_row(
     Ok(())
 }
 
+/// Writes the builders' rows as one batch, opening the part on its first batch.
 fn flush(
     table: &str,
     schema: &arrow::datatypes::SchemaRef,
     builders: &mut [ColumnBuilder],
-    writer: &mut PartWriter,
+    writer: &mut Option<PartWriter>,
     keys: Option<(i64, i64)>,
+    open: impl FnOnce() -> Result<PartWriter>,
 ) -> Result<()> {
     let columns: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
     let batch =
         RecordBatch::try_new(schema.clone(), columns).map_err(|e| Error::arrow(table, e))?;
-    writer.write(&batch, keys)
+    let w = match writer.as_mut() {
+        Some(w) => w,
+        None => writer.insert(open()?),
+    };
+    w.write(&batch, keys)
 }
 
 /// Runs a whole query into record batches of at most `batch_rows` rows (small tables).

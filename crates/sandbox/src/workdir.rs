@@ -11,13 +11,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int32Array, Int64Array, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::array::{ArrayRef, Int32Array};
 use arrow::record_batch::RecordBatch;
 use bptmig_extract::parts::{self, PartMeta, PartWriter};
 use bptmig_extract::types::{schema_for, CatalogColumn, ColumnBuilder, ColumnPlan, SqlType};
 use bptmig_extract::workdir::{Manifest, ManifestColumn, RunState, StageState, WorkDir};
-use bptmig_extract::{INSTANCE_STATS, ROOTS_FILE, STAGE};
+use bptmig_extract::{ROOTS_FILE, STAGE};
 use bptmig_model::catalog::{self as c, Table};
 use tiberius::numeric::Numeric;
 use tiberius::ColumnData;
@@ -456,7 +455,13 @@ pub fn generate_workdir(opts: &GenerateOptions) -> Result<Vec<GeneratedTable>> {
 }
 
 fn write_roots(out: &WorkDir, roots: &[i32], row_group_rows: usize) -> Result<()> {
-    let schema = Arc::new(Schema::new(vec![Field::new(c::ID, DataType::Int32, false)]));
+    // The same column plan the extract reads roots with.
+    let plans = [ColumnPlan {
+        name: c::ID.to_owned(),
+        sql_type: SqlType::Int,
+        nullable: false,
+    }];
+    let schema = schema_for(&plans);
     let batch = RecordBatch::try_new(
         schema.clone(),
         vec![Arc::new(Int32Array::from(roots.to_vec())) as ArrayRef],
@@ -471,7 +476,7 @@ fn write_roots(out: &WorkDir, roots: &[i32], row_group_rows: usize) -> Result<()
         &out.stage_dir(STAGE).join(ROOTS_FILE),
         schema,
         &[batch],
-        parts::writer_properties(&meta, row_group_rows, &[]),
+        parts::writer_properties(&meta, row_group_rows, &plans),
     )
     .map_err(unexpected)?;
     Ok(())
@@ -528,44 +533,16 @@ fn write_snapshot(
         .map_err(unexpected)?;
         manifest.parts.push(entry);
     }
-    let names: Vec<&str> = c::INSTANCE_TABLES.iter().map(|t| t.name).collect();
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("TABLE", DataType::Utf8, false),
-        Field::new("ROWS", DataType::Int64, false),
-        Field::new("MAX_ID", DataType::Int64, true),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            Arc::new(StringArray::from(names.clone())) as ArrayRef,
-            Arc::new(Int64Array::from(
-                names
-                    .iter()
-                    .map(|n| stats.get(n).map_or(0, |s| s.0))
-                    .collect::<Vec<_>>(),
-            )),
-            Arc::new(Int64Array::from(
-                names
-                    .iter()
-                    .map(|n| stats.get(n).and_then(|s| s.1))
-                    .collect::<Vec<_>>(),
-            )),
-        ],
-    )
-    .map_err(unexpected)?;
-    let meta = PartMeta {
-        run_id: GENERATED_RUN_ID.to_owned(),
-        table: INSTANCE_STATS.to_owned(),
-        column_roles: "{}".to_owned(),
-    };
+    let stats: Vec<(&str, i64, Option<i64>)> = c::INSTANCE_TABLES
+        .iter()
+        .map(|t| {
+            let (rows, max) = stats.get(t.name).copied().unwrap_or((0, None));
+            (t.name, rows, max)
+        })
+        .collect();
     manifest.parts.push(
-        parts::write_file(
-            &dir.join(format!("{INSTANCE_STATS}.parquet")),
-            schema,
-            &[batch],
-            parts::writer_properties(&meta, row_group_rows, &[]),
-        )
-        .map_err(unexpected)?,
+        parts::write_instance_stats(&dir, GENERATED_RUN_ID, &stats, row_group_rows)
+            .map_err(unexpected)?,
     );
     manifest.complete = true;
     manifest.write(&dir).map_err(unexpected)?;
