@@ -497,43 +497,45 @@ fn run_transform(
         write_map(wd, run, table, map, config.extract.row_group_rows)?;
     }
 
-    // ---- phase 2: every part of every table, in parallel, each into its own file.
-    let jobs: Vec<(&Input, usize)> = inputs
-        .iter()
-        .flat_map(|i| (0..i.manifest.parts.len()).map(move |k| (i, k)))
-        .collect();
+    // ---- phase 2: table by table, every part in parallel, each into its own file. A
+    // table finished under the same plan (an interrupted earlier run) is not redone.
+    let hash = plan_hash(wd, run, config, &inputs)?;
+    let mut deferred: Vec<Deferred> = Vec::new();
     for input in &inputs {
-        reporter.table_started(STAGE, &input.name, Some(input.manifest.rows()));
         let out_dir = wd.table_dir(STAGE, &input.name);
+        let done_path = wd
+            .stage_dir(STAGE)
+            .join(format!("{}.done.json", input.name));
+        let deferred_path = wd
+            .stage_dir(STAGE)
+            .join(format!("{}.deferred.parquet", input.name));
+        if let Some(done) = read_done(&done_path)? {
+            if done.plan_hash == hash && Manifest::read(&out_dir)?.is_some_and(|m| m.complete) {
+                reporter.note(&format!("{}: already transformed, kept", input.name));
+                deferred.extend(read_deferred(&deferred_path)?);
+                report.tables.insert(input.name.clone(), done.counts);
+                continue;
+            }
+        }
+        let _ = std::fs::remove_file(&done_path);
+        reporter.table_started(STAGE, &input.name, Some(input.manifest.rows()));
         std::fs::create_dir_all(&out_dir).map_err(|e| Error::Io {
             path: out_dir.clone(),
             action: "create",
             source: e,
         })?;
-        // A rerun redoes every table from scratch: outputs are deterministic.
         bptmig_extract::workdir::remove_unlisted(&out_dir, &[])?;
         let _ = std::fs::remove_file(Manifest::path(&out_dir));
-    }
-    let results: Vec<Result<PartResult>> = jobs
-        .par_iter()
-        .map(|(input, k)| {
-            let r = rewrite_part(wd, run, input, *k, &plan, config.extract.row_group_rows);
-            if let Ok(pr) = &r {
-                reporter.rows(&input.name, pr.rows_in);
-            }
-            r
-        })
-        .collect();
-    let mut per_table: BTreeMap<String, Vec<PartResult>> = BTreeMap::new();
-    for r in results {
-        let r = r?;
-        per_table.entry(r.table.clone()).or_default().push(r);
-    }
-    let mut deferred: Vec<(String, i32, &'static str, i32)> = Vec::new();
-    for input in &inputs {
-        let mut results = per_table.remove(&input.name).unwrap_or_default();
-        results.sort_by_key(|r| r.index);
-        let out_dir = wd.table_dir(STAGE, &input.name);
+        let results: Vec<Result<PartResult>> = (0..input.manifest.parts.len())
+            .into_par_iter()
+            .map(|k| {
+                let r = rewrite_part(wd, run, input, k, &plan, config.extract.row_group_rows);
+                if let Ok(pr) = &r {
+                    reporter.rows(&input.name, pr.rows_in);
+                }
+                r
+            })
+            .collect();
         let mut manifest = Manifest {
             table: input.name.clone(),
             run_id: run.run_id.clone(),
@@ -543,21 +545,44 @@ fn run_transform(
             parts: Vec::new(),
         };
         let mut counts = TableCounts::default();
+        let mut table_deferred = Vec::new();
         for r in results {
+            let r = r?;
             counts.rows_in += r.rows_in;
             counts.rows_out += r.entry.as_ref().map_or(0, |e| e.rows);
             counts.merge(&r.counts);
-            deferred.extend(r.deferred);
+            table_deferred.extend(r.deferred);
             if let Some(e) = r.entry {
                 manifest.parts.push(e);
             }
         }
+        table_deferred.sort();
         manifest.write(&out_dir)?;
+        write_deferred(
+            &deferred_path,
+            run,
+            &table_deferred,
+            config.extract.row_group_rows,
+        )?;
+        // Written last: its presence means everything above is complete.
+        write_done(
+            &done_path,
+            &TableDone {
+                plan_hash: hash.clone(),
+                counts: counts.clone(),
+            },
+        )?;
         reporter.table_finished(&input.name, counts.rows_out);
         report.tables.insert(input.name.clone(), counts);
+        deferred.extend(table_deferred);
     }
     deferred.sort();
-    write_deferred(wd, run, &deferred, config.extract.row_group_rows)?;
+    write_deferred(
+        &wd.stage_dir(STAGE).join(DEFERRED_FILE),
+        run,
+        &deferred,
+        config.extract.row_group_rows,
+    )?;
     report.deferred = deferred.len() as u64;
     report.finish();
     Ok(report)
@@ -731,10 +756,13 @@ fn write_map(
     Ok(())
 }
 
+/// A reference applied after its row's chunk: (table, new ID, column, value).
+type Deferred = (String, i32, String, i32);
+
 fn write_deferred(
-    wd: &WorkDir,
+    path: &Path,
     run: &RunState,
-    rows: &[(String, i32, &'static str, i32)],
+    rows: &[Deferred],
     row_group_rows: usize,
 ) -> Result<()> {
     let schema = Arc::new(Schema::new(vec![
@@ -753,7 +781,7 @@ fn write_deferred(
                 rows.iter().map(|r| r.1).collect::<Vec<_>>(),
             )),
             Arc::new(StringArray::from(
-                rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+                rows.iter().map(|r| r.2.as_str()).collect::<Vec<_>>(),
             )),
             Arc::new(Int32Array::from(
                 rows.iter().map(|r| r.3).collect::<Vec<_>>(),
@@ -770,7 +798,7 @@ fn write_deferred(
         column_roles: "{}".into(),
     };
     parts::write_file(
-        &wd.stage_dir(STAGE).join(DEFERRED_FILE),
+        path,
         schema,
         &[batch],
         parts::writer_properties(&meta, row_group_rows, &[]),
@@ -778,15 +806,98 @@ fn write_deferred(
     Ok(())
 }
 
+fn read_deferred(path: &Path) -> Result<Vec<Deferred>> {
+    let batches = maps::read_parquet(path)?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let t = b.column(0).as_string::<i32>();
+        let id = b.column(1).as_primitive::<Int32Type>();
+        let col = b.column(2).as_string::<i32>();
+        let v = b.column(3).as_primitive::<Int32Type>();
+        for i in 0..b.num_rows() {
+            out.push((
+                t.value(i).to_owned(),
+                id.value(i),
+                col.value(i).to_owned(),
+                v.value(i),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// `transform/<TABLE>.done.json`: the plan a finished table was written under.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct TableDone {
+    plan_hash: String,
+    counts: TableCounts,
+}
+
+fn read_done(path: &Path) -> Result<Option<TableDone>> {
+    match std::fs::read(path) {
+        // An unreadable record only means the table is redone.
+        Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::Io {
+            path: path.to_owned(),
+            action: "read",
+            source: e,
+        }),
+    }
+}
+
+fn write_done(path: &Path, done: &TableDone) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(done).map_err(|e| Error::Io {
+        path: path.to_owned(),
+        action: "encode",
+        source: e.into(),
+    })?;
+    bptmig_extract::workdir::write_atomic(path, &bytes)?;
+    Ok(())
+}
+
+/// Everything phase 2's output depends on: the run, the mapping settings and files, and the
+/// extract's manifests (which carry every input part's digest).
+fn plan_hash(
+    wd: &WorkDir,
+    run: &RunState,
+    config: &PipelineConfig,
+    inputs: &[Input],
+) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(run.run_id.as_bytes());
+    h.update(
+        format!(
+            "{:?}|{:?}|{:?}",
+            config.mapping, config.ids, config.transform
+        )
+        .as_bytes(),
+    );
+    let mut files: Vec<PathBuf> = config.mapping.file.iter().cloned().collect();
+    files.extend(config.mapping.entity_maps.values().cloned());
+    files.extend(inputs.iter().map(|i| Manifest::path(&i.dir)));
+    files.push(Manifest::path(&wd.snapshot_dir("source")));
+    files.push(Manifest::path(&wd.snapshot_dir("target")));
+    for f in files {
+        let bytes = std::fs::read(&f).map_err(|e| Error::Io {
+            path: f.clone(),
+            action: "read",
+            source: e,
+        })?;
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+    Ok(bptmig_extract::workdir::hex(&h.finalize()))
+}
+
 // ---- phase 2 ---------------------------------------------------------------------------------
 
 struct PartResult {
-    table: String,
-    index: usize,
     rows_in: u64,
     entry: Option<PartEntry>,
     counts: TableCounts,
-    deferred: Vec<(String, i32, &'static str, i32)>,
+    deferred: Vec<Deferred>,
 }
 
 fn plans_of(schema: &Schema) -> Vec<ColumnPlan> {
@@ -861,8 +972,6 @@ fn rewrite_part(
         Some(w.finish()?)
     };
     Ok(PartResult {
-        table: input.name.clone(),
-        index,
         rows_in: part.rows,
         entry,
         counts,
@@ -890,7 +999,7 @@ fn rewrite_batch(
     batch: &RecordBatch,
     plan: &Plan,
     counts: &mut TableCounts,
-    deferred: &mut Vec<(String, i32, &'static str, i32)>,
+    deferred: &mut Vec<Deferred>,
 ) -> Result<RecordBatch> {
     // Rows of skipped trees (and of rows outside every moved tree) stay behind.
     let own = if input.model.key.is_some() {
@@ -1033,7 +1142,7 @@ fn rewrite_batch(
                         deferred.push((
                             input.name.clone(),
                             ids.value(i),
-                            c::TOP_PROCESS_ID,
+                            c::TOP_PROCESS_ID.to_owned(),
                             top.value(i),
                         ));
                     }
@@ -1055,7 +1164,7 @@ fn rewrite_batch(
                         deferred.push((
                             input.name.clone(),
                             ids.value(i),
-                            c::PRECEDENT_ACTIVITY_ID,
+                            c::PRECEDENT_ACTIVITY_ID.to_owned(),
                             pre.value(i),
                         ));
                     }

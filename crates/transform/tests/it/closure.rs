@@ -337,3 +337,78 @@ fn user_policies_fail_with_every_name_or_map_to_the_named_user() {
         .iter()
         .any(|u| u.name == "prod.only"));
 }
+
+#[test]
+fn an_interrupted_transform_keeps_finished_tables_and_ends_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let wd = generated(dir.path(), 6, 120, 200);
+    let cfg = config(dir.path(), &wd, POLICIES);
+    bptmig_transform::transform(&cfg, &NoProgress).unwrap();
+    let manifest =
+        |t: &str| std::fs::read(wd.join("transform").join(t).join("manifest.json")).unwrap();
+    let (process, activity) = (manifest(c::PROCESS), manifest(c::ACTIVITY));
+    let deferred = std::fs::read(wd.join("transform/deferred.parquet")).unwrap();
+    let kept_part = wd
+        .join("transform")
+        .join(c::PROCESS)
+        .join("part-00000.parquet");
+    let stamp = std::fs::metadata(&kept_part).unwrap().modified().unwrap();
+
+    // As a crash during ACTIVITY leaves it: stage running, ACTIVITY half written.
+    let run = wd.join("run.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&run).unwrap()).unwrap();
+    state["stages"]["transform"] = "running".into();
+    std::fs::write(&run, serde_json::to_vec(&state).unwrap()).unwrap();
+    std::fs::remove_file(wd.join(format!("transform/{}.done.json", c::ACTIVITY))).unwrap();
+    std::fs::remove_file(
+        wd.join("transform")
+            .join(c::ACTIVITY)
+            .join("part-00001.parquet"),
+    )
+    .unwrap();
+    std::fs::write(
+        wd.join("transform")
+            .join(c::ACTIVITY)
+            .join("part-00002.parquet.tmp"),
+        b"half",
+    )
+    .unwrap();
+
+    let again = bptmig_transform::transform(&cfg, &NoProgress).unwrap();
+    assert!(!again.already_done);
+    assert_eq!(
+        std::fs::metadata(&kept_part).unwrap().modified().unwrap(),
+        stamp,
+        "PROCESS was kept, not redone"
+    );
+    assert_eq!(manifest(c::PROCESS), process);
+    assert_eq!(
+        manifest(c::ACTIVITY),
+        activity,
+        "ACTIVITY redone identically"
+    );
+    assert_eq!(
+        std::fs::read(wd.join("transform/deferred.parquet")).unwrap(),
+        deferred
+    );
+    assert!(!wd
+        .join("transform")
+        .join(c::ACTIVITY)
+        .join("part-00002.parquet.tmp")
+        .exists());
+
+    // Another policy is another plan: nothing finished under the old one is kept.
+    state["stages"]["transform"] = "running".into();
+    std::fs::write(&run, serde_json::to_vec(&state).unwrap()).unwrap();
+    let other = POLICIES.replace(
+        "unmapped_user = \"null\"",
+        "unmapped_user = \"user:qa.tester\"",
+    );
+    bptmig_transform::transform(&config(dir.path(), &wd, &other), &NoProgress).unwrap();
+    assert_ne!(
+        manifest(c::PROCESS),
+        process,
+        "PROCESS redone under the new policy"
+    );
+}
