@@ -34,3 +34,4 @@ check: ## What CI runs: formatting, lints, tests
 bench: ## Benchmarks: criterion benches, then extract peak RSS at two sizes
 	$(CARGO) bench --workspace
 	benches/extract_rss.sh
+	benches/transform_duckdb.sh

@@ -22,6 +22,19 @@ pub struct TableCounts {
     pub entity_refs_mapped: u64,
     /// Entity identifiers kept as they were, by entity (physical table).
     pub entity_refs_kept: BTreeMap<String, u64>,
+    /// Each user/group/tenant value written as NULL (`user #12`): how often, and a row.
+    #[serde(default)]
+    pub unmapped_values: BTreeMap<String, UnmappedValue>,
+}
+
+/// One source user, group or tenant ID that had no target and was written as NULL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmappedValue {
+    /// The column where it was first met.
+    pub column: String,
+    pub count: u64,
+    /// The source ID of a row holding it.
+    pub sample_row: i64,
 }
 
 impl TableCounts {
@@ -31,6 +44,15 @@ impl TableCounts {
         self.entity_refs_mapped += other.entity_refs_mapped;
         for (k, v) in &other.entity_refs_kept {
             *self.entity_refs_kept.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.unmapped_values {
+            match self.unmapped_values.get_mut(k) {
+                // The first part's sample stays: parts merge in order, so it is deterministic.
+                Some(mine) => mine.count += v.count,
+                None => {
+                    self.unmapped_values.insert(k.clone(), v.clone());
+                }
+            }
         }
     }
 }

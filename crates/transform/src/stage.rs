@@ -23,7 +23,7 @@ use rayon::prelude::*;
 
 use crate::maps::{self, DefinitionMaps, Snapshot};
 use crate::principals::{self, MappingFile, PrincipalMaps, Side};
-use crate::report::{Report, SkippedTree, TableCounts};
+use crate::report::{Report, SkippedTree, TableCounts, UnmappedValue};
 use crate::{Error, Result};
 
 pub const STAGE: &str = "transform";
@@ -1027,6 +1027,13 @@ fn rewrite_batch(
     })?;
     let schema = batch.schema();
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns() + 1);
+    // Source IDs of the kept rows (sample rows for the report) and NULLed principals.
+    let source_keys = batch
+        .column_by_name(key_col)
+        .filter(|k| k.data_type() == &DataType::Int32)
+        .map(|k| k.as_primitive::<Int32Type>().clone());
+    let source_keys = source_keys.as_ref();
+    let mut nulled: BTreeMap<(&'static str, i32), (&'static str, u64, i64)> = BTreeMap::new();
     let ss_types = batch
         .column_by_name(c::SS_TYPE)
         .filter(|a| a.data_type() == &DataType::Utf8)
@@ -1080,16 +1087,27 @@ fn rewrite_batch(
                     FkKind::Group => &plan.principals.groups,
                     _ => &plan.principals.tenants,
                 };
-                let mut nulled = 0;
-                let a = map_ints(col, |v| match m.get(i64::from(v)) {
-                    Some(Some(t)) => Some(t as i32),
-                    _ => {
-                        nulled += 1;
-                        None
+                let column = input.model.column(field.name()).map_or("?", |mc| mc.name);
+                let a = col.as_primitive::<Int32Type>();
+                let mut b = Int32Builder::with_capacity(a.len());
+                for i in 0..a.len() {
+                    if a.is_null(i) {
+                        b.append_null();
+                        continue;
                     }
-                });
-                counts.principals_nulled += nulled;
-                a
+                    let v = a.value(i);
+                    if let Some(Some(t)) = m.get(i64::from(v)) {
+                        b.append_value(t as i32);
+                    } else {
+                        b.append_null();
+                        let sample = source_keys.map_or(0, |k| i64::from(k.value(i)));
+                        let e = nulled
+                            .entry((kind.as_str(), v))
+                            .or_insert((column, 0, sample));
+                        e.1 += 1;
+                    }
+                }
+                Arc::new(b.finish())
             }
             ColumnRole::Fk {
                 kind: FkKind::Espace,
@@ -1120,6 +1138,23 @@ fn rewrite_batch(
             _ => col.clone(),
         };
         columns.push(new);
+    }
+    for ((kind, id), (column, count, sample_row)) in nulled {
+        counts.principals_nulled += count;
+        let key = format!("{kind} #{id}");
+        match counts.unmapped_values.get_mut(&key) {
+            Some(v) => v.count += count,
+            None => {
+                counts.unmapped_values.insert(
+                    key,
+                    UnmappedValue {
+                        column: column.to_owned(),
+                        count,
+                        sample_row,
+                    },
+                );
+            }
+        }
     }
     let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();
     let is_process = input.name == c::PROCESS;

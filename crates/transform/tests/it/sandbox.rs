@@ -124,6 +124,26 @@ async fn definitions_and_users_land_on_their_namesakes_in_qa() {
         }
     }
     assert!(by_name > 20);
+    // Each user written as NULL is listed with its count and a real source row.
+    let nulled = &summary.report.tables[c::PROCESS].unmapped_values;
+    assert!(!nulled.is_empty());
+    for (key, v) in nulled {
+        let id: i32 = key.strip_prefix("user #").unwrap().parse().unwrap();
+        assert!(
+            !tgt_users
+                .values()
+                .any(|t| t[c::USERNAME] == src_users[&id][c::USERNAME]),
+            "{key}"
+        );
+        assert!(
+            v.count > 0 && old_def.contains_key(&(v.sample_row as i32)),
+            "{key}: {v:?}"
+        );
+    }
+    assert_eq!(
+        nulled.values().map(|v| v.count).sum::<u64>(),
+        summary.report.tables[c::PROCESS].principals_nulled
+    );
 
     // Entity references: Candidate 1 and 2 are rewritten through the map; the rest kept.
     let inputs_before = read_stage(&wd, "extract", c::PROCESS_INPUT);
