@@ -1082,24 +1082,24 @@ fn rewrite_batch(
                 kind: kind @ (FkKind::User | FkKind::Group | FkKind::Tenant),
                 ..
             } if int => {
-                let m = match kind {
+                let map = match kind {
                     FkKind::User => &plan.principals.users,
                     FkKind::Group => &plan.principals.groups,
                     _ => &plan.principals.tenants,
                 };
                 let column = input.model.column(field.name()).map_or("?", |mc| mc.name);
-                let a = col.as_primitive::<Int32Type>();
-                let mut b = Int32Builder::with_capacity(a.len());
-                for i in 0..a.len() {
-                    if a.is_null(i) {
-                        b.append_null();
+                let values = col.as_primitive::<Int32Type>();
+                let mut out = Int32Builder::with_capacity(values.len());
+                for i in 0..values.len() {
+                    if values.is_null(i) {
+                        out.append_null();
                         continue;
                     }
-                    let v = a.value(i);
-                    if let Some(Some(t)) = m.get(i64::from(v)) {
-                        b.append_value(t as i32);
+                    let v = values.value(i);
+                    if let Some(Some(t)) = map.get(i64::from(v)) {
+                        out.append_value(t as i32);
                     } else {
-                        b.append_null();
+                        out.append_null();
                         let sample = source_keys.map_or(0, |k| i64::from(k.value(i)));
                         let e = nulled
                             .entry((kind.as_str(), v))
@@ -1107,7 +1107,7 @@ fn rewrite_batch(
                         e.1 += 1;
                     }
                 }
-                Arc::new(b.finish())
+                Arc::new(out.finish())
             }
             ColumnRole::Fk {
                 kind: FkKind::Espace,
