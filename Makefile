@@ -10,9 +10,9 @@ export BPTMIG_DEMO_PASSWORD ?= Sandbox-Only-1
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-demo: ## Build, start sandbox prod and qa, print a summary of both environments
-	$(CARGO) build --bins
-	./target/debug/bptmig-sandbox up --once
+demo: ## Build, start sandbox prod and qa, extract and transform the demo pipeline
+	$(CARGO) build --workspace --bins
+	scripts/demo.sh
 
 sandbox: ## Start sandbox prod (port 14331) and qa (14332) and serve until Ctrl-C
 	$(CARGO) run --bin bptmig-sandbox -- up

@@ -1151,12 +1151,35 @@ impl<'t> Section<'t> {
     }
 }
 
+/// `path` relative to `dir`, with `.` and `..` folded lexically (no file system access) so
+/// messages show `work/demo`, not `pipelines/../work/demo`.
 fn resolve(dir: &Path, path: &str) -> PathBuf {
+    use std::path::Component;
     let path = Path::new(path);
-    if path.is_absolute() {
+    let joined = if path.is_absolute() {
         path.to_owned()
     } else {
         dir.join(path)
+    };
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last = out.components().next_back();
+                if matches!(last, Some(Component::Normal(_))) {
+                    out.pop();
+                } else if !matches!(last, Some(Component::RootDir | Component::Prefix(_))) {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
     }
 }
 
@@ -1621,6 +1644,22 @@ fn read_load(root: &Section<'_>, problems: &mut Problems) -> Option<LoadSettings
         chunk_rows: chunk_rows?,
         ledger_table: ledger_table?,
     })
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::resolve;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn relative_paths_fold_dot_and_dot_dot() {
+        assert_eq!(resolve(Path::new("pipelines"), "../work/demo"), PathBuf::from("work/demo"));
+        assert_eq!(resolve(Path::new("a/b"), "./c"), PathBuf::from("a/b/c"));
+        assert_eq!(resolve(Path::new(""), "../x"), PathBuf::from("../x"));
+        assert_eq!(resolve(Path::new("/p"), "../../x"), PathBuf::from("/x"));
+        assert_eq!(resolve(Path::new("pipelines"), "/abs/w"), PathBuf::from("/abs/w"));
+        assert_eq!(resolve(Path::new("pipelines"), ".."), PathBuf::from("."));
+    }
 }
 
 #[cfg(test)]
@@ -2279,10 +2318,10 @@ strategy = "turbo"
             MINIMAL.replace("workdir = \"work\"", "workdir = \"../work/run\"")
         );
         let config = PipelineConfig::parse(&text, Path::new("conf/p.toml"), &env).unwrap();
-        assert_eq!(config.workdir, Path::new("conf/../work/run"));
+        assert_eq!(config.workdir, Path::new("work/run"));
         assert_eq!(
             config.mapping.file.as_deref(),
-            Some(Path::new("conf/../maps/m.csv"))
+            Some(Path::new("maps/m.csv"))
         );
         assert_eq!(
             config.mapping.entity_maps["T"],
@@ -2322,7 +2361,12 @@ strategy = "turbo"
         let (path, text) = shipped("demo.toml");
         let config = PipelineConfig::parse(&text, &path, &env).unwrap();
         let dir = path.parent().unwrap();
-        assert_eq!(config.workdir, dir.join("../work/demo"));
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap();
+        assert_eq!(config.workdir, root.join("work/demo"));
         assert_eq!(
             config.source.connection.expose(),
             "server=tcp:127.0.0.1,14331;user=sa;password=demo-secret;encrypt=DANGER_PLAINTEXT;TrustServerCertificate=true"
@@ -2331,7 +2375,10 @@ strategy = "turbo"
             config.target.connection.to_string(),
             "server=tcp:127.0.0.1,14332;user=sa;password=***;encrypt=DANGER_PLAINTEXT;TrustServerCertificate=true"
         );
-        assert_eq!(config.mapping.file, Some(dir.join("demo-mapping.csv")));
+        assert_eq!(
+            config.mapping.file,
+            Some(root.join("pipelines/demo-mapping.csv"))
+        );
         assert!(dir.join("demo-mapping.csv").is_file());
         assert_eq!(config.mapping.unmapped_user, UnmappedPrincipal::Null);
         assert_eq!(config.mapping.unmapped_group, UnmappedPrincipal::Null);
