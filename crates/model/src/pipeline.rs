@@ -1653,11 +1653,17 @@ mod resolve_tests {
 
     #[test]
     fn relative_paths_fold_dot_and_dot_dot() {
-        assert_eq!(resolve(Path::new("pipelines"), "../work/demo"), PathBuf::from("work/demo"));
+        assert_eq!(
+            resolve(Path::new("pipelines"), "../work/demo"),
+            PathBuf::from("work/demo")
+        );
         assert_eq!(resolve(Path::new("a/b"), "./c"), PathBuf::from("a/b/c"));
         assert_eq!(resolve(Path::new(""), "../x"), PathBuf::from("../x"));
         assert_eq!(resolve(Path::new("/p"), "../../x"), PathBuf::from("/x"));
-        assert_eq!(resolve(Path::new("pipelines"), "/abs/w"), PathBuf::from("/abs/w"));
+        assert_eq!(
+            resolve(Path::new("pipelines"), "/abs/w"),
+            PathBuf::from("/abs/w")
+        );
         assert_eq!(resolve(Path::new("pipelines"), ".."), PathBuf::from("."));
     }
 }

@@ -171,6 +171,65 @@ impl IdMap {
     }
 }
 
+/// A compact `i32 → i32` map for tens of millions of entries: keys sorted in one vector,
+/// values in another (a hash map would take several times the memory).
+#[derive(Debug, Clone, Default)]
+struct SortedMap {
+    keys: Vec<i32>,
+    values: Vec<i32>,
+    /// Keys are consecutive from `keys[0]`: index directly.
+    dense: bool,
+}
+
+impl SortedMap {
+    fn new(pairs: impl Iterator<Item = (i32, i32)>) -> Self {
+        let mut v: Vec<(i32, i32)> = pairs.collect();
+        if !v.windows(2).all(|w| w[0].0 < w[1].0) {
+            v.sort_unstable_by_key(|p| p.0);
+            v.dedup_by_key(|p| p.0);
+        }
+        let dense = match (v.first(), v.last()) {
+            (Some(a), Some(b)) => i64::from(b.0) - i64::from(a.0) + 1 == v.len() as i64,
+            _ => false,
+        };
+        let (keys, values) = v.into_iter().unzip();
+        Self {
+            keys,
+            values,
+            dense,
+        }
+    }
+
+    #[inline]
+    fn get(&self, key: i32) -> Option<i32> {
+        if self.dense {
+            let i = i64::from(key) - i64::from(*self.keys.first()?);
+            return usize::try_from(i)
+                .ok()
+                .and_then(|i| self.values.get(i))
+                .copied();
+        }
+        self.keys.binary_search(&key).ok().map(|i| self.values[i])
+    }
+}
+
+/// Tree levels by new ID.
+#[derive(Debug, Default)]
+struct Levels {
+    processes: SortedMap,
+    activities: SortedMap,
+}
+
+impl Levels {
+    fn get(&self, process: bool, new_id: i32) -> Option<i32> {
+        if process {
+            self.processes.get(new_id)
+        } else {
+            self.activities.get(new_id)
+        }
+    }
+}
+
 /// Reads the Int32 `columns` of every part of `input` (NULL as `None`).
 fn key_columns(input: &Input, columns: &[&str]) -> Result<Vec<Vec<Option<i32>>>> {
     let mut out = vec![Vec::new(); columns.len()];
@@ -228,8 +287,8 @@ fn key_columns(input: &Input, columns: &[&str]) -> Result<Vec<Vec<Option<i32>>>>
 /// Everything phase 1 decides.
 struct Plan {
     ids: BTreeMap<String, IdMap>,
-    /// New process/activity ID → tree level.
-    levels: HashMap<(bool, i32), i32>,
+    /// Tree level by new ID.
+    levels: Levels,
     defs: DefinitionMaps,
     principals: PrincipalMaps,
     espaces: HashMap<i64, i64>,
@@ -288,11 +347,12 @@ fn run_transform(
         Some(i) => key_columns(i, &[c::ID, c::PROCESS_ID, c::ACTIVITY_DEF_ID])?,
         None => vec![Vec::new(); 3],
     };
-    let root_of_activity: HashMap<i32, i32> = a[0]
-        .iter()
-        .zip(&a[1])
-        .filter_map(|(id, pid)| Some(((*id)?, *root_of_process.get(&(*pid)?)?)))
-        .collect();
+    // Activities are many: their roots sit in a vector beside the sorted IDs, not in a map.
+    let root_of_activity = SortedMap::new(
+        a[0].iter()
+            .zip(&a[1])
+            .filter_map(|(id, pid)| Some(((*id)?, *root_of_process.get(&(*pid)?)?))),
+    );
 
     // Unmapped definitions: the trees they occur in.
     let mut skip: BTreeMap<i32, String> = BTreeMap::new();
@@ -359,12 +419,14 @@ fn run_transform(
         if let Some(input) = find(table) {
             let k = key_columns(input, &[owner_col, def_col])?;
             for (owner, def) in k[0].iter().zip(&k[1]) {
-                let roots = if by_activity {
-                    &root_of_activity
-                } else {
-                    &root_of_process
-                };
-                check_def(def_table, *def, owner.and_then(|o| roots.get(&o).copied()));
+                let root = owner.and_then(|o| {
+                    if by_activity {
+                        root_of_activity.get(o)
+                    } else {
+                        root_of_process.get(&o).copied()
+                    }
+                });
+                check_def(def_table, *def, root);
             }
         }
     }
@@ -397,7 +459,7 @@ fn run_transform(
             n if n == c::ACTIVITY => a[0]
                 .iter()
                 .flatten()
-                .filter(|id| kept(root_of_activity.get(id)))
+                .filter(|id| kept(root_of_activity.get(**id).as_ref()))
                 .copied()
                 .collect(),
             n => {
@@ -406,15 +468,20 @@ fn run_transform(
                 } else {
                     c::PROCESS_ID
                 };
-                let roots = if n == c::ACTIVITY_OUTPUT {
-                    &root_of_activity
-                } else {
-                    &root_of_process
-                };
+                let by_activity = n == c::ACTIVITY_OUTPUT;
                 let k = key_columns(input, &[c::ID, owner])?;
                 k[0].iter()
                     .zip(&k[1])
-                    .filter(|(_, o)| kept(o.and_then(|o| roots.get(&o))))
+                    .filter(|(_, o)| {
+                        let root = o.and_then(|o| {
+                            if by_activity {
+                                root_of_activity.get(o)
+                            } else {
+                                root_of_process.get(&o).copied()
+                            }
+                        });
+                        kept(root.as_ref())
+                    })
                     .filter_map(|(id, _)| *id)
                     .collect()
             }
@@ -424,17 +491,15 @@ fn run_transform(
         ids.insert(input.name.clone(), IdMap::new(olds, news));
     }
 
-    // Tree levels of kept processes (by new ID) and their activities.
-    let proc_ids = ids.get(c::PROCESS).cloned().unwrap_or_default();
+    // Tree levels of kept processes and activities, by new ID.
     let parent_of: HashMap<i32, i32> = p[0]
         .iter()
         .zip(&p[1])
         .filter_map(|(i, par)| Some(((*i)?, (*par)?)))
         .collect();
-    let mut level_of_old: HashMap<i32, i32> = HashMap::new();
-    for id in p[0].iter().flatten() {
+    let level_of_old = |id: i32| -> i32 {
         let mut depth = 0;
-        let mut cur = *id;
+        let mut cur = id;
         while let Some(parent) = parent_of.get(&cur) {
             depth += 1;
             cur = *parent;
@@ -442,23 +507,36 @@ fn run_transform(
                 break; // a cycle in broken data; the verify stage reports it
             }
         }
-        level_of_old.insert(*id, depth);
-    }
-    let mut levels = HashMap::new();
-    for (old, lvl) in &level_of_old {
-        if let Some(n) = proc_ids.get(*old) {
-            levels.insert((true, n), *lvl);
-        }
-    }
-    if let Some(act_ids) = ids.get(c::ACTIVITY) {
-        for (id, pid) in a[0].iter().zip(&a[1]) {
-            if let (Some(id), Some(pid)) = (id, pid) {
-                if let (Some(n), Some(l)) = (act_ids.get(*id), level_of_old.get(pid)) {
-                    levels.insert((false, n), *l);
-                }
-            }
-        }
-    }
+        depth
+    };
+    let empty = IdMap::default();
+    let proc_ids = ids.get(c::PROCESS).unwrap_or(&empty);
+    let process_levels = SortedMap::new(
+        proc_ids
+            .olds
+            .iter()
+            .zip(&proc_ids.news)
+            .map(|(o, n)| (*n, level_of_old(*o))),
+    );
+    let act_ids = ids.get(c::ACTIVITY).unwrap_or(&empty);
+    let process_of_old: SortedMap = SortedMap::new(
+        a[0].iter()
+            .zip(&a[1])
+            .filter_map(|(i, p)| Some(((*i)?, (*p)?))),
+    );
+    let activity_levels = SortedMap::new(act_ids.olds.iter().zip(&act_ids.news).map(|(o, n)| {
+        let level = process_of_old
+            .get(*o)
+            .and_then(|p| proc_ids.get(p))
+            .and_then(|p| process_levels.get(p))
+            .unwrap_or(0);
+        (*n, level)
+    }));
+    drop(process_of_old);
+    let levels = Levels {
+        processes: process_levels,
+        activities: activity_levels,
+    };
 
     // ---- principals in use, resolved through the mapping file, names, then policy.
     let used = principals_in_use(&inputs, &ids)?;
@@ -928,49 +1006,61 @@ fn rewrite_part(
 ) -> Result<PartResult> {
     let part = &input.manifest.parts[index];
     let path = input.dir.join(&part.file);
-    let batches = maps::read_parquet(&path)?;
+    let file = std::fs::File::open(&path).map_err(|e| Error::Io {
+        path: path.clone(),
+        action: "open",
+        source: e,
+    })?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| {
+            b.with_batch_size(row_group_rows.clamp(1024, 65_536))
+                .build()
+        })
+        .map_err(|e| Error::Parquet {
+            path: path.clone(),
+            source: e,
+        })?;
     let mut counts = TableCounts::default();
     let mut deferred = Vec::new();
-    let mut out_batches = Vec::with_capacity(batches.len());
-    let is_process = input.name == c::PROCESS;
-    let is_activity = input.name == c::ACTIVITY;
-    for batch in &batches {
-        let rewritten = rewrite_batch(input, batch, plan, &mut counts, &mut deferred)?;
-        out_batches.push(rewritten);
-    }
-    let rows_out: usize = out_batches.iter().map(RecordBatch::num_rows).sum();
-    let entry = if rows_out == 0 {
-        None
-    } else {
-        let schema = out_batches[0].schema();
-        let mut plans = plans_of(&schema);
-        if is_process || is_activity {
-            plans.retain(|p| p.name != LEVEL_COLUMN);
+    let mut writer: Option<PartWriter> = None;
+    let key_name = input.model.key;
+    // One batch at a time: read, rewrite, write. Memory stays at a few batches per thread.
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::Arrow {
+            what: path.display().to_string(),
+            source: e,
+        })?;
+        let out = rewrite_batch(input, &batch, plan, &mut counts, &mut deferred)?;
+        if out.num_rows() == 0 {
+            continue;
         }
-        let meta = PartMeta::for_table(&run.run_id, &input.name, &input.model, &plans);
-        let dir = wd.table_dir(STAGE, &input.name);
-        let mut w = PartWriter::create(
-            &dir,
-            &part.file,
-            schema,
-            parts::writer_properties(&meta, row_group_rows, &plans),
-        )?;
-        let key_idx = input
-            .model
-            .key
-            .and_then(|k| out_batches[0].schema().index_of(k).ok());
-        for b in out_batches.iter().filter(|b| b.num_rows() > 0) {
-            let keys = key_idx.and_then(|i| {
-                let a = b.column(i).as_primitive::<Int32Type>();
+        let w = match writer.as_mut() {
+            Some(w) => w,
+            None => {
+                let mut plans = plans_of(&out.schema());
+                plans.retain(|p| p.name != LEVEL_COLUMN);
+                let meta = PartMeta::for_table(&run.run_id, &input.name, &input.model, &plans);
+                let dir = wd.table_dir(STAGE, &input.name);
+                writer.insert(PartWriter::create(
+                    &dir,
+                    &part.file,
+                    out.schema(),
+                    parts::writer_properties(&meta, row_group_rows, &plans),
+                )?)
+            }
+        };
+        let keys = key_name
+            .and_then(|k| out.schema().index_of(k).ok())
+            .and_then(|i| {
+                let a = out.column(i).as_primitive::<Int32Type>();
                 Some((
                     i64::from(a.values().first().copied()?),
                     i64::from(a.values().last().copied()?),
                 ))
             });
-            w.write(b, keys)?;
-        }
-        Some(w.finish()?)
-    };
+        w.write(&out, keys)?;
+    }
+    let entry = writer.map(PartWriter::finish).transpose()?;
     Ok(PartResult {
         rows_in: part.rows,
         entry,
@@ -1046,7 +1136,12 @@ fn rewrite_batch(
         let int = col.data_type() == &DataType::Int32;
         let new: ArrayRef = match role {
             ColumnRole::Key if int => {
-                let m = own.cloned().unwrap_or_default();
+                let Some(m) = own else {
+                    return Err(Error::MissingInput {
+                        path: input.dir.clone(),
+                        hint: "internal: no ID map for the table",
+                    });
+                };
                 map_ints(col, |v| m.get(v))
             }
             ColumnRole::Fk {
@@ -1166,7 +1261,7 @@ fn rewrite_batch(
         let ids = columns[idx].as_primitive::<Int32Type>().clone();
         let levels: Int32Array = ids
             .iter()
-            .map(|id| id.and_then(|id| plan.levels.get(&(is_process, id)).copied()))
+            .map(|id| id.and_then(|id| plan.levels.get(is_process, id)))
             .collect();
         // Deferred: a top-level process referencing itself, and any precedent loaded later.
         if is_process {
@@ -1189,10 +1284,7 @@ fn rewrite_batch(
                 if pre.is_valid(i) && ids.is_valid(i) {
                     let me = (levels.value(i), ids.value(i));
                     let other = (
-                        plan.levels
-                            .get(&(false, pre.value(i)))
-                            .copied()
-                            .unwrap_or(i32::MAX),
+                        plan.levels.get(false, pre.value(i)).unwrap_or(i32::MAX),
                         pre.value(i),
                     );
                     if other >= me {
