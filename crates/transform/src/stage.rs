@@ -1,7 +1,7 @@
 //! The transform stage: phase 1 reads only key columns, decides which trees move and assigns
 //! every moved row its target ID; phase 2 rewrites every part of every table in parallel.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -232,52 +232,73 @@ impl Levels {
 
 /// Reads the Int32 `columns` of every part of `input` (NULL as `None`).
 fn key_columns(input: &Input, columns: &[&str]) -> Result<Vec<Vec<Option<i32>>>> {
+    // Parts are read in parallel and concatenated in part order (= key order).
+    let per_part: Vec<Result<Vec<Vec<Option<i32>>>>> = input
+        .manifest
+        .parts
+        .par_iter()
+        .map(|part| part_key_columns(input, &input.dir.join(&part.file), columns))
+        .collect();
     let mut out = vec![Vec::new(); columns.len()];
-    for part in &input.manifest.parts {
-        let path = input.dir.join(&part.file);
-        let file = std::fs::File::open(&path).map_err(|e| Error::Io {
-            path: path.clone(),
-            action: "open",
+    for part in per_part {
+        for (all, mine) in out.iter_mut().zip(part?) {
+            if all.is_empty() {
+                *all = mine;
+            } else {
+                all.extend(mine);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn part_key_columns(input: &Input, path: &Path, columns: &[&str]) -> Result<Vec<Vec<Option<i32>>>> {
+    let mut out = vec![Vec::new(); columns.len()];
+    let file = std::fs::File::open(path).map_err(|e| Error::Io {
+        path: path.to_owned(),
+        action: "open",
+        source: e,
+    })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::Parquet {
+        path: path.to_owned(),
+        source: e,
+    })?;
+    let indices: Vec<Option<usize>> = columns
+        .iter()
+        .map(|col| builder.schema().index_of(col).ok())
+        .collect();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().flatten().copied());
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(65_536)
+        .build()
+        .map_err(|e| Error::Parquet {
+            path: path.to_owned(),
             source: e,
         })?;
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::Parquet {
-                path: path.clone(),
-                source: e,
-            })?;
-        let indices: Vec<Option<usize>> = columns
-            .iter()
-            .map(|col| builder.schema().index_of(col).ok())
-            .collect();
-        let mask =
-            ProjectionMask::roots(builder.parquet_schema(), indices.iter().flatten().copied());
-        let reader = builder
-            .with_projection(mask)
-            .build()
-            .map_err(|e| Error::Parquet {
-                path: path.clone(),
-                source: e,
-            })?;
-        for batch in reader {
-            let batch = batch.map_err(|e| Error::Arrow {
-                what: path.display().to_string(),
-                source: e,
-            })?;
-            for (k, col) in columns.iter().enumerate() {
-                match batch.column_by_name(col) {
-                    Some(a) if a.data_type() == &DataType::Int32 => {
-                        let a = a.as_primitive::<Int32Type>();
-                        out[k].extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))));
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::Arrow {
+            what: path.display().to_string(),
+            source: e,
+        })?;
+        for (k, col) in columns.iter().enumerate() {
+            match batch.column_by_name(col) {
+                Some(a) if a.data_type() == &DataType::Int32 => {
+                    let a = a.as_primitive::<Int32Type>();
+                    if a.null_count() == 0 {
+                        out[k].extend(a.values().iter().map(|v| Some(*v)));
+                    } else {
+                        out[k].extend(a.iter());
                     }
-                    Some(a) => {
-                        return Err(Error::ColumnType {
-                            table: input.name.clone(),
-                            column: (*col).to_owned(),
-                            found: a.data_type().to_string(),
-                        })
-                    }
-                    None => out[k].extend(std::iter::repeat_n(None, batch.num_rows())),
                 }
+                Some(a) => {
+                    return Err(Error::ColumnType {
+                        table: input.name.clone(),
+                        column: (*col).to_owned(),
+                        found: a.data_type().to_string(),
+                    })
+                }
+                None => out[k].extend(std::iter::repeat_n(None, batch.num_rows())),
             }
         }
     }
@@ -303,6 +324,7 @@ fn run_transform(
     config: &PipelineConfig,
     reporter: &dyn Reporter,
 ) -> Result<Report> {
+    let started = std::time::Instant::now();
     let source = Snapshot::new(wd.snapshot_dir("source"));
     let target = Snapshot::new(wd.snapshot_dir("target"));
     let mut report = Report::new(&run.run_id);
@@ -334,15 +356,12 @@ fn run_transform(
         )?,
         None => vec![Vec::new(); 4],
     };
-    let root_of_process: HashMap<i32, i32> = p[0]
-        .iter()
-        .zip(&p[1])
-        .zip(&p[2])
-        .filter_map(|((id, parent), top)| {
+    let root_of_process = SortedMap::new(p[0].iter().zip(&p[1]).zip(&p[2]).filter_map(
+        |((id, parent), top)| {
             let id = (*id)?;
             Some((id, top.or(if parent.is_none() { Some(id) } else { None })?))
-        })
-        .collect();
+        },
+    ));
     let a = match act_in {
         Some(i) => key_columns(i, &[c::ID, c::PROCESS_ID, c::ACTIVITY_DEF_ID])?,
         None => vec![Vec::new(); 3],
@@ -351,7 +370,7 @@ fn run_transform(
     let root_of_activity = SortedMap::new(
         a[0].iter()
             .zip(&a[1])
-            .filter_map(|(id, pid)| Some(((*id)?, *root_of_process.get(&(*pid)?)?))),
+            .filter_map(|(id, pid)| Some(((*id)?, root_of_process.get((*pid)?)?))),
     );
 
     // Unmapped definitions: the trees they occur in.
@@ -383,14 +402,14 @@ fn run_transform(
         check_def(
             c::PROCESS_DEFINITION,
             *def,
-            id.and_then(|i| root_of_process.get(&i).copied()),
+            id.and_then(|i| root_of_process.get(i)),
         );
     }
     for (pid, def) in a[1].iter().zip(&a[2]) {
         check_def(
             c::ACTIVITY_DEFINITION,
             *def,
-            pid.and_then(|i| root_of_process.get(&i).copied()),
+            pid.and_then(|i| root_of_process.get(i)),
         );
     }
     for (table, owner_col, def_col, def_table, by_activity) in [
@@ -423,7 +442,7 @@ fn run_transform(
                     if by_activity {
                         root_of_activity.get(o)
                     } else {
-                        root_of_process.get(&o).copied()
+                        root_of_process.get(o)
                     }
                 });
                 check_def(def_table, *def, root);
@@ -453,7 +472,7 @@ fn run_transform(
             n if n == c::PROCESS => p[0]
                 .iter()
                 .flatten()
-                .filter(|id| kept(root_of_process.get(id)))
+                .filter(|id| kept(root_of_process.get(**id).as_ref()))
                 .copied()
                 .collect(),
             n if n == c::ACTIVITY => a[0]
@@ -477,7 +496,7 @@ fn run_transform(
                             if by_activity {
                                 root_of_activity.get(o)
                             } else {
-                                root_of_process.get(&o).copied()
+                                root_of_process.get(o)
                             }
                         });
                         kept(root.as_ref())
@@ -570,6 +589,11 @@ fn run_transform(
         clear_locks: config.transform.clear_scheduler_locks,
     };
 
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "transform phase 1 (maps, trees, IDs) done"
+    );
+
     // ---- maps on disk
     for (table, map) in &plan.ids {
         write_map(wd, run, table, map, config.extract.row_group_rows)?;
@@ -651,6 +675,7 @@ fn run_transform(
             },
         )?;
         reporter.table_finished(&input.name, counts.rows_out);
+        tracing::info!(table = %input.name, seconds = started.elapsed().as_secs_f64(), "transform phase 2 table done");
         report.tables.insert(input.name.clone(), counts);
         deferred.extend(table_deferred);
     }
@@ -696,12 +721,46 @@ fn assign(table: &str, olds: &[i32], base: i64, strategy: IdStrategy) -> Result<
     }
 }
 
+/// A set of IDs as a bitmap: principals are few and their IDs small, and marking one per
+/// row must cost next to nothing.
+#[derive(Default, Clone)]
+struct IdSet {
+    bits: Vec<u64>,
+}
+
+impl IdSet {
+    #[inline]
+    fn insert(&mut self, id: i64) {
+        // Principal IDs are identity values (positive); anything else cannot match anyway.
+        let Ok(id) = usize::try_from(id) else { return };
+        let (word, bit) = (id / 64, id % 64);
+        if word >= self.bits.len() {
+            self.bits.resize(word + 1, 0);
+        }
+        self.bits[word] |= 1 << bit;
+    }
+
+    fn contains(&self, id: i64) -> bool {
+        usize::try_from(id).is_ok_and(|id| {
+            self.bits
+                .get(id / 64)
+                .is_some_and(|w| w & (1 << (id % 64)) != 0)
+        })
+    }
+
+    fn extend(&mut self, ids: impl IntoIterator<Item = i64>) {
+        for id in ids {
+            self.insert(id);
+        }
+    }
+}
+
 /// Source IDs of the users, groups and tenants that moved rows reference.
 #[derive(Default)]
 struct Used {
-    users: HashSet<i64>,
-    groups: HashSet<i64>,
-    tenants: HashSet<i64>,
+    users: IdSet,
+    groups: IdSet,
+    tenants: IdSet,
 }
 
 fn principals_in_use(inputs: &[Input], ids: &BTreeMap<String, IdMap>) -> Result<Used> {
@@ -766,16 +825,16 @@ fn restrict(side: &Side, used: &Used, file: Option<&MappingFile>) -> Side {
     let users: Vec<_> = side
         .users
         .iter()
-        .filter(|u| used.users.contains(&u.id) || named(principals::Kind::User, u.id, &u.username))
+        .filter(|u| used.users.contains(u.id) || named(principals::Kind::User, u.id, &u.username))
         .cloned()
         .collect();
     let groups: Vec<_> = side
         .groups
         .iter()
-        .filter(|g| used.groups.contains(&g.id) || named(principals::Kind::Group, g.id, &g.name))
+        .filter(|g| used.groups.contains(g.id) || named(principals::Kind::Group, g.id, &g.name))
         .cloned()
         .collect();
-    let mut tenants: HashSet<i64> = used.tenants.clone();
+    let mut tenants = used.tenants.clone();
     tenants.extend(
         side.tenants
             .iter()
@@ -788,7 +847,7 @@ fn restrict(side: &Side, used: &Used, file: Option<&MappingFile>) -> Side {
         tenants: side
             .tenants
             .iter()
-            .filter(|t| tenants.contains(&t.id))
+            .filter(|t| tenants.contains(t.id))
             .cloned()
             .collect(),
         users,
@@ -1111,10 +1170,15 @@ fn rewrite_batch(
         }
         _ => (0..batch.num_rows()).map(|_| Some(false)).collect(),
     };
-    let batch = filter_record_batch(batch, &keep).map_err(|e| Error::Arrow {
-        what: input.name.clone(),
-        source: e,
-    })?;
+    // Usually every row moves: then there is nothing to copy.
+    let batch = if keep.true_count() == keep.len() {
+        batch.clone()
+    } else {
+        filter_record_batch(batch, &keep).map_err(|e| Error::Arrow {
+            what: input.name.clone(),
+            source: e,
+        })?
+    };
     let schema = batch.schema();
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns() + 1);
     // Source IDs of the kept rows (sample rows for the report) and NULLed principals.
@@ -1321,6 +1385,10 @@ fn rewrite_entity_values(
     let Some(types) = ss_types else {
         return col.clone();
     };
+    if plan.entity_maps.is_empty() {
+        count_entity_refs(values, types, plan, counts);
+        return col.clone();
+    }
     let entities: Vec<(&(String, String), &String)> = plan.entity_tables.iter().collect();
     let maps: Vec<Option<&HashMap<i64, i64>>> = entities
         .iter()
@@ -1384,6 +1452,43 @@ fn rewrite_entity_values(
         Arc::new(b.finish())
     } else {
         col.clone()
+    }
+}
+
+/// Counts entity identifiers kept per entity when no entity map is configured: nothing to
+/// rewrite, so no new column is built.
+fn count_entity_refs(
+    values: &StringArray,
+    types: &StringArray,
+    plan: &Plan,
+    counts: &mut TableCounts,
+) {
+    let entities: Vec<(&(String, String), &String)> = plan.entity_tables.iter().collect();
+    let mut kept = vec![0_u64; entities.len()];
+    let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
+    for i in 0..values.len() {
+        if values.is_null(i) || types.is_null(i) {
+            continue;
+        }
+        if let Ok(SsType::EntityRef {
+            espace_key,
+            entity_key,
+        }) = SsType::parse(types.value(i))
+        {
+            match entities
+                .iter()
+                .position(|((es, en), _)| es == espace_key && en == entity_key)
+            {
+                Some(e) => kept[e] += 1,
+                None => *unknown.entry(types.value(i).to_owned()).or_default() += 1,
+            }
+        }
+    }
+    for ((_, table), n) in entities.iter().zip(kept).filter(|(_, n)| *n > 0) {
+        *counts.entity_refs_kept.entry((*table).clone()).or_default() += n;
+    }
+    for (ss_type, n) in unknown {
+        *counts.entity_refs_kept.entry(ss_type).or_default() += n;
     }
 }
 
