@@ -1,0 +1,4 @@
+//! Integration tests of `bptmig-load` against sandbox servers.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
+mod render;
