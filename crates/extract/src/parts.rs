@@ -9,7 +9,7 @@ use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use crate::workdir::{commit_file, file_sha256, tmp_path, PartEntry};
@@ -63,12 +63,18 @@ pub fn writer_properties(
     row_group_rows: usize,
     plans: &[crate::types::ColumnPlan],
 ) -> WriterProperties {
-    let mut builder = WriterProperties::builder();
+    // Statistics only where a reader prunes by them (integer keys and IDs): min/max over
+    // long text and timestamps cost a large share of the write time and serve no one.
+    let mut builder = WriterProperties::builder().set_statistics_enabled(EnabledStatistics::None);
     for plan in plans {
-        builder = builder.set_column_dictionary_enabled(
-            ColumnPath::from(plan.name.as_str()),
-            plan.dictionary_encoding(),
-        );
+        let path = ColumnPath::from(plan.name.as_str());
+        builder = builder.set_column_dictionary_enabled(path.clone(), plan.dictionary_encoding());
+        if matches!(
+            plan.sql_type,
+            crate::types::SqlType::Int | crate::types::SqlType::BigInt
+        ) {
+            builder = builder.set_column_statistics_enabled(path, EnabledStatistics::Chunk);
+        }
     }
     builder
         .set_compression(Compression::SNAPPY)

@@ -341,6 +341,10 @@ fn run_transform(
     let entity_tables = maps::entity_tables(&source)?;
     let entity_maps = crate::entity::load_all(&config.mapping.entity_maps)?;
 
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "transform phase 1: maps from snapshots done"
+    );
     // ---- phase 1: trees, skipped roots, principals in use
     let proc_in = find(c::PROCESS);
     let act_in = find(c::ACTIVITY);
@@ -373,7 +377,32 @@ fn run_transform(
             .filter_map(|(id, pid)| Some(((*id)?, root_of_process.get((*pid)?)?))),
     );
 
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "transform phase 1: process and activity key columns done"
+    );
     // Unmapped definitions: the trees they occur in.
+    // Source definition IDs that have a target, per table: one bit test per row.
+    let mapped_defs: BTreeMap<&str, IdSet> = c::DEFINITION_TABLES
+        .iter()
+        .map(|t| {
+            let mut set = IdSet::default();
+            set.extend(
+                defs.maps
+                    .get(t.name)
+                    .into_iter()
+                    .flat_map(|m| m.keys().copied()),
+            );
+            (t.name, set)
+        })
+        .collect();
+    let is_mapped = |table: &str, def: Option<i32>| {
+        def.is_none_or(|d| {
+            mapped_defs
+                .get(table)
+                .is_some_and(|m| m.contains(i64::from(d)))
+        })
+    };
     let mut skip: BTreeMap<i32, String> = BTreeMap::new();
     let mut unmapped_defs: BTreeMap<(String, i64), crate::maps::UnmappedDefinition> =
         BTreeMap::new();
@@ -398,20 +427,29 @@ fn run_transform(
             });
         }
     };
-    for (id, def) in p[0].iter().zip(&p[3]) {
+    for (id, def) in p[0]
+        .iter()
+        .zip(&p[3])
+        .filter(|(_, d)| !is_mapped(c::PROCESS_DEFINITION, **d))
+    {
         check_def(
             c::PROCESS_DEFINITION,
             *def,
             id.and_then(|i| root_of_process.get(i)),
         );
     }
-    for (pid, def) in a[1].iter().zip(&a[2]) {
+    for (pid, def) in a[1]
+        .iter()
+        .zip(&a[2])
+        .filter(|(_, d)| !is_mapped(c::ACTIVITY_DEFINITION, **d))
+    {
         check_def(
             c::ACTIVITY_DEFINITION,
             *def,
             pid.and_then(|i| root_of_process.get(i)),
         );
     }
+    let mut child_keys: BTreeMap<&str, Vec<Vec<Option<i32>>>> = BTreeMap::new();
     for (table, owner_col, def_col, def_table, by_activity) in [
         (
             c::PROCESS_INPUT,
@@ -436,8 +474,13 @@ fn run_transform(
         ),
     ] {
         if let Some(input) = find(table) {
-            let k = key_columns(input, &[owner_col, def_col])?;
-            for (owner, def) in k[0].iter().zip(&k[1]) {
+            // Read once: the IDs serve the ID assignment below.
+            let k = key_columns(input, &[c::ID, owner_col, def_col])?;
+            for (owner, def) in k[1]
+                .iter()
+                .zip(&k[2])
+                .filter(|(_, d)| !is_mapped(def_table, **d))
+            {
                 let root = owner.and_then(|o| {
                     if by_activity {
                         root_of_activity.get(o)
@@ -447,6 +490,7 @@ fn run_transform(
                 });
                 check_def(def_table, *def, root);
             }
+            child_keys.insert(table, k);
         }
     }
     if !unmapped_defs.is_empty() && config.mapping.unmapped_definition == DefPolicy::Fail {
@@ -463,43 +507,42 @@ fn run_transform(
         })
         .collect();
 
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "transform phase 1: definition checks done"
+    );
     // ---- new IDs, per instance table, in old-ID order (so new IDs keep that order).
     let stats = target.instance_stats()?;
     let mut ids = BTreeMap::new();
-    let kept = |root: Option<&i32>| root.is_some_and(|r| !skip.contains_key(r));
+    let mut skipped = IdSet::default();
+    skipped.extend(skip.keys().map(|r| i64::from(*r)));
+    let kept = |root: Option<i32>| root.is_some_and(|r| !skipped.contains(i64::from(r)));
+    // Rows in source-ID order whose tree moves; sorted maps hold (ID, root) already in order.
+    let moving = |m: &SortedMap| -> Vec<i32> {
+        m.keys
+            .iter()
+            .zip(&m.values)
+            .filter(|(_, r)| kept(Some(**r)))
+            .map(|(id, _)| *id)
+            .collect()
+    };
     for input in inputs.iter().filter(|i| i.model.key.is_some()) {
         let olds: Vec<i32> = match input.name.as_str() {
-            n if n == c::PROCESS => p[0]
-                .iter()
-                .flatten()
-                .filter(|id| kept(root_of_process.get(**id).as_ref()))
-                .copied()
-                .collect(),
-            n if n == c::ACTIVITY => a[0]
-                .iter()
-                .flatten()
-                .filter(|id| kept(root_of_activity.get(**id).as_ref()))
-                .copied()
-                .collect(),
+            n if n == c::PROCESS => moving(&root_of_process),
+            n if n == c::ACTIVITY => moving(&root_of_activity),
             n => {
-                let owner = if n == c::ACTIVITY_OUTPUT {
-                    c::ACTIVITY_ID
-                } else {
-                    c::PROCESS_ID
-                };
                 let by_activity = n == c::ACTIVITY_OUTPUT;
-                let k = key_columns(input, &[c::ID, owner])?;
+                let Some(k) = child_keys.get(n) else { continue };
                 k[0].iter()
                     .zip(&k[1])
                     .filter(|(_, o)| {
-                        let root = o.and_then(|o| {
+                        kept(o.and_then(|o| {
                             if by_activity {
                                 root_of_activity.get(o)
                             } else {
                                 root_of_process.get(o)
                             }
-                        });
-                        kept(root.as_ref())
+                        }))
                     })
                     .filter_map(|(id, _)| *id)
                     .collect()
@@ -510,6 +553,10 @@ fn run_transform(
         ids.insert(input.name.clone(), IdMap::new(olds, news));
     }
 
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "transform phase 1: new IDs done"
+    );
     // Tree levels of kept processes and activities, by new ID.
     let parent_of: HashMap<i32, i32> = p[0]
         .iter()
@@ -557,6 +604,12 @@ fn run_transform(
         activities: activity_levels,
     };
 
+    // Phase 1's columns are no longer needed; free them before the heavier phase 2.
+    drop((p, a, child_keys, root_of_activity, root_of_process));
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "transform phase 1: tree levels done"
+    );
     // ---- principals in use, resolved through the mapping file, names, then policy.
     let used = principals_in_use(&inputs, &ids)?;
     let src_side = source.side()?;
@@ -578,6 +631,10 @@ fn run_transform(
     report.principals = resolution.how;
     report.unmapped_principals.clone_from(&resolution.unmapped);
 
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "transform phase 1: principals done"
+    );
     let plan = Plan {
         ids,
         levels,
@@ -748,6 +805,15 @@ impl IdSet {
         })
     }
 
+    fn union(&mut self, other: &IdSet) {
+        if other.bits.len() > self.bits.len() {
+            self.bits.resize(other.bits.len(), 0);
+        }
+        for (mine, theirs) in self.bits.iter_mut().zip(&other.bits) {
+            *mine |= theirs;
+        }
+    }
+
     fn extend(&mut self, ids: impl IntoIterator<Item = i64>) {
         for id in ids {
             self.insert(id);
@@ -787,22 +853,37 @@ fn principals_in_use(inputs: &[Input], ids: &BTreeMap<String, IdMap>) -> Result<
         };
         let mut names: Vec<&str> = vec![key];
         names.extend(cols.iter().map(|(n, _)| *n));
-        let k = key_columns(input, &names)?;
-        for (row, owner) in k[0].iter().enumerate() {
-            let moved = owner.is_some_and(|id| owner_map.is_some_and(|m| m.get(id).is_some()));
-            if !moved {
-                continue;
-            }
-            for (j, (_, kind)) in cols.iter().enumerate() {
-                if let Some(v) = k[j + 1][row] {
-                    let set = match kind {
-                        FkKind::User => &mut used.users,
-                        FkKind::Group => &mut used.groups,
-                        _ => &mut used.tenants,
-                    };
-                    set.insert(i64::from(v));
+        // Part by part in parallel, straight into bitsets: no column outlives its part.
+        let per_part: Vec<Result<Used>> = input
+            .manifest
+            .parts
+            .par_iter()
+            .map(|part| {
+                let k = part_key_columns(input, &input.dir.join(&part.file), &names)?;
+                let mut mine = Used::default();
+                for (row, owner) in k[0].iter().enumerate() {
+                    if !owner.is_some_and(|id| owner_map.is_some_and(|m| m.get(id).is_some())) {
+                        continue;
+                    }
+                    for (j, (_, kind)) in cols.iter().enumerate() {
+                        if let Some(v) = k[j + 1][row] {
+                            let set = match kind {
+                                FkKind::User => &mut mine.users,
+                                FkKind::Group => &mut mine.groups,
+                                _ => &mut mine.tenants,
+                            };
+                            set.insert(i64::from(v));
+                        }
+                    }
                 }
-            }
+                Ok(mine)
+            })
+            .collect();
+        for part in per_part {
+            let part = part?;
+            used.users.union(&part.users);
+            used.groups.union(&part.groups);
+            used.tenants.union(&part.tenants);
         }
     }
     Ok(used)
