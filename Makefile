@@ -31,7 +31,7 @@ check: ## What CI runs: formatting, lints, tests
 	$(MAKE) clippy
 	$(MAKE) test
 
-bench: ## Benchmarks: criterion benches, then extract peak RSS at two sizes
+bench: ## Benchmarks: criterion, extract peak RSS at two sizes, transform vs DuckDB (23.6 M rows)
 	$(CARGO) bench --workspace
 	benches/extract_rss.sh
 	benches/transform_duckdb.sh
