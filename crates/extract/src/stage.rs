@@ -846,6 +846,15 @@ async fn stream_part(
         .collect();
     let mut keys: Option<(i64, i64)> = None;
     let schema = schema_for(plans);
+    // The part is opened on its first batch: an empty page writes no file.
+    let open = || {
+        PartWriter::create(
+            dir,
+            file,
+            schema.clone(),
+            parts::writer_properties(meta, ctx.row_group_rows, plans),
+        )
+    };
     let mut stream = client
         .query(sql, params)
         .await
@@ -864,14 +873,7 @@ async fn stream_part(
                 &mut builders,
                 &mut writer,
                 keys.take(),
-                || {
-                    PartWriter::create(
-                        dir,
-                        file,
-                        schema.clone(),
-                        parts::writer_properties(meta, ctx.row_group_rows, plans),
-                    )
-                },
+                &open,
             )?;
         }
     }
@@ -882,14 +884,7 @@ async fn stream_part(
             &mut builders,
             &mut writer,
             keys.take(),
-            || {
-                PartWriter::create(
-                    dir,
-                    file,
-                    schema.clone(),
-                    parts::writer_properties(meta, ctx.row_group_rows, plans),
-                )
-            },
+            &open,
         )?;
     }
     writer.map(PartWriter::finish).transpose()
@@ -928,7 +923,7 @@ fn flush(
     builders: &mut [ColumnBuilder],
     writer: &mut Option<PartWriter>,
     keys: Option<(i64, i64)>,
-    open: impl FnOnce() -> Result<PartWriter>,
+    open: &dyn Fn() -> Result<PartWriter>,
 ) -> Result<()> {
     let columns: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
     let batch =

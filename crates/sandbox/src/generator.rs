@@ -489,6 +489,26 @@ pub fn ss_key(name: &str) -> String {
     )
 }
 
+/// SS_KEY of a process input definition; instances copy it. The platform keys some inputs
+/// as `<process key>.#<name>` (56+ characters), the rest with a GUID.
+fn input_key(process: &str, input: &str) -> String {
+    if input == "Notes" {
+        format!("{}.#{input}", ss_key(&format!("process:{process}")))
+    } else {
+        ss_key(&format!("input:{process}.{input}"))
+    }
+}
+
+/// SS_KEY of a process output definition; instances copy it.
+fn output_key(process: &str, output: &str) -> String {
+    ss_key(&format!("output:{process}.{output}"))
+}
+
+/// SS_KEY of an activity output definition; instances copy it.
+fn activity_output_key(process: &str, activity: &str, output: &str) -> String {
+    ss_key(&format!("actout:{process}.{activity}.{output}"))
+}
+
 // ---- ID allocation -----------------------------------------------------------------------
 
 /// Hands out increasing IDs, with gaps where `gappy` (deleted rows leave holes in real data).
@@ -984,12 +1004,7 @@ fn publish_definitions(
         for v in d.inputs {
             let id = in_ids.take(rng);
             p.input_def.insert((d.name, v.name), id);
-            // The platform keys some inputs as `<process key>.#<name>` (56+ characters).
-            let key = if v.name == "Notes" {
-                format!("{}.#{}", ss_key(&format!("process:{}", d.name)), v.name)
-            } else {
-                ss_key(&format!("input:{}.{}", d.name, v.name))
-            };
+            let key = input_key(d.name, v.name);
             inputs.push(vec![
                 Lit::Int(id),
                 Lit::text(key),
@@ -1008,7 +1023,7 @@ fn publish_definitions(
             p.output_def.insert((d.name, v.name), id);
             outputs.push(vec![
                 Lit::Int(id),
-                Lit::text(ss_key(&format!("output:{}.{}", d.name, v.name))),
+                Lit::text(output_key(d.name, v.name)),
                 Lit::Int(p.process_def[d.name]),
                 Lit::text(v.name),
                 Lit::Null,
@@ -1091,7 +1106,7 @@ fn publish_definitions(
                 p.activity_output_def.insert((d.name, a.name, v.name), oid);
                 act_outs.push(vec![
                     Lit::Int(oid),
-                    Lit::text(ss_key(&format!("actout:{}.{}.{}", d.name, a.name, v.name))),
+                    Lit::text(activity_output_key(d.name, a.name, v.name)),
                     Lit::Int(id),
                     Lit::text(v.name),
                     Lit::Null,
@@ -1477,11 +1492,7 @@ impl<'a> History<'a> {
                 VarType::Basic(_) => Lit::Text(self.rng.below(1000).to_string()),
             };
             let input_id = self.input_ids.take(self.rng);
-            let key = if v.name == "Notes" {
-                format!("{}.#{}", ss_key(&format!("process:{}", s.def.name)), v.name)
-            } else {
-                ss_key(&format!("input:{}.{}", s.def.name, v.name))
-            };
+            let key = input_key(s.def.name, v.name);
             self.sink.row(
                 c::PROCESS_INPUT,
                 PROCESS_INPUT_COLUMNS,
@@ -1632,10 +1643,7 @@ impl<'a> History<'a> {
                         Lit::Int(s.tenant),
                         Lit::Int(self.p.activity_output_def[&(s.def.name, a.name, v.name)]),
                         Lit::Int(aid),
-                        Lit::text(ss_key(&format!(
-                            "actout:{}.{}.{}",
-                            s.def.name, a.name, v.name
-                        ))),
+                        Lit::text(activity_output_key(s.def.name, a.name, v.name)),
                         Lit::text(v.name),
                         Lit::text(data_type(v.ty)),
                         value,
@@ -1708,7 +1716,7 @@ impl<'a> History<'a> {
                         Lit::Int(s.tenant),
                         Lit::opt_int(self.p.output_def.get(&(s.def.name, v.name)).copied()),
                         Lit::Int(id),
-                        Lit::text(ss_key(&format!("output:{}.{}", s.def.name, v.name))),
+                        Lit::text(output_key(s.def.name, v.name)),
                         Lit::text(v.name),
                         Lit::text(data_type(v.ty)),
                         value,

@@ -37,12 +37,8 @@ const SEED_BATCH_ROWS: usize = 100;
 pub enum Error {
     #[error("cannot start a sandbox server on port {port}: {reason}")]
     Start { port: u16, reason: String },
-    #[error("cannot connect to `{addr}`")]
-    Connect {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot connect to the sandbox")]
+    Connect(#[from] bptmig_extract::Error),
     #[error("sandbox SQL failed: {context}")]
     Sql {
         context: String,

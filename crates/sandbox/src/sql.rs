@@ -2,41 +2,20 @@
 
 use std::fmt::Write as _;
 
-use tiberius::{Client, Config, EncryptionLevel};
-use tokio::net::TcpStream;
-use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
-
 use crate::{Error, Result};
 
-/// A tiberius client over plain TCP.
-pub type SqlClient = Client<Compat<TcpStream>>;
+/// A tiberius client over plain TCP (the tool's own client type).
+pub type SqlClient = bptmig_extract::db::SqlClient;
 
-/// Connects with an ADO connection string (as [`crate::SandboxServer::connection_string`]).
+/// Connects with an ADO connection string (as [`crate::SandboxServer::connection_string`])
+/// through the tool's own connection code, so tests exercise it and share its session setup
+/// (`SET TEXTSIZE`: the sandbox server cuts text at 2,048 characters otherwise).
 pub async fn connect(connection: &str) -> Result<SqlClient> {
-    let mut config = Config::from_ado_string(connection).map_err(|e| Error::Sql {
-        context: "parse connection string".into(),
-        source: e,
-    })?;
-    // The sandbox speaks TDS without TLS; a real server would negotiate from the string.
-    config.encryption(EncryptionLevel::NotSupported);
-    config.trust_cert();
-    let tcp = TcpStream::connect(config.get_addr())
-        .await
-        .map_err(|e| Error::Connect {
-            addr: config.get_addr(),
-            source: e,
-        })?;
-    tcp.set_nodelay(true).ok();
-    let mut client = Client::connect(config, tcp.compat_write())
-        .await
-        .map_err(|e| Error::Sql {
-            context: "log in".into(),
-            source: e,
-        })?;
-    // The sandbox server truncates text values to the session's TEXTSIZE (2,048 characters
-    // by default); SQL Server clients usually get 2 GB. Ask for the maximum explicitly.
-    execute(&mut client, "SET TEXTSIZE 2147483647").await?;
-    Ok(client)
+    let endpoint = bptmig_model::pipeline::Endpoint {
+        connection: bptmig_model::ConnectionString::new(connection),
+        connect_timeout: std::time::Duration::from_secs(15),
+    };
+    Ok(bptmig_extract::db::connect(bptmig_extract::Side::Target, &endpoint).await?)
 }
 
 /// Runs a batch that returns no rows the caller needs.
