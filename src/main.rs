@@ -19,10 +19,13 @@ mod exit {
     pub const OK: u8 = 0;
     pub const REVIEW: u8 = 1;
     pub const ERROR: u8 = 2;
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// Test hook: pause after each committed part so a test can interrupt a running stage.
 const PART_DELAY_ENV: &str = "BPTMIG_TEST_PART_DELAY_MS";
+/// Test hook: pause inside each load chunk's transaction, before it commits.
+const CHUNK_DELAY_ENV: &str = "BPTMIG_TEST_CHUNK_DELAY_MS";
 
 /// Migrate OutSystems 11 BPT process history (processes, activities, their inputs,
 /// outputs and event subscriptions) from one platform database to another, through Parquet.
@@ -183,6 +186,19 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Transform(_) => {
             transform(&config, &reporter, cli.runtime.quiet, cli.runtime.threads)
         }
+        Command::Load(_) => runtime.block_on(load(&config, &reporter, cli.runtime.quiet)),
+        Command::Verify(_) => runtime.block_on(verify(&config, &reporter, cli.runtime.quiet)),
+        Command::Rollback(_) => runtime.block_on(rollback(&config, &reporter, cli.runtime.quiet)),
+        Command::Run(_) => {
+            runtime.block_on(extract(&config, &reporter, cli.runtime.quiet))?;
+            let code = transform(&config, &reporter, cli.runtime.quiet, cli.runtime.threads)?;
+            let load_code = runtime.block_on(load(&config, &reporter, cli.runtime.quiet))?;
+            if load_code != exit::OK {
+                return Ok(load_code);
+            }
+            let verify_code = runtime.block_on(verify(&config, &reporter, cli.runtime.quiet))?;
+            Ok(code.max(verify_code))
+        }
         other => anyhow::bail!(
             "`bptmig {}` is not built yet in this version ({}); the pipeline `{}` is valid",
             other.name(),
@@ -241,16 +257,150 @@ fn transform(
     })
 }
 
+fn env_millis(name: &str) -> Option<Duration> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+}
+
+/// A flag set by the first SIGINT or SIGTERM; a second one ends the process at once.
+fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    tokio::spawn(async move {
+        let term = async {
+            #[cfg(unix)]
+            {
+                if let Ok(mut s) =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                {
+                    s.recv().await;
+                    return;
+                }
+            }
+            std::future::pending::<()>().await;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            () = term => {},
+        }
+        set.store(true, Ordering::SeqCst);
+        eprintln!("interrupted: stopping after the current chunk (interrupt again to abandon it)");
+        let _ = tokio::signal::ctrl_c().await;
+        std::process::exit(i32::from(exit::INTERRUPTED));
+    });
+    flag
+}
+
+async fn load(
+    config: &PipelineConfig,
+    reporter: &progress::Progress,
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    let options = bptmig_load::LoadOptions {
+        chunk_delay: env_millis(CHUNK_DELAY_ENV),
+        chunk_pause: None,
+        cancel: Some(interrupt_flag()),
+    };
+    let summary = match bptmig_load::load(config, reporter, &options).await {
+        Ok(s) => s,
+        Err(e @ bptmig_load::Error::Interrupted { .. }) => {
+            eprintln!("{e}");
+            return Ok(exit::INTERRUPTED);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !quiet {
+        println!(
+            "load done: run {}, strategy {}, {} chunk(s) loaded, {} already in the ledger, {} deferred reference(s) applied",
+            summary.run_id, summary.strategy, summary.chunks_loaded, summary.chunks_skipped, summary.fixups
+        );
+        println!(
+            "{:<34} {:>10} {:>10} {:>10} {:>10}",
+            "table", "rows", "loaded", "skipped", "rows/s"
+        );
+        for t in &summary.tables {
+            println!(
+                "{:<34} {:>10} {:>10} {:>10} {:>10.0}",
+                t.table,
+                t.rows,
+                t.loaded,
+                t.skipped,
+                t.rows_per_sec()
+            );
+        }
+        for w in &summary.warnings {
+            println!("warning: {w}");
+        }
+    }
+    Ok(exit::OK)
+}
+
+async fn verify(
+    config: &PipelineConfig,
+    reporter: &progress::Progress,
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    let summary = bptmig_load::verify(config, reporter).await?;
+    if !quiet {
+        println!(
+            "verify {}: run {}",
+            if summary.ok() { "passed" } else { "FAILED" },
+            summary.run_id
+        );
+        println!(
+            "{:<34} {:>10} {:>10} {:>6}",
+            "table", "expected", "found", "same"
+        );
+        for t in &summary.tables {
+            println!(
+                "{:<34} {:>10} {:>10} {:>6}",
+                t.table,
+                t.expected_rows,
+                t.found_rows,
+                if t.ok { "yes" } else { "NO" }
+            );
+        }
+        for p in &summary.problems {
+            println!("problem: {p}");
+        }
+    }
+    Ok(if summary.ok() { exit::OK } else { exit::REVIEW })
+}
+
+async fn rollback(
+    config: &PipelineConfig,
+    reporter: &progress::Progress,
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    let summary = bptmig_load::rollback(config, reporter).await?;
+    if !quiet {
+        println!(
+            "rollback done: run {}, {} chunk(s) removed",
+            summary.run_id, summary.chunks
+        );
+        for (table, rows) in &summary.tables {
+            println!("{table:<34} {rows:>10} rows removed");
+        }
+        if summary.unknown_chunks > 0 {
+            println!(
+                "warning: {} ledger row(s) of this run name chunks the transformed files do not have; they were left in place",
+                summary.unknown_chunks
+            );
+        }
+    }
+    Ok(exit::OK)
+}
+
 async fn extract(
     config: &PipelineConfig,
     reporter: &progress::Progress,
     quiet: bool,
 ) -> anyhow::Result<u8> {
     let options = bptmig_extract::ExtractOptions {
-        part_delay: std::env::var(PART_DELAY_ENV)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_millis),
+        part_delay: env_millis(PART_DELAY_ENV),
     };
     let summary = bptmig_extract::extract(config, reporter, &options).await?;
     if !quiet {

@@ -26,8 +26,8 @@ pub mod workdir;
 
 pub use db::Side;
 pub use stage::{
-    extract, fingerprint, open_run, snapshot_tables, ExtractOptions, ExtractSummary, TableSummary,
-    INSTANCE_STATS, ROOTS_FILE, STAGE,
+    extract, fingerprint, open_run, read_batches, snapshot_tables, ExtractOptions, ExtractSummary,
+    TableSummary, INSTANCE_STATS, ROOTS_FILE, STAGE,
 };
 
 /// Errors of the extract stage and of the work directory.
@@ -169,7 +169,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn query(side: Side, sql: &str, source: tiberius::error::Error) -> Self {
+    /// A failed query, with its SQL cut to one line of at most 200 characters.
+    pub fn query(side: Side, sql: &str, source: tiberius::error::Error) -> Self {
         let one_line = sql.split_whitespace().collect::<Vec<_>>().join(" ");
         let sql = match one_line.char_indices().nth(200) {
             Some((i, _)) => format!("{}…", &one_line[..i]),

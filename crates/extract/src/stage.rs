@@ -935,9 +935,10 @@ fn flush(
     w.write(&batch, keys)
 }
 
-/// Runs a whole query into record batches of at most `batch_rows` rows (small tables).
+/// Runs a whole query into record batches of at most `batch_rows` rows (small tables), each
+/// with the min/max of the `key_index` column.
 #[allow(clippy::too_many_arguments, reason = "internal helper")]
-async fn read_batches(
+pub async fn read_batches(
     client: &mut SqlClient,
     side: Side,
     table: &str,

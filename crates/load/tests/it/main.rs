@@ -1,4 +1,5 @@
 //! Integration tests of `bptmig-load` against sandbox servers.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
+mod load;
 mod render;

@@ -1,0 +1,121 @@
+//! The ledger table in the target: one row per applied chunk, written in the chunk's own
+//! transaction, so "the ledger lists it" and "its rows are in the target" are the same fact.
+
+use std::collections::HashMap;
+
+use bptmig_extract::db::{self, quote_text, SqlClient};
+use bptmig_extract::Side;
+
+use crate::Result;
+
+/// One applied chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub table: String,
+    pub chunk: String,
+    pub rows: i64,
+    /// SHA-256 (hex) of the chunk's rows as rendered SQL literals.
+    pub digest: String,
+}
+
+/// Creates the ledger table when the target lacks it.
+pub async fn ensure(client: &mut SqlClient, ledger: &str) -> Result<()> {
+    let exists = db::scalar(
+        client,
+        Side::Target,
+        &format!(
+            "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = {}",
+            quote_text(ledger)
+        ),
+    )
+    .await?;
+    if exists == 0 {
+        let sql = format!(
+            "CREATE TABLE {l} (\
+             RUN_ID NVARCHAR(64) NOT NULL, TABLE_NAME NVARCHAR(128) NOT NULL, \
+             CHUNK NVARCHAR(64) NOT NULL, ROWS_LOADED INT NOT NULL, DIGEST NVARCHAR(64) NOT NULL, \
+             MIN_ID INT NULL, MAX_ID INT NULL, LOADED_AT DATETIME NOT NULL DEFAULT GETDATE(), \
+             CONSTRAINT {pk} PRIMARY KEY (RUN_ID, TABLE_NAME, CHUNK))",
+            l = db::quote_ident(ledger),
+            pk = db::quote_ident(&format!("PK_{ledger}"))
+        );
+        db::execute(client, Side::Target, &sql).await?;
+    }
+    Ok(())
+}
+
+/// Whether the ledger table exists.
+pub async fn exists(client: &mut SqlClient, ledger: &str) -> Result<bool> {
+    let n = db::scalar(
+        client,
+        Side::Target,
+        &format!(
+            "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = {}",
+            quote_text(ledger)
+        ),
+    )
+    .await?;
+    Ok(n > 0)
+}
+
+/// The chunks of `run_id` the ledger lists, by (table, chunk).
+pub async fn read(
+    client: &mut SqlClient,
+    ledger: &str,
+    run_id: &str,
+) -> Result<HashMap<(String, String), LedgerRow>> {
+    if !exists(client, ledger).await? {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT TABLE_NAME, CHUNK, ROWS_LOADED, DIGEST FROM {} WHERE RUN_ID = {}",
+        db::quote_ident(ledger),
+        quote_text(run_id)
+    );
+    let rows = db::query_rows(client, Side::Target, &sql, &[]).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let row = LedgerRow {
+                table: db::text_cell(r, 0)?,
+                chunk: db::text_cell(r, 1)?,
+                rows: db::int_cell(r, 2)?,
+                digest: db::text_cell(r, 3)?,
+            };
+            Some(((row.table.clone(), row.chunk.clone()), row))
+        })
+        .collect())
+}
+
+/// The statement recording a chunk.
+pub fn insert_sql(
+    ledger: &str,
+    run_id: &str,
+    row: &LedgerRow,
+    bounds: Option<(i32, i32)>,
+) -> String {
+    let (lo, hi) = bounds.map_or(("NULL".into(), "NULL".into()), |(a, b)| {
+        (a.to_string(), b.to_string())
+    });
+    format!(
+        "INSERT INTO {} (RUN_ID, TABLE_NAME, CHUNK, ROWS_LOADED, DIGEST, MIN_ID, MAX_ID) \
+         VALUES ({}, {}, {}, {}, {}, {lo}, {hi});",
+        db::quote_ident(ledger),
+        quote_text(run_id),
+        quote_text(&row.table),
+        quote_text(&row.chunk),
+        row.rows,
+        quote_text(&row.digest),
+    )
+}
+
+/// The statement forgetting a chunk.
+pub fn delete_sql(ledger: &str, run_id: &str, table: &str, chunk: &str) -> String {
+    format!(
+        "DELETE FROM {} WHERE RUN_ID = {} AND TABLE_NAME = {} AND CHUNK = {};",
+        db::quote_ident(ledger),
+        quote_text(run_id),
+        quote_text(table),
+        quote_text(chunk)
+    )
+}

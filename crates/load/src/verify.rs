@@ -1,0 +1,282 @@
+//! Verify: read every moved row back from the target and compare it with the transformed
+//! Parquet; check the platform invariants among the moved rows.
+
+use std::collections::{HashMap, HashSet};
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::Int32Type;
+use bptmig_extract::db;
+use bptmig_extract::workdir::{StageState, WorkDir};
+use bptmig_extract::Side;
+use bptmig_model::catalog::{self as c, ColumnRole, FkKind};
+use bptmig_model::{PipelineConfig, Reporter};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::plan::{self, Plan, TableInput};
+use crate::render::RowRenderer;
+use crate::{ledger, target, Error, Result};
+
+/// Stage name in `run.json` and key in `report.json`.
+pub const VERIFY_STAGE: &str = "verify";
+
+/// One table compared.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TableCheck {
+    pub table: String,
+    /// Rows in the transformed Parquet.
+    pub expected_rows: u64,
+    /// Rows read back from the target.
+    pub found_rows: u64,
+    /// Order-independent digests (hex) of both.
+    pub expected_digest: String,
+    pub found_digest: String,
+    pub ok: bool,
+}
+
+/// What verify found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifySummary {
+    pub run_id: String,
+    pub tables: Vec<TableCheck>,
+    /// Chunks of the plan the ledger does not list.
+    pub chunks_missing: usize,
+    /// Every mismatch and broken invariant, in words.
+    pub problems: Vec<String>,
+}
+
+impl VerifySummary {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// An order-independent digest: the wrapping sum of each row's SHA-256 (first 16 bytes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct RowSum {
+    sum: u128,
+    rows: u64,
+}
+
+impl RowSum {
+    fn add_batch(&mut self, batch: &RecordBatch, cols: &[&str], table: &str) -> Result<()> {
+        let r = RowRenderer::new(batch, cols).map_err(|e| Error::Render {
+            table: table.to_owned(),
+            source: Box::new(e),
+        })?;
+        let mut s = String::with_capacity(256);
+        for i in 0..r.num_rows() {
+            s.clear();
+            r.render_row(&mut s, i).map_err(|e| Error::Render {
+                table: table.to_owned(),
+                source: Box::new(e),
+            })?;
+            let h = Sha256::digest(s.as_bytes());
+            let mut head = [0u8; 16];
+            head.copy_from_slice(&h[..16]);
+            self.sum = self.sum.wrapping_add(u128::from_le_bytes(head));
+            self.rows += 1;
+        }
+        Ok(())
+    }
+
+    fn hex(self) -> String {
+        format!("{:032x}", self.sum)
+    }
+}
+
+/// Runs verify for `config`: exit status is [`VerifySummary::ok`].
+pub async fn verify(config: &PipelineConfig, reporter: &dyn Reporter) -> Result<VerifySummary> {
+    let wd = WorkDir::new(&config.workdir);
+    let _lock = wd.lock(VERIFY_STAGE)?;
+    let mut run = bptmig_extract::open_run(&wd, config)?;
+    if run.stages.get(bptmig_transform::STAGE) != Some(&StageState::Done) {
+        return Err(Error::NotTransformed {
+            workdir: wd.root().to_owned(),
+        });
+    }
+    let plan = Plan::build(&wd, config.load.chunk_rows)?;
+    let mut client = db::connect(Side::Target, &config.target).await?;
+    let done = ledger::read(&mut client, &config.load.ledger_table, &run.run_id).await?;
+    let mut summary = VerifySummary {
+        run_id: run.run_id.clone(),
+        ..VerifySummary::default()
+    };
+    for chunk in &plan.chunks {
+        let t = &plan.tables[chunk.table];
+        if !done.contains_key(&(t.name.clone(), chunk.name())) {
+            summary.chunks_missing += 1;
+        }
+    }
+    if summary.chunks_missing > 0 {
+        summary.problems.push(format!(
+            "{} of {} chunk(s) are not loaded; run `bptmig load`",
+            summary.chunks_missing,
+            plan.chunks.len()
+        ));
+    }
+    // Moved IDs per table, and the rows read back, for the invariants.
+    let mut moved: HashMap<String, HashSet<i32>> = HashMap::new();
+    let mut back: Vec<(usize, Vec<RecordBatch>)> = Vec::new();
+    for (ti, t) in plan.tables.iter().enumerate() {
+        reporter.table_started(VERIFY_STAGE, &t.name, Some(t.rows()));
+        let cols: Vec<&str> = t.columns.iter().map(String::as_str).collect();
+        let mut expected = RowSum::default();
+        for part in 0..t.manifest.parts.len() {
+            for b in plan::read_part(&t.part_path(part), None)? {
+                expected.add_batch(&b, &cols, &t.name)?;
+            }
+        }
+        let plans = target::column_plans(&mut client, t).await?;
+        let batches = target::read_back(&mut client, t, &plans, &plan.table_ranges(ti)).await?;
+        let mut found = RowSum::default();
+        for b in &batches {
+            found.add_batch(b, &cols, &t.name)?;
+        }
+        if let Some(key) = t.model.key {
+            let ids = moved.entry(t.name.clone()).or_default();
+            for b in &batches {
+                if let Some(a) = b
+                    .column_by_name(key)
+                    .and_then(|a| a.as_primitive_opt::<Int32Type>())
+                {
+                    ids.extend(a.iter().flatten());
+                }
+            }
+        }
+        let check = TableCheck {
+            table: t.name.clone(),
+            expected_rows: expected.rows,
+            found_rows: found.rows,
+            expected_digest: expected.hex(),
+            found_digest: found.hex(),
+            ok: expected == found,
+        };
+        if !check.ok {
+            summary.problems.push(format!(
+                "`{}`: the target holds {} row(s) with digest {}, the transformed Parquet {} \
+                 with digest {}",
+                t.name, found.rows, check.found_digest, expected.rows, check.expected_digest
+            ));
+        }
+        reporter.rows(&t.name, found.rows);
+        reporter.table_finished(&t.name, found.rows);
+        summary.tables.push(check);
+        back.push((ti, batches));
+    }
+    // Invariants among the moved rows.
+    let mut refs = target::References::new();
+    for (ti, batches) in &back {
+        let t = &plan.tables[*ti];
+        for b in batches {
+            target::collect_references(t, b, &mut refs);
+            invariants(t, b, &moved, &mut summary.problems);
+        }
+    }
+    for m in target::missing_references(&mut client, &refs).await? {
+        summary.problems.push(format!("dangling reference: {m}"));
+    }
+    write_report(&wd, &summary)?;
+    run.stages.insert(
+        VERIFY_STAGE.to_owned(),
+        if summary.ok() {
+            StageState::Done
+        } else {
+            StageState::Running
+        },
+    );
+    run.write(&wd)?;
+    Ok(summary)
+}
+
+/// A root process has `TOP_PROCESS_ID = ID`; every instance reference points at a moved row.
+fn invariants(
+    t: &TableInput,
+    b: &RecordBatch,
+    moved: &HashMap<String, HashSet<i32>>,
+    problems: &mut Vec<String>,
+) {
+    const SHOWN: usize = 20;
+    let mut report = |p: String| {
+        if problems.len() < SHOWN {
+            problems.push(p);
+        } else if problems.len() == SHOWN {
+            problems.push("… more problems not shown".into());
+        }
+    };
+    let col = |name: &str| {
+        b.column_by_name(name)
+            .and_then(|a| a.as_primitive_opt::<Int32Type>())
+            .cloned()
+    };
+    if t.name == c::PROCESS {
+        if let (Some(id), Some(parent), Some(top)) = (
+            col(c::ID),
+            col(c::PARENT_PROCESS_ID),
+            col(c::TOP_PROCESS_ID),
+        ) {
+            for i in 0..b.num_rows() {
+                if parent.is_null(i) && (top.is_null(i) || top.value(i) != id.value(i)) {
+                    report(format!(
+                        "`{}` row {}: a top-level process must have TOP_PROCESS_ID = ID, has {}",
+                        t.name,
+                        id.value(i),
+                        if top.is_null(i) {
+                            "NULL".to_owned()
+                        } else {
+                            top.value(i).to_string()
+                        }
+                    ));
+                }
+            }
+        }
+    }
+    for column in t.model.columns {
+        let ColumnRole::Fk {
+            kind: FkKind::Instance,
+            table: to,
+        } = column.role
+        else {
+            continue;
+        };
+        let Some(values) = col(column.name) else {
+            continue;
+        };
+        let ids = moved.get(to);
+        for (i, v) in values.iter().enumerate() {
+            let Some(v) = v else { continue };
+            if !ids.is_some_and(|s| s.contains(&v)) {
+                let who = t
+                    .model
+                    .key
+                    .and_then(&col)
+                    .map_or(format!("row {i}"), |k| format!("row {}", k.value(i)));
+                report(format!(
+                    "`{}` {who}: `{}` = {v} does not point at a moved `{to}` row",
+                    t.name, column.name
+                ));
+            }
+        }
+    }
+}
+
+/// Adds the verify result to `report.json` (key `verify`).
+fn write_report(wd: &WorkDir, summary: &VerifySummary) -> Result<()> {
+    let path = wd.root().join("report.json");
+    let mut report: serde_json::Value = match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|_| serde_json::json!({})),
+        Err(_) => serde_json::json!({}),
+    };
+    let value = serde_json::json!({
+        "ok": summary.ok(),
+        "chunks_missing": summary.chunks_missing,
+        "tables": summary.tables,
+        "problems": summary.problems,
+    });
+    if let Some(obj) = report.as_object_mut() {
+        obj.insert(VERIFY_STAGE.to_owned(), value);
+    }
+    let text = serde_json::to_vec_pretty(&report).unwrap_or_default();
+    bptmig_extract::workdir::write_atomic(&path, &text)?;
+    Ok(())
+}
