@@ -120,6 +120,11 @@ pub async fn load(
     target::check_block(&mut client, &plan, &done).await?;
     check_references(&mut client, &plan).await?;
     let strategy = choose_strategy(config, ledger_name).await?;
+    if strategy == Strategy::Bulk {
+        for t in &plan.tables {
+            check_bulk_types(t, &plans[&t.name])?;
+        }
+    }
 
     run.stages.insert(STAGE.to_owned(), StageState::Running);
     run.write(&wd)?;
@@ -610,6 +615,35 @@ async fn check_references(client: &mut SqlClient, plan: &Plan) -> Result<()> {
         Ok(())
     } else {
         Err(Error::MissingReferences { items: missing })
+    }
+}
+
+/// Bulk copy sends values at the Parquet column's type and scale, and the server would
+/// reinterpret them at the target column's: refuse any difference.
+fn check_bulk_types(t: &TableInput, target: &[bptmig_extract::types::ColumnPlan]) -> Result<()> {
+    let differ: Vec<String> = t
+        .manifest
+        .columns
+        .iter()
+        .filter_map(|col| {
+            let live = target
+                .iter()
+                .find(|p| p.name.eq_ignore_ascii_case(&col.name))?;
+            let ddl = live.sql_type.ddl();
+            (ddl != col.sql_type)
+                .then(|| format!("`{}` is {} there, {} here", col.name, ddl, col.sql_type))
+        })
+        .collect();
+    if differ.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::BulkUnsupported {
+            reason: format!(
+                "in `{}` {}; bulk copy would store values at the wrong type or scale",
+                t.name,
+                differ.join(", ")
+            ),
+        })
     }
 }
 

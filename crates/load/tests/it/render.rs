@@ -77,7 +77,7 @@ fn field(name: &str, ty: SqlType, nullable: bool) -> Field {
 
 /// `ROWS` rows of random text, extreme and random decimals, whole-second datetimes
 /// (the sandbox rejects fractional datetime literals) and bits, with NULLs.
-fn random_batch() -> RecordBatch {
+pub fn random_batch() -> RecordBatch {
     let mut rng = Rng(0xB7_2024);
     let max37 = 10_i128.pow(37) - 1;
     let first_ms = i64::from(parse_iso_date_days("1753-01-01").unwrap()) * MS_PER_DAY;

@@ -1,0 +1,189 @@
+//! `bptmig load` killed with SIGKILL inside a chunk, or stopped with SIGINT, then run again,
+//! leaves the target exactly as an uninterrupted load does.
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests fail loudly on the first unexpected error"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use bptmig_sandbox::{sql, EnvKind, EnvSpec, Environment, SqlClient, DEFAULT_PASSWORD};
+use sha2::{Digest as _, Sha256};
+
+const MOVED: &[&str] = &[
+    "OSSYS_BPM_PROCESS",
+    "OSSYS_BPM_ACTIVITY",
+    "OSSYS_BPM_PROCESS_INPUT",
+    "OSSYS_BPM_PROCESS_OUTPUT",
+    "OSSYS_BPM_ACTIVITY_OUTPUT",
+    "OSEVT_OSUSR_3AR_CANDIDATE",
+];
+
+fn write_pipeline(dir: &Path, prod: &Environment, qa: &Environment) -> PathBuf {
+    let path = dir.join("pipeline.toml");
+    let text = format!(
+        "workdir = \"work\"\n[source]\nconnection = \"{}\"\n[target]\nconnection = \"{}\"\n\
+         [mapping]\nunmapped_user = \"null\"\nunmapped_group = \"null\"\n\
+         unmapped_definition = \"skip-tree\"\n[load]\nchunk_rows = 60\nbatch_rows = 30\n",
+        prod.server.connection_template("BPTMIG_IT_PW"),
+        qa.server.connection_template("BPTMIG_IT_PW"),
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn bptmig(stage: &str, pipeline: &Path, delay_ms: Option<u64>) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bptmig"));
+    cmd.args(["--quiet", stage, "--pipeline", pipeline.to_str().unwrap()])
+        .env("BPTMIG_IT_PW", DEFAULT_PASSWORD)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(ms) = delay_ms {
+        cmd.env("BPTMIG_TEST_CHUNK_DELAY_MS", ms.to_string());
+    }
+    cmd
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Extract and transform in a new directory for `qa`.
+fn prepared(prod: &Environment, qa: &Environment) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = write_pipeline(dir.path(), prod, qa);
+    ok(&bptmig("extract", &pipeline, None).output().unwrap());
+    // Exit 1: the report lists users set to NULL (qa lacks some of prod's users).
+    let out = bptmig("transform", &pipeline, None).output().unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    (dir, pipeline)
+}
+
+/// Order-independent digest of every moved table.
+async fn content(client: &mut SqlClient) -> Vec<(String, usize, String)> {
+    let mut out = Vec::new();
+    for t in MOVED {
+        let rows = client
+            .simple_query(format!("SELECT * FROM {t}"))
+            .await
+            .unwrap()
+            .into_first_result()
+            .await
+            .unwrap();
+        let mut lines: Vec<String> = rows
+            .into_iter()
+            .map(|r| format!("{:?}", r.into_iter().collect::<Vec<_>>()))
+            .collect();
+        lines.sort();
+        let digest = bptmig_extract::workdir::hex(&Sha256::digest(lines.join("\n")));
+        out.push(((*t).to_owned(), lines.len(), digest));
+    }
+    out
+}
+
+async fn ledger_rows(client: &mut SqlClient) -> i64 {
+    sql::scalar_i64(client, "SELECT COUNT(*) FROM BPTMIG_LEDGER")
+        .await
+        .unwrap_or(0)
+}
+
+/// Waits until the ledger lists `n` chunks while `child` still runs.
+async fn wait_for_chunks(client: &mut SqlClient, child: &mut Child, n: i64) {
+    let started = Instant::now();
+    while ledger_rows(client).await < n {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "load made no progress"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "load finished before it could be interrupted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Rows of the moved tables in the target (the ID block is the run's own).
+async fn moved_rows(client: &mut SqlClient, baseline: &[(String, usize, String)]) -> i64 {
+    let now = content(client).await;
+    now.iter()
+        .zip(baseline)
+        .map(|(a, b)| a.1 as i64 - b.1 as i64)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_chunk_or_sigint_then_rerun_equals_an_uninterrupted_load() {
+    let spec = EnvSpec {
+        processes: 30,
+        ..EnvSpec::default()
+    };
+    let prod = Environment::start(EnvKind::Prod, &spec).await.unwrap();
+
+    // Uninterrupted.
+    let qa_clean = Environment::start(EnvKind::Qa, &spec).await.unwrap();
+    let (_clean_dir, clean) = prepared(&prod, &qa_clean);
+    ok(&bptmig("load", &clean, None).output().unwrap());
+    let expected = content(&mut qa_clean.connect().await.unwrap()).await;
+
+    // SIGKILL while a chunk's transaction is open.
+    let qa = Environment::start(EnvKind::Qa, &spec).await.unwrap();
+    let mut q = qa.connect().await.unwrap();
+    let baseline = content(&mut q).await;
+    let (_dir, pipeline) = prepared(&prod, &qa);
+    let mut child = bptmig("load", &pipeline, Some(300)).spawn().unwrap();
+    wait_for_chunks(&mut q, &mut child, 2).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ledgered = sql::scalar_i64(&mut q, "SELECT SUM(ROWS_LOADED) FROM BPTMIG_LEDGER")
+        .await
+        .unwrap();
+    assert_eq!(
+        moved_rows(&mut q, &baseline).await,
+        ledgered,
+        "nothing of the killed chunk stays"
+    );
+    assert!(ledgered > 0);
+    ok(&bptmig("load", &pipeline, None).output().unwrap());
+    assert_eq!(content(&mut q).await, expected);
+    ok(&bptmig("verify", &pipeline, None).output().unwrap());
+
+    // SIGINT: the chunk in flight finishes, the process exits 130, a rerun completes.
+    let qa_int = Environment::start(EnvKind::Qa, &spec).await.unwrap();
+    let mut qi = qa_int.connect().await.unwrap();
+    let (int_dir, int_pipeline) = prepared(&prod, &qa_int);
+    let mut child = bptmig("load", &int_pipeline, Some(200)).spawn().unwrap();
+    wait_for_chunks(&mut qi, &mut child, 1).await;
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("run the same command again"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !int_dir.path().join("work/lock").exists(),
+        "the lock is released"
+    );
+    ok(&bptmig("load", &int_pipeline, None).output().unwrap());
+    assert_eq!(content(&mut qi).await, expected);
+}
