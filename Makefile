@@ -31,7 +31,7 @@ check: ## What CI runs: formatting, lints, tests
 	$(MAKE) clippy
 	$(MAKE) test
 
-bench: ## Benchmarks: criterion, extract peak RSS at two sizes, transform vs DuckDB (23.6 M rows)
+bench: ## Benchmarks: extract criterion, load vs raw INSERT baseline, extract peak RSS, transform vs DuckDB
 	$(CARGO) bench --workspace
 	benches/extract_rss.sh
 	benches/transform_duckdb.sh
