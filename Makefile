@@ -10,7 +10,7 @@ export BPTMIG_DEMO_PASSWORD ?= Sandbox-Only-1
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-demo: ## Build, start sandbox prod and qa, extract and transform the demo pipeline
+demo: ## Build, start sandbox prod and qa, run every stage of the demo pipeline and verify
 	$(CARGO) build --workspace --bins
 	scripts/demo.sh
 

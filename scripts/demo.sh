@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo: sandbox prod and qa, then every stage built so far on pipelines/demo.toml.
+# The demo: sandbox prod and qa, then `bptmig run` and `verify` on pipelines/demo.toml.
 # Run through `make demo` (which builds first). Reuses a sandbox already serving the demo
 # ports (`make sandbox` in another terminal); otherwise starts one and stops it at the end.
 set -euo pipefail
@@ -31,16 +31,17 @@ fi
 
 rm -rf work/demo
 echo
-echo "== bptmig extract --pipeline pipelines/demo.toml"
-"$bin/bptmig" extract --pipeline pipelines/demo.toml
-echo
-echo "== bptmig transform --pipeline pipelines/demo.toml"
+echo "== bptmig run --pipeline pipelines/demo.toml      (extract, transform, load, verify)"
 set +e
-"$bin/bptmig" transform --pipeline pipelines/demo.toml
+"$bin/bptmig" run --pipeline pipelines/demo.toml
 code=$?
 set -e
 if [ "$code" -gt 1 ]; then exit "$code"; fi
 echo
-echo "Exit code $code: 1 means finished with findings to review (the demo's qa lacks a module"
-echo "and some users on purpose). Read work/demo/report.json; the Parquet is under work/demo/."
-echo "load, verify and rollback are not built yet."
+echo "== bptmig verify --pipeline pipelines/demo.toml"
+"$bin/bptmig" verify --pipeline pipelines/demo.toml
+echo
+echo "Exit code $code from run: 1 means finished with findings to review (the demo's qa lacks"
+echo "a module and some users on purpose). Read work/demo/report.json; the Parquet is under"
+echo "work/demo/. To take the moved rows out of qa again:"
+echo "    BPTMIG_DEMO_PASSWORD=$BPTMIG_DEMO_PASSWORD $bin/bptmig rollback --pipeline pipelines/demo.toml"

@@ -150,7 +150,13 @@ fn init_logging(runtime: &RuntimeArgs) {
         }
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("BPTMIG_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},tiberius=error")));
+        // tiberius logs every server error it returns; bptmig reports those it does not
+        // expect itself (the load probes what a server accepts), so its own log stays off
+        // unless asked for with -vv.
+        .unwrap_or_else(|_| {
+            let tiberius = if runtime.verbose >= 2 { "debug" } else { "off" };
+            tracing_subscriber::EnvFilter::new(format!("{level},tiberius={tiberius}"))
+        });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

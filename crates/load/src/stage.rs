@@ -211,6 +211,7 @@ pub async fn load(
             tokio::time::sleep(p).await;
         }
     }
+    let mut unseeded = Vec::new();
     for (ti, t) in plan.tables.iter().enumerate() {
         reporter.table_finished(&t.name, t.rows());
         if strategy == Strategy::Bulk {
@@ -222,8 +223,20 @@ pub async fn load(
             db::execute(&mut client, Side::Target, &sql).await?;
         }
         if let Some(w) = reseed(&mut client, &plan, ti).await? {
-            summary.warnings.push(w);
+            unseeded.push(w);
         }
+    }
+    if let Some((_, _, _, why)) = unseeded.first() {
+        let tables: Vec<String> = unseeded
+            .iter()
+            .map(|(t, next, top, _)| format!("`{t}` (next {next}, moved rows up to {top})"))
+            .collect();
+        summary.warnings.push(format!(
+            "the target's next identity lies inside the moved block for {}, and the server \
+             refused `DBCC CHECKIDENT ... RESEED` ({why}); reseed these tables before the \
+             platform creates rows there",
+            tables.join(", ")
+        ));
     }
     summary.tables = tables.into_values().collect();
     run.stages.insert(STAGE.to_owned(), StageState::Done);
@@ -690,8 +703,12 @@ async fn probe_bulk(client: &mut SqlClient, ledger_name: &str) -> std::result::R
 }
 
 /// Makes the next identity the target generates for table `ti` lie above the moved block;
-/// returns a warning when the server cannot be told.
-async fn reseed(client: &mut SqlClient, plan: &Plan, ti: usize) -> Result<Option<String>> {
+/// when the server cannot be told: (table, next identity, top of the block, the server's words).
+async fn reseed(
+    client: &mut SqlClient,
+    plan: &Plan,
+    ti: usize,
+) -> Result<Option<(String, i64, i32, String)>> {
     let t = &plan.tables[ti];
     if !t.has_key() {
         return Ok(None);
@@ -712,13 +729,7 @@ async fn reseed(client: &mut SqlClient, plan: &Plan, ti: usize) -> Result<Option
     let sql = format!("DBCC CHECKIDENT ({name}, RESEED, {top})");
     match target::execute_msg(client, &sql).await {
         Ok(()) => Ok(None),
-        Err(m) => Ok(Some(format!(
-            "`{}`: the next identity the target generates is {} but the moved rows go up to \
-             {top}, and the server refused `DBCC CHECKIDENT` ({m}); reseed it before the \
-             platform creates processes there",
-            t.name,
-            current + 1
-        ))),
+        Err(m) => Ok(Some((t.name.clone(), current + 1, top, m))),
     }
 }
 
