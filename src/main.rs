@@ -13,6 +13,7 @@ use bptmig_model::PipelineConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod progress;
+mod status;
 
 /// Exit codes of design §7.
 mod exit {
@@ -195,6 +196,15 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Load(_) => runtime.block_on(load(&config, &reporter, cli.runtime.quiet)),
         Command::Verify(_) => runtime.block_on(verify(&config, &reporter, cli.runtime.quiet)),
         Command::Rollback(_) => runtime.block_on(rollback(&config, &reporter, cli.runtime.quiet)),
+        Command::Status { json, .. } => {
+            let s = runtime.block_on(status::status(&config));
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                status::print(&s);
+            }
+            Ok(exit::OK)
+        }
         Command::Run(_) => {
             runtime.block_on(extract(&config, &reporter, cli.runtime.quiet))?;
             let code = transform(&config, &reporter, cli.runtime.quiet, cli.runtime.threads)?;
@@ -205,7 +215,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             let verify_code = runtime.block_on(verify(&config, &reporter, cli.runtime.quiet))?;
             Ok(code.max(verify_code))
         }
-        other => anyhow::bail!(
+        other @ Command::Check(_) => anyhow::bail!(
             "`bptmig {}` is not built yet in this version ({}); the pipeline `{}` is valid",
             other.name(),
             env!("CARGO_PKG_VERSION"),

@@ -186,4 +186,67 @@ async fn kill_9_mid_chunk_or_sigint_then_rerun_equals_an_uninterrupted_load() {
     );
     ok(&bptmig("load", &int_pipeline, None).output().unwrap());
     assert_eq!(content(&mut qi).await, expected);
+
+    // `status --json`: the documented schema, every chunk done.
+    let out = bptmig("status", &int_pipeline, None)
+        .arg("--json")
+        .output()
+        .unwrap();
+    ok(&out);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["schema"], 1);
+    assert!(status["run_id"].is_string());
+    let stages: Vec<&str> = status["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["extract", "transform", "load", "verify"]);
+    let load = &status["stages"][2];
+    assert_eq!(load["state"], "done");
+    assert_eq!(load["error"], serde_json::Value::Null);
+    let tables = load["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), MOVED.len());
+    for t in tables {
+        for key in [
+            "table",
+            "done",
+            "pending",
+            "rows_done",
+            "rows_pending",
+            "complete",
+        ] {
+            assert!(t.get(key).is_some(), "{key} in {t}");
+        }
+        assert_eq!(t["pending"], 0, "{t}");
+        assert_eq!(t["complete"], true, "{t}");
+    }
+    assert!(
+        status["stages"][0]["tables"][0]["rows_done"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
+
+#[test]
+fn status_of_a_new_work_directory_is_all_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.toml");
+    std::fs::write(
+        &path,
+        "workdir = \"work\"\n[source]\nconnection = \"server=tcp:127.0.0.1,1;user=sa;password=${BPTMIG_IT_PW}\"\n[target]\nconnection = \"server=tcp:127.0.0.1,1;user=sa;password=${BPTMIG_IT_PW}\"\n",
+    )
+    .unwrap();
+    let out = bptmig("status", &path, None)
+        .arg("--json")
+        .output()
+        .unwrap();
+    ok(&out);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["run_id"], serde_json::Value::Null);
+    for s in status["stages"].as_array().unwrap() {
+        assert_eq!(s["state"], "pending", "{s}");
+    }
 }

@@ -24,7 +24,7 @@ mod verify;
 
 pub use ledger::LedgerRow;
 pub use rollback::{rollback, RollbackSummary};
-pub use stage::{load, LoadOptions, LoadSummary, TableLoad, STAGE};
+pub use stage::{chunk_status, load, ChunkStatus, LoadOptions, LoadSummary, TableLoad, STAGE};
 pub use verify::{verify, TableCheck, VerifySummary, VERIFY_STAGE};
 
 /// Errors of load, verify and rollback.

@@ -244,6 +244,45 @@ pub async fn load(
     Ok(summary)
 }
 
+/// Chunks of one table loaded and still to load, per the target's ledger.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChunkStatus {
+    pub table: String,
+    pub chunks_done: u64,
+    pub chunks_pending: u64,
+    pub rows_done: u64,
+    pub rows_pending: u64,
+}
+
+/// What the ledger lists of run `run_id`'s chunks, per table (for `bptmig status`). Reads
+/// the transformed files and the target's ledger; writes nothing.
+pub async fn chunk_status(config: &PipelineConfig, run_id: &str) -> Result<Vec<ChunkStatus>> {
+    let wd = WorkDir::new(&config.workdir);
+    let plan = Plan::build(&wd, config.load.chunk_rows)?;
+    let mut client = db::connect(Side::Target, &config.target).await?;
+    let done = ledger::read(&mut client, &config.load.ledger_table, run_id).await?;
+    let mut out: Vec<ChunkStatus> = plan
+        .tables
+        .iter()
+        .map(|t| ChunkStatus {
+            table: t.name.clone(),
+            ..ChunkStatus::default()
+        })
+        .collect();
+    for chunk in &plan.chunks {
+        let s = &mut out[chunk.table];
+        let rows = chunk.len() as u64;
+        if done.contains_key(&(s.table.clone(), chunk.name())) {
+            s.chunks_done += 1;
+            s.rows_done += rows;
+        } else {
+            s.chunks_pending += 1;
+            s.rows_pending += rows;
+        }
+    }
+    Ok(out)
+}
+
 /// The parts last read, whole (a tree level reads the process and the activity part in turn).
 #[derive(Default)]
 struct PartCache {

@@ -1,0 +1,186 @@
+//! `bptmig status`: what each stage has done in the work directory (and, for the load, what
+//! the target's ledger lists), for people and, with `--json`, for schedulers.
+
+use bptmig_extract::workdir::{Manifest, RunState, StageState, WorkDir};
+use bptmig_model::PipelineConfig;
+use serde::Serialize;
+
+/// Version of the JSON document; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub schema: u32,
+    /// `null` before the first extract.
+    pub run_id: Option<String>,
+    pub workdir: String,
+    pub stages: Vec<Stage>,
+}
+
+#[derive(Debug, Serialize)]
+#[allow(clippy::struct_field_names, reason = "JSON keys for schedulers")]
+pub struct Stage {
+    pub stage: &'static str,
+    /// `pending`, `running` (started, not finished: resumable) or `done`.
+    pub state: &'static str,
+    pub tables: Vec<Table>,
+    /// Why the stage's details could not be read (e.g. the target is unreachable).
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[allow(clippy::struct_field_names, reason = "JSON keys for schedulers")]
+pub struct Table {
+    pub table: String,
+    /// Parts (extract, transform) or chunks (load) finished.
+    pub done: u64,
+    /// Chunks still to load (load only; 0 elsewhere).
+    pub pending: u64,
+    /// Rows finished.
+    pub rows_done: u64,
+    /// Rows still to load (load only; 0 elsewhere).
+    pub rows_pending: u64,
+    /// Whether the table is finished in this stage.
+    pub complete: bool,
+}
+
+fn state(run: Option<&RunState>, stage: &str) -> &'static str {
+    match run.and_then(|r| r.stages.get(stage)) {
+        Some(StageState::Done) => "done",
+        Some(StageState::Running) => "running",
+        None => "pending",
+    }
+}
+
+/// Tables of one stage directory, from their manifests.
+fn stage_tables(
+    wd: &WorkDir,
+    stage: &str,
+    finished: impl Fn(&str, &Manifest) -> bool,
+) -> Vec<Table> {
+    let dir = wd.stage_dir(stage);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(std::result::Result::ok)
+        .filter(|e| e.path().join("manifest.json").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "snapshot")
+        .collect();
+    names.sort_by_key(|n| {
+        (
+            bptmig_model::catalog::INSTANCE_TABLES
+                .iter()
+                .position(|t| t.name == n)
+                .unwrap_or(usize::MAX),
+            n.clone(),
+        )
+    });
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let m = Manifest::read(&dir.join(&name)).ok().flatten()?;
+            Some(Table {
+                complete: finished(&name, &m),
+                done: m.parts.len() as u64,
+                pending: 0,
+                rows_done: m.rows(),
+                rows_pending: 0,
+                table: name,
+            })
+        })
+        .collect()
+}
+
+/// Reads the work directory and, when the transform is done, the target's ledger.
+pub async fn status(config: &PipelineConfig) -> Status {
+    let wd = WorkDir::new(&config.workdir);
+    let run = RunState::read(&wd).ok().flatten();
+    let mut stages = Vec::new();
+    let extract = bptmig_extract::STAGE;
+    stages.push(Stage {
+        stage: extract,
+        state: state(run.as_ref(), extract),
+        tables: stage_tables(&wd, extract, |_, m| m.complete),
+        error: None,
+    });
+    let transform = bptmig_transform::STAGE;
+    let tdir = wd.stage_dir(transform);
+    stages.push(Stage {
+        stage: transform,
+        state: state(run.as_ref(), transform),
+        tables: stage_tables(&wd, transform, |name, _| {
+            tdir.join(format!("{name}.done.json")).is_file()
+        }),
+        error: None,
+    });
+    let mut load = Stage {
+        stage: bptmig_load::STAGE,
+        state: state(run.as_ref(), bptmig_load::STAGE),
+        tables: Vec::new(),
+        error: None,
+    };
+    if let (Some(r), "done") = (run.as_ref(), state(run.as_ref(), transform)) {
+        match bptmig_load::chunk_status(config, &r.run_id).await {
+            Ok(tables) => {
+                load.tables = tables
+                    .into_iter()
+                    .map(|t| Table {
+                        complete: t.chunks_pending == 0,
+                        table: t.table,
+                        done: t.chunks_done,
+                        pending: t.chunks_pending,
+                        rows_done: t.rows_done,
+                        rows_pending: t.rows_pending,
+                    })
+                    .collect();
+            }
+            Err(e) => load.error = Some(bptmig_model::pipeline::mask_secrets(&e.to_string())),
+        }
+    }
+    stages.push(load);
+    stages.push(Stage {
+        stage: bptmig_load::VERIFY_STAGE,
+        state: state(run.as_ref(), bptmig_load::VERIFY_STAGE),
+        tables: Vec::new(),
+        error: None,
+    });
+    Status {
+        schema: SCHEMA_VERSION,
+        run_id: run.map(|r| r.run_id),
+        workdir: config.workdir.display().to_string(),
+        stages,
+    }
+}
+
+/// The human form.
+pub fn print(s: &Status) {
+    println!(
+        "run {} in `{}`",
+        s.run_id.as_deref().unwrap_or("(none yet)"),
+        s.workdir
+    );
+    for stage in &s.stages {
+        println!("{:<10} {}", stage.stage, stage.state);
+        if let Some(e) = &stage.error {
+            println!("           cannot read details: {e}");
+        }
+        for t in &stage.tables {
+            if stage.stage == bptmig_load::STAGE {
+                println!(
+                    "           {:<34} {:>6} chunks done {:>6} pending {:>10} rows done {:>10} pending",
+                    t.table, t.done, t.pending, t.rows_done, t.rows_pending
+                );
+            } else {
+                println!(
+                    "           {:<34} {:>6} parts {:>10} rows  {}",
+                    t.table,
+                    t.done,
+                    t.rows_done,
+                    if t.complete { "complete" } else { "partial" }
+                );
+            }
+        }
+    }
+}
