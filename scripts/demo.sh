@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo: sandbox prod and qa, then `bptmig run` and `verify` on pipelines/demo.toml.
+# The demo: sandbox prod and qa, then `bptmig check`, `run` and `verify` on pipelines/demo.toml.
 # Run through `make demo` (which builds first). Reuses a sandbox already serving the demo
 # ports (`make sandbox` in another terminal); otherwise starts one and stops it at the end.
 set -euo pipefail
@@ -30,6 +30,9 @@ else
 fi
 
 rm -rf work/demo
+echo
+echo "== bptmig check --pipeline pipelines/demo.toml"
+"$bin/bptmig" check --pipeline pipelines/demo.toml
 echo
 echo "== bptmig run --pipeline pipelines/demo.toml      (extract, transform, load, verify)"
 set +e

@@ -12,6 +12,7 @@ use std::time::Duration;
 use bptmig_model::PipelineConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod check;
 mod progress;
 mod status;
 
@@ -173,6 +174,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
     // Every pipeline error names the file and the key itself.
     let config = PipelineConfig::load(path)?;
     tracing::info!(
+        command = cli.command.name(),
         pipeline = %path.display(),
         source = %config.source.connection,
         target = %config.target.connection,
@@ -215,12 +217,14 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             let verify_code = runtime.block_on(verify(&config, &reporter, cli.runtime.quiet))?;
             Ok(code.max(verify_code))
         }
-        other @ Command::Check(_) => anyhow::bail!(
-            "`bptmig {}` is not built yet in this version ({}); the pipeline `{}` is valid",
-            other.name(),
-            env!("CARGO_PKG_VERSION"),
-            path.display()
-        ),
+        Command::Check(_) => {
+            let lines = runtime.block_on(check::check(&config));
+            Ok(if check::print(&lines) {
+                exit::REVIEW
+            } else {
+                exit::OK
+            })
+        }
     }
 }
 

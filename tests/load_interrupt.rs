@@ -187,6 +187,23 @@ async fn kill_9_mid_chunk_or_sigint_then_rerun_equals_an_uninterrupted_load() {
     ok(&bptmig("load", &int_pipeline, None).output().unwrap());
     assert_eq!(content(&mut qi).await, expected);
 
+    // `check` after a finished run: nothing blocks.
+    let out = bptmig("check", &int_pipeline, None).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for row in [
+        "source connection",
+        "target connection",
+        "source queue OSSYS_BPM_EVENT_QUEUE empty",
+        "target queue OSSYS_BPM_EVENT empty",
+        "ID room in target OSSYS_BPM_ACTIVITY",
+        "work directory",
+        "nothing blocks a run",
+    ] {
+        assert!(text.contains(row), "{row}:\n{text}");
+    }
+    assert!(!text.contains(DEFAULT_PASSWORD), "{text}");
+
     // `status --json`: the documented schema, every chunk done.
     let out = bptmig("status", &int_pipeline, None)
         .arg("--json")
@@ -249,4 +266,11 @@ fn status_of_a_new_work_directory_is_all_pending() {
     for s in status["stages"].as_array().unwrap() {
         assert_eq!(s["state"], "pending", "{s}");
     }
+    // Nothing listens on port 1: `check` says so per side and exits 1.
+    let out = bptmig("check", &path, None).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("source connection"), "{text}");
+    assert!(text.contains("BLOCK"), "{text}");
+    assert!(text.contains("check(s) block a run"), "{text}");
 }
