@@ -30,10 +30,14 @@ impl Reporter for Progress {
             Some(m) => {
                 let bar =
                     m.add(expected_rows.map_or_else(ProgressBar::no_length, ProgressBar::new));
-                let style = ProgressStyle::with_template(
-                    "{prefix:>9} {msg:<32} {human_pos:>10} rows  {per_sec:>12}  {elapsed}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
+                // With a known total: a bar and the time left; otherwise rows and rate only.
+                let template = if expected_rows.is_some() {
+                    "{prefix:>9} {msg:<32} {bar:20} {human_pos:>10}/{human_len} rows  {per_sec:>12}  ETA {eta}"
+                } else {
+                    "{prefix:>9} {msg:<32} {human_pos:>10} rows  {per_sec:>12}  {elapsed}"
+                };
+                let style = ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
                 bar.set_style(style);
                 bar.set_prefix(stage.to_owned());
                 bar.set_message(table.to_owned());
