@@ -45,33 +45,20 @@ fn line(check: impl Into<String>, verdict: Verdict, detail: impl Into<String>) -
 /// Runs every check; never fails (a failure is a line).
 pub async fn check(config: &PipelineConfig) -> Vec<Line> {
     let mut out = Vec::new();
-    let source = connect(Side::Source, config, &mut out).await;
-    let target = connect(Side::Target, config, &mut out).await;
-    for (side, client) in [(Side::Source, source), (Side::Target, target)] {
-        let Some(mut client) = client else { continue };
-        queues(side, &mut client, &mut out).await;
-        if side == Side::Target {
-            permissions(config, &mut client, &mut out).await;
-        }
+    let mut source = connect(Side::Source, config, &mut out).await;
+    let mut target = connect(Side::Target, config, &mut out).await;
+    if let Some(s) = source.as_mut() {
+        queues(Side::Source, s, &mut out).await;
+    }
+    if let Some(t) = target.as_mut() {
+        queues(Side::Target, t, &mut out).await;
+        permissions(config, t, &mut out).await;
     }
     // ID room needs both sides.
-    if let (Some(mut s), Some(mut t)) = (
-        connect_quiet(Side::Source, config).await,
-        connect_quiet(Side::Target, config).await,
-    ) {
+    if let (Some(s), Some(t)) = (source.as_mut(), target.as_mut()) {
         for table in [c::PROCESS, c::ACTIVITY] {
-            let rows = db::scalar(
-                &mut s,
-                Side::Source,
-                &format!("SELECT COUNT(*) FROM {table}"),
-            )
-            .await;
-            let max = db::scalar(
-                &mut t,
-                Side::Target,
-                &format!("SELECT MAX(ID) FROM {table}"),
-            )
-            .await;
+            let rows = db::scalar(s, Side::Source, &format!("SELECT COUNT(*) FROM {table}")).await;
+            let max = db::scalar(t, Side::Target, &format!("SELECT MAX(ID) FROM {table}")).await;
             match (rows, max) {
                 (Ok(rows), Ok(max)) => {
                     let top = max + rows;
@@ -99,14 +86,6 @@ pub async fn check(config: &PipelineConfig) -> Vec<Line> {
     }
     workdir(config, &mut out);
     out
-}
-
-async fn connect_quiet(side: Side, config: &PipelineConfig) -> Option<SqlClient> {
-    let endpoint = match side {
-        Side::Source => &config.source,
-        Side::Target => &config.target,
-    };
-    db::connect(side, endpoint).await.ok()
 }
 
 async fn connect(side: Side, config: &PipelineConfig, out: &mut Vec<Line>) -> Option<SqlClient> {
@@ -221,18 +200,14 @@ fn workdir(config: &PipelineConfig, out: &mut Vec<Line>) {
                 .iter()
                 .map(|(s, st)| format!("{s} {st:?}").to_lowercase())
                 .collect();
-            let mismatch = [
-                (&run.source_fingerprint, &config.source),
-                (&run.target_fingerprint, &config.target),
-            ]
-            .iter()
-            .any(|(had, ep)| **had != bptmig_extract::fingerprint(ep.connection.expose()));
-            if mismatch {
+            let mismatch = bptmig_extract::other_databases(&run, config);
+            if let Some(side) = mismatch {
                 out.push(line(
                     name,
                     Verdict::Block,
                     format!(
-                        "`{}` belongs to other databases (run {}); use a new work directory",
+                        "`{}` belongs to another {side} database (run {}); use a new work \
+                         directory",
                         config.workdir.display(),
                         run.run_id
                     ),

@@ -59,24 +59,7 @@ fn stage_tables(
     finished: impl Fn(&str, &Manifest) -> bool,
 ) -> Vec<Table> {
     let dir = wd.stage_dir(stage);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(std::result::Result::ok)
-        .filter(|e| e.path().join("manifest.json").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "snapshot")
-        .collect();
-    names.sort_by_key(|n| {
-        (
-            bptmig_model::catalog::INSTANCE_TABLES
-                .iter()
-                .position(|t| t.name == n)
-                .unwrap_or(usize::MAX),
-            n.clone(),
-        )
-    });
+    let names = bptmig_extract::workdir::stage_tables(&dir).unwrap_or_default();
     names
         .into_iter()
         .filter_map(|name| {

@@ -175,25 +175,30 @@ pub fn fingerprint(connection: &str) -> String {
     hex(&h.finalize()[..8])
 }
 
+/// The side (`"source"` or `"target"`) whose connection no longer matches the database the
+/// work directory was started for, if any.
+pub fn other_databases(run: &RunState, config: &PipelineConfig) -> Option<&'static str> {
+    [
+        ("source", &run.source_fingerprint, &config.source),
+        ("target", &run.target_fingerprint, &config.target),
+    ]
+    .into_iter()
+    .find(|(_, had, ep)| **had != fingerprint(ep.connection.expose()))
+    .map(|(side, _, _)| side)
+}
+
 /// Reads or starts `run.json`, refusing a work directory that belongs to other databases.
 pub fn open_run(wd: &WorkDir, config: &PipelineConfig) -> Result<RunState> {
     let text =
         std::fs::read(&config.path).map_err(|e| Error::io(&config.path, "read the pipeline", e))?;
     let pipeline_hash = hex(&Sha256::digest(&text));
-    let source_fingerprint = fingerprint(config.source.connection.expose());
-    let target_fingerprint = fingerprint(config.target.connection.expose());
     match RunState::read(wd)? {
         Some(run) => {
-            for (side, had, has) in [
-                ("source", &run.source_fingerprint, &source_fingerprint),
-                ("target", &run.target_fingerprint, &target_fingerprint),
-            ] {
-                if had != has {
-                    return Err(Error::WorkdirMismatch {
-                        workdir: wd.root().to_owned(),
-                        what: side,
-                    });
-                }
+            if let Some(side) = other_databases(&run, config) {
+                return Err(Error::WorkdirMismatch {
+                    workdir: wd.root().to_owned(),
+                    what: side,
+                });
             }
             if run.pipeline_hash != pipeline_hash {
                 tracing::warn!(
@@ -207,8 +212,8 @@ pub fn open_run(wd: &WorkDir, config: &PipelineConfig) -> Result<RunState> {
             let run = RunState {
                 run_id: new_run_id(wd),
                 pipeline_hash,
-                source_fingerprint,
-                target_fingerprint,
+                source_fingerprint: fingerprint(config.source.connection.expose()),
+                target_fingerprint: fingerprint(config.target.connection.expose()),
                 stages: BTreeMap::new(),
             };
             run.write(wd)?;
@@ -220,14 +225,7 @@ pub fn open_run(wd: &WorkDir, config: &PipelineConfig) -> Result<RunState> {
 fn summarize(wd: &WorkDir, run: &RunState) -> Result<ExtractSummary> {
     let mut tables = Vec::new();
     let dir = wd.stage_dir(STAGE);
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map_err(|e| Error::io(&dir, "list", e))?
-        .filter_map(std::result::Result::ok)
-        .filter(|e| e.path().join("manifest.json").is_file() && e.file_name() != "snapshot")
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort_by_key(|n| table_rank(n));
-    for name in names {
+    for name in crate::workdir::stage_tables(&dir)? {
         if let Some(m) = Manifest::read(&dir.join(&name))? {
             tables.push(TableSummary {
                 table: name,
@@ -244,15 +242,6 @@ fn summarize(wd: &WorkDir, run: &RunState) -> Result<ExtractSummary> {
         roots,
         tables,
     })
-}
-
-/// Position of a table in load order (OSEVT tables last).
-fn table_rank(name: &str) -> (usize, String) {
-    let i = c::INSTANCE_TABLES
-        .iter()
-        .position(|t| t.name.eq_ignore_ascii_case(name))
-        .unwrap_or(c::INSTANCE_TABLES.len());
-    (i, name.to_owned())
 }
 
 // ---- pre-flight ------------------------------------------------------------------------------

@@ -275,6 +275,32 @@ impl Manifest {
     }
 }
 
+/// The tables with a manifest in a stage directory: the instance tables in load order, then
+/// the others (the `OSEVT_*` tables) by name. An absent directory has none.
+pub fn stage_tables(dir: &Path) -> Result<Vec<String>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir, "list", e)),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(std::result::Result::ok)
+        .filter(|e| e.path().join("manifest.json").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "snapshot")
+        .collect();
+    names.sort_by_key(|n| {
+        (
+            bptmig_model::catalog::INSTANCE_TABLES
+                .iter()
+                .position(|t| t.name.eq_ignore_ascii_case(n))
+                .unwrap_or(usize::MAX),
+            n.clone(),
+        )
+    });
+    Ok(names)
+}
+
 /// Deletes files of `dir` other than `keep` and the manifest.
 pub fn remove_unlisted(dir: &Path, keep: &[&str]) -> Result<()> {
     let entries = match fs::read_dir(dir) {

@@ -221,6 +221,26 @@ pub enum BulkError {
 /// `Result` of this module.
 pub type Result<T, E = BulkError> = std::result::Result<T, E>;
 
+impl From<crate::render::BindError> for BulkError {
+    fn from(e: crate::render::BindError) -> Self {
+        use crate::render::BindError as B;
+        match e {
+            B::MissingColumn { column } => Self::MissingColumn { column },
+            B::MissingSqlType { column } => Self::MissingSqlType { column },
+            B::UnknownSqlType { column, ddl } => Self::UnknownSqlType { column, ddl },
+            B::Mismatch {
+                column,
+                expected,
+                found,
+            } => Self::Mismatch {
+                column,
+                expected,
+                found,
+            },
+        }
+    }
+}
+
 /// Turns rows of one `RecordBatch` into bulk-load rows, for the columns it was built with.
 #[derive(Debug, Clone)]
 pub struct BulkRows {
@@ -239,32 +259,11 @@ impl BulkRows {
     /// Binds `columns` (in this order) of `batch`, reading each SQL type from the field
     /// metadata and checking the Arrow type against it.
     pub fn new(batch: &RecordBatch, columns: &[&str]) -> Result<Self> {
-        let schema = batch.schema();
         let columns = columns
             .iter()
             .map(|&name| {
-                let (index, field) =
-                    schema
-                        .column_with_name(name)
-                        .ok_or_else(|| BulkError::MissingColumn {
-                            column: name.to_owned(),
-                        })?;
-                let ddl = field.metadata().get(SQL_TYPE_METADATA_KEY).ok_or_else(|| {
-                    BulkError::MissingSqlType {
-                        column: name.to_owned(),
-                    }
-                })?;
-                let ty = SqlType::from_ddl(ddl).ok_or_else(|| BulkError::UnknownSqlType {
-                    column: name.to_owned(),
-                    ddl: ddl.clone(),
-                })?;
-                let array = batch.column(index);
-                let values = if *array.data_type() == ty.arrow_type() {
-                    Values::bind(ty, array)
-                } else {
-                    None
-                };
-                let values = values.ok_or_else(|| BulkError::Mismatch {
+                let (ty, array) = crate::render::bind_column(batch, name)?;
+                let values = Values::bind(ty, &array).ok_or_else(|| BulkError::Mismatch {
                     column: name.to_owned(),
                     expected: format!("`{}` for `{}`", ty.arrow_type(), ty.ddl()),
                     found: array.data_type().to_string(),

@@ -20,16 +20,7 @@ pub struct LedgerRow {
 
 /// Creates the ledger table when the target lacks it.
 pub async fn ensure(client: &mut SqlClient, ledger: &str) -> Result<()> {
-    let exists = db::scalar(
-        client,
-        Side::Target,
-        &format!(
-            "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = {}",
-            quote_text(ledger)
-        ),
-    )
-    .await?;
-    if exists == 0 {
+    if !exists(client, ledger).await? {
         let sql = format!(
             "CREATE TABLE {l} (\
              RUN_ID NVARCHAR(64) NOT NULL, TABLE_NAME NVARCHAR(128) NOT NULL, \

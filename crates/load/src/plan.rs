@@ -386,21 +386,7 @@ fn rest_order(tables: &[TableInput]) -> Vec<usize> {
 /// The transformed tables, in catalog order (`OSEVT_*` last, by name).
 pub fn inputs(wd: &WorkDir) -> Result<Vec<TableInput>> {
     let dir = wd.stage_dir(TRANSFORM);
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map_err(|e| Error::io(&dir, "list", e))?
-        .filter_map(std::result::Result::ok)
-        .filter(|e| e.file_name() != "maps" && e.path().join("manifest.json").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort_by_key(|n| {
-        (
-            c::INSTANCE_TABLES
-                .iter()
-                .position(|t| t.name == n)
-                .unwrap_or(usize::MAX),
-            n.clone(),
-        )
-    });
+    let names = bptmig_extract::workdir::stage_tables(&dir)?;
     names
         .into_iter()
         .map(|name| {
@@ -433,21 +419,29 @@ pub fn read_int_columns(path: &Path, names: &[&str]) -> Result<Vec<Int32Array>> 
     let batches = read_part(path, Some(names))?;
     let mut out = Vec::with_capacity(names.len());
     for name in names {
-        let mut values: Vec<Option<i32>> = Vec::new();
+        let mut arrays: Vec<&dyn Array> = Vec::with_capacity(batches.len());
         for b in &batches {
             let col = b.column_by_name(name).ok_or_else(|| Error::Corrupt {
                 path: path.to_owned(),
                 what: format!("column `{name}`"),
             })?;
-            let a = col
-                .as_primitive_opt::<Int32Type>()
-                .ok_or_else(|| Error::Corrupt {
+            if col.as_primitive_opt::<Int32Type>().is_none() {
+                return Err(Error::Corrupt {
                     path: path.to_owned(),
                     what: format!("`{name}` as 32-bit integers"),
-                })?;
-            values.extend(a.iter());
+                });
+            }
+            arrays.push(col.as_ref());
         }
-        out.push(Int32Array::from(values));
+        let whole = if arrays.is_empty() {
+            Int32Array::from(Vec::<i32>::new())
+        } else {
+            arrow::compute::concat(&arrays)
+                .map_err(|e| Error::arrow(name, e))?
+                .as_primitive::<Int32Type>()
+                .clone()
+        };
+        out.push(whole);
     }
     Ok(out)
 }

@@ -211,27 +211,10 @@ impl RowRenderer {
     /// Binds `columns` (in this order) of `batch`, reading each SQL type from the field
     /// metadata and checking the Arrow type against it.
     pub fn new(batch: &RecordBatch, columns: &[&str]) -> Result<Self> {
-        let schema = batch.schema();
         let columns = columns
             .iter()
             .map(|&name| {
-                let (index, field) =
-                    schema
-                        .column_with_name(name)
-                        .ok_or_else(|| RenderError::MissingColumn {
-                            column: name.to_owned(),
-                        })?;
-                let ddl = field.metadata().get(SQL_TYPE_METADATA_KEY).ok_or_else(|| {
-                    RenderError::MissingSqlType {
-                        column: name.to_owned(),
-                    }
-                })?;
-                let ty = SqlType::from_ddl(ddl).ok_or_else(|| RenderError::UnknownSqlType {
-                    column: name.to_owned(),
-                    ddl: ddl.clone(),
-                })?;
-                let array = batch.column(index).clone();
-                check_type(name, ty, array.data_type())?;
+                let (ty, array) = bind_column(batch, name)?;
                 Ok(BoundColumn {
                     name: name.to_owned(),
                     ty,
@@ -319,6 +302,80 @@ fn value_text(ty: SqlType, array: &dyn Array, row: usize) -> String {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text,
     }
+}
+
+/// Why a column of a batch cannot be bound to its SQL type (shared by [`RowRenderer`] and
+/// [`crate::bulk::BulkRows`], whose error types each say it in their own variants).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum BindError {
+    MissingColumn {
+        column: String,
+    },
+    MissingSqlType {
+        column: String,
+    },
+    UnknownSqlType {
+        column: String,
+        ddl: String,
+    },
+    Mismatch {
+        column: String,
+        expected: String,
+        found: String,
+    },
+}
+
+impl From<BindError> for RenderError {
+    fn from(e: BindError) -> Self {
+        match e {
+            BindError::MissingColumn { column } => Self::MissingColumn { column },
+            BindError::MissingSqlType { column } => Self::MissingSqlType { column },
+            BindError::UnknownSqlType { column, ddl } => Self::UnknownSqlType { column, ddl },
+            BindError::Mismatch {
+                column,
+                expected,
+                found,
+            } => Self::Mismatch {
+                column,
+                expected,
+                found,
+            },
+        }
+    }
+}
+
+/// Column `name` of `batch` with the SQL type its field metadata records, checked against
+/// the Arrow type that stores that SQL type.
+pub(crate) fn bind_column(
+    batch: &RecordBatch,
+    name: &str,
+) -> std::result::Result<(SqlType, ArrayRef), BindError> {
+    let schema = batch.schema();
+    let (index, field) = schema
+        .column_with_name(name)
+        .ok_or_else(|| BindError::MissingColumn {
+            column: name.to_owned(),
+        })?;
+    let ddl =
+        field
+            .metadata()
+            .get(SQL_TYPE_METADATA_KEY)
+            .ok_or_else(|| BindError::MissingSqlType {
+                column: name.to_owned(),
+            })?;
+    let ty = SqlType::from_ddl(ddl).ok_or_else(|| BindError::UnknownSqlType {
+        column: name.to_owned(),
+        ddl: ddl.clone(),
+    })?;
+    let array = batch.column(index).clone();
+    if *array.data_type() != ty.arrow_type() {
+        return Err(BindError::Mismatch {
+            column: name.to_owned(),
+            expected: format!("`{}` for `{}`", ty.arrow_type(), ty.ddl()),
+            found: array.data_type().to_string(),
+        });
+    }
+    Ok((ty, array))
 }
 
 fn mismatch(name: &str, ty: SqlType, found: &DataType) -> RenderError {

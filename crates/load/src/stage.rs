@@ -175,7 +175,13 @@ pub async fn load(
             table: t.name.clone(),
             source: Box::new(e),
         })?;
-        let rendered = render_rows(&renderer, &t.name)?;
+        let header = (strategy == Strategy::Insert).then(|| insert_header(t));
+        let rendered = render_chunk(
+            &renderer,
+            &t.name,
+            header.as_deref(),
+            config.load.batch_rows.max(1),
+        )?;
         let row = LedgerRow {
             table: t.name.clone(),
             chunk: chunk.name(),
@@ -200,7 +206,7 @@ pub async fn load(
         }
         let started = Instant::now();
         loader
-            .apply(t, chunk, &batch, &cols, &rendered, &row)
+            .apply(t, chunk, &batch, &renderer, &rendered, &row)
             .await?;
         stats.seconds += started.elapsed().as_secs_f64();
         stats.loaded += chunk.len() as u64;
@@ -316,27 +322,68 @@ impl PartCache {
     }
 }
 
-/// A chunk's rows as SQL literal tuples, and their digest.
+/// Bulk copy keeps the transformed IDs, locks the table for speed and checks constraints.
+fn bulk_options() -> tiberius::SqlBulkCopyOptions {
+    tiberius::SqlBulkCopyOption::KeepIdentity
+        | tiberius::SqlBulkCopyOption::TableLock
+        | tiberius::SqlBulkCopyOption::CheckConstraints
+}
+
+/// `INSERT INTO t (c1, c2, …) VALUES ` for the transformed columns of `t`.
+fn insert_header(t: &TableInput) -> String {
+    format!(
+        "INSERT INTO {} ({}) VALUES ",
+        db::quote_ident(&t.name),
+        t.columns
+            .iter()
+            .map(|c| db::quote_ident(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// A chunk's `INSERT` statements (strategy `insert`) and the digest of its rows: SHA-256 over
+/// each row's literal tuple followed by a newline, whatever the strategy.
 struct Rendered {
-    rows: Vec<String>,
+    statements: Vec<String>,
     digest: String,
 }
 
-fn render_rows(renderer: &RowRenderer, table: &str) -> Result<Rendered> {
+/// Renders the rows once, straight into the statements (`header` given) or, for the digest
+/// only, into one buffer per batch.
+fn render_chunk(
+    renderer: &RowRenderer,
+    table: &str,
+    header: Option<&str>,
+    batch_rows: usize,
+) -> Result<Rendered> {
+    let fail = |e| Error::Render {
+        table: table.to_owned(),
+        source: Box::new(e),
+    };
     let mut hasher = Sha256::new();
-    let mut rows = Vec::with_capacity(renderer.num_rows());
-    for i in 0..renderer.num_rows() {
-        let mut s = String::with_capacity(256);
-        renderer.render_row(&mut s, i).map_err(|e| Error::Render {
-            table: table.to_owned(),
-            source: Box::new(e),
-        })?;
-        hasher.update(s.as_bytes());
-        hasher.update(b"\n");
-        rows.push(s);
+    let mut statements = Vec::new();
+    for first in (0..renderer.num_rows()).step_by(batch_rows.max(1)) {
+        let last = (first + batch_rows).min(renderer.num_rows());
+        let mut s = String::with_capacity(header.map_or(256, |h| h.len() + (last - first) * 256));
+        s.push_str(header.unwrap_or(""));
+        for r in first..last {
+            match header {
+                None => s.clear(),
+                Some(_) if r > first => s.push_str(", "),
+                Some(_) => {}
+            }
+            let start = s.len();
+            renderer.render_row(&mut s, r).map_err(fail)?;
+            hasher.update(&s.as_bytes()[start..]);
+            hasher.update(b"\n");
+        }
+        if header.is_some() {
+            statements.push(s);
+        }
     }
     Ok(Rendered {
-        rows,
+        statements,
         digest: bptmig_extract::workdir::hex(&hasher.finalize()),
     })
 }
@@ -358,7 +405,7 @@ impl Loader<'_> {
         t: &TableInput,
         chunk: &Chunk,
         batch: &RecordBatch,
-        cols: &[&str],
+        renderer: &RowRenderer,
         rendered: &Rendered,
         row: &LedgerRow,
     ) -> Result<()> {
@@ -368,9 +415,9 @@ impl Loader<'_> {
         if identity {
             let _ = write!(begin, " SET IDENTITY_INSERT {table} ON;");
         }
-        let statements = self.insert_statements(t, cols, rendered);
+        let statements = &rendered.statements;
         let outcome = self
-            .write_chunk(t, chunk, batch, cols, &begin, &statements, row, identity)
+            .write_chunk(t, chunk, batch, &begin, statements, row, identity)
             .await;
         let Err((failed, message)) = outcome else {
             return Ok(());
@@ -378,8 +425,10 @@ impl Loader<'_> {
         target::try_execute(self.client, "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION").await;
         let (row_id, reason) = match failed {
             Some(stmt) if self.strategy == Strategy::Insert => {
-                self.diagnose(t, chunk, batch, &begin, &statements, stmt, &message)
-                    .await
+                self.diagnose(
+                    t, chunk, batch, renderer, &begin, statements, stmt, &message,
+                )
+                .await
             }
             _ => (None, message),
         };
@@ -392,36 +441,6 @@ impl Loader<'_> {
         })
     }
 
-    fn insert_statements(&self, t: &TableInput, cols: &[&str], rendered: &Rendered) -> Vec<String> {
-        if self.strategy != Strategy::Insert {
-            return Vec::new();
-        }
-        let header = format!(
-            "INSERT INTO {} ({}) VALUES ",
-            db::quote_ident(&t.name),
-            cols.iter()
-                .map(|c| db::quote_ident(c))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        rendered
-            .rows
-            .chunks(self.batch_rows)
-            .map(|rows| {
-                let len = header.len() + rows.iter().map(|r| r.len() + 2).sum::<usize>();
-                let mut s = String::with_capacity(len);
-                s.push_str(&header);
-                for (i, r) in rows.iter().enumerate() {
-                    if i > 0 {
-                        s.push_str(", ");
-                    }
-                    s.push_str(r);
-                }
-                s
-            })
-            .collect()
-    }
-
     /// The transaction; on failure, the index of the failed row statement (if it was one) and
     /// the server's message.
     #[allow(clippy::too_many_arguments, reason = "one chunk's parts")]
@@ -430,7 +449,6 @@ impl Loader<'_> {
         t: &TableInput,
         chunk: &Chunk,
         batch: &RecordBatch,
-        cols: &[&str],
         begin: &str,
         statements: &[String],
         row: &LedgerRow,
@@ -447,10 +465,7 @@ impl Loader<'_> {
                         .map_err(|m| (Some(i), m))?;
                 }
             }
-            Strategy::Bulk => self
-                .bulk_rows(t, batch, cols)
-                .await
-                .map_err(|m| (None, m))?,
+            Strategy::Bulk => self.bulk_rows(t, batch).await.map_err(|m| (None, m))?,
         }
         let mut tail = String::new();
         for sql in fixup_statements(&chunk.fixups) {
@@ -485,16 +500,12 @@ impl Loader<'_> {
         &mut self,
         t: &TableInput,
         batch: &RecordBatch,
-        cols: &[&str],
     ) -> std::result::Result<(), String> {
-        use tiberius::{SqlBulkCopyOption, SqlBulkCopyOptions};
-        let rows = crate::bulk::BulkRows::new(batch, cols).map_err(|e| e.to_string())?;
-        let options: SqlBulkCopyOptions = SqlBulkCopyOption::KeepIdentity
-            | SqlBulkCopyOption::TableLock
-            | SqlBulkCopyOption::CheckConstraints;
+        let cols: Vec<&str> = t.columns.iter().map(String::as_str).collect();
+        let rows = crate::bulk::BulkRows::new(batch, &cols).map_err(|e| e.to_string())?;
         let mut req = self
             .client
-            .bulk_insert_with_options(&t.name, cols, options, &[])
+            .bulk_insert_with_options(&t.name, &cols, bulk_options(), &[])
             .await
             .map_err(|e| target::server_message(&e))?;
         for i in 0..rows.num_rows() {
@@ -516,6 +527,7 @@ impl Loader<'_> {
         t: &TableInput,
         chunk: &Chunk,
         batch: &RecordBatch,
+        renderer: &RowRenderer,
         begin: &str,
         statements: &[String],
         failed: usize,
@@ -531,27 +543,17 @@ impl Loader<'_> {
                 }
             }
             if ok {
-                let cols: Vec<&str> = t.columns.iter().map(String::as_str).collect();
-                let header = format!(
-                    "INSERT INTO {} ({}) VALUES ",
-                    db::quote_ident(&t.name),
-                    cols.iter()
-                        .map(|c| db::quote_ident(c))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                if let Ok(renderer) = RowRenderer::new(batch, &cols) {
-                    let first = failed * self.batch_rows;
-                    let last = (first + self.batch_rows).min(batch.num_rows());
-                    for r in first..last {
-                        let mut s = header.clone();
-                        if renderer.render_row(&mut s, r).is_err() {
-                            break;
-                        }
-                        if let Err(m) = target::execute_msg(self.client, &s).await {
-                            found = Some((r, m));
-                            break;
-                        }
+                let header = insert_header(t);
+                let first = failed * self.batch_rows;
+                let last = (first + self.batch_rows).min(batch.num_rows());
+                for r in first..last {
+                    let mut s = header.clone();
+                    if renderer.render_row(&mut s, r).is_err() {
+                        break;
+                    }
+                    if let Err(m) = target::execute_msg(self.client, &s).await {
+                        found = Some((r, m));
+                        break;
                     }
                 }
             }

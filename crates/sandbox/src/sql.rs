@@ -30,6 +30,25 @@ pub async fn execute(client: &mut SqlClient, sql: &str) -> Result<()> {
     Ok(())
 }
 
+/// Every row of `table` as the server sends it, one line each, sorted: an order-independent
+/// picture of a table's content for tests that compare a table before and after.
+pub async fn table_content(client: &mut SqlClient, table: &str) -> Result<Vec<String>> {
+    let sql = format!("SELECT * FROM {table}");
+    let rows = client
+        .simple_query(&sql)
+        .await
+        .map_err(|e| sql_error(&sql, e))?
+        .into_first_result()
+        .await
+        .map_err(|e| sql_error(&sql, e))?;
+    let mut lines: Vec<String> = rows
+        .into_iter()
+        .map(|r| format!("{:?}", r.into_iter().collect::<Vec<_>>()))
+        .collect();
+    lines.sort();
+    Ok(lines)
+}
+
 /// Runs a query returning one integer (e.g. `SELECT COUNT(*) ...`).
 pub async fn scalar_i64(client: &mut SqlClient, sql: &str) -> Result<i64> {
     let row = client

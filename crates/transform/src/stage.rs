@@ -81,25 +81,7 @@ struct Input {
 
 fn inputs(wd: &WorkDir) -> Result<Vec<Input>> {
     let dir = wd.stage_dir(bptmig_extract::STAGE);
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map_err(|e| Error::Io {
-            path: dir.clone(),
-            action: "list",
-            source: e,
-        })?
-        .filter_map(std::result::Result::ok)
-        .filter(|e| e.file_name() != "snapshot" && e.path().join("manifest.json").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort_by_key(|n| {
-        (
-            c::INSTANCE_TABLES
-                .iter()
-                .position(|t| t.name == n)
-                .unwrap_or(usize::MAX),
-            n.clone(),
-        )
-    });
+    let names = bptmig_extract::workdir::stage_tables(&dir)?;
     names
         .into_iter()
         .map(|name| {

@@ -14,7 +14,6 @@ use bptmig_model::catalog as c;
 use bptmig_model::{NoProgress, PipelineConfig};
 use bptmig_sandbox::sql::{self, Lit};
 use bptmig_sandbox::{EnvKind, EnvSpec, Environment, SqlClient};
-use sha2::{Digest as _, Sha256};
 
 const MOVED: &[&str] = &[
     c::PROCESS,
@@ -54,31 +53,14 @@ async fn extract_transform(config: &PipelineConfig) {
     bptmig_transform::transform(config, &NoProgress).unwrap();
 }
 
-/// Order-independent digest of every row of `table` (as the server sends them).
-async fn table_digest(client: &mut SqlClient, table: &str) -> (usize, String) {
-    let rows = client
-        .simple_query(format!("SELECT * FROM {table}"))
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
-    let mut lines: Vec<String> = rows
-        .into_iter()
-        .map(|r| format!("{:?}", r.into_iter().collect::<Vec<_>>()))
-        .collect();
-    lines.sort();
-    (
-        lines.len(),
-        bptmig_extract::workdir::hex(&Sha256::digest(lines.join("\n").as_bytes())),
-    )
-}
-
-async fn digests(client: &mut SqlClient, tables: &[&str]) -> Vec<(String, usize, String)> {
+/// The content of each of `tables`.
+async fn digests(client: &mut SqlClient, tables: &[&str]) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     for t in tables {
-        let (n, d) = table_digest(client, t).await;
-        out.push(((*t).to_owned(), n, d));
+        out.push((
+            (*t).to_owned(),
+            sql::table_content(client, t).await.unwrap(),
+        ));
     }
     out
 }
