@@ -7,6 +7,8 @@
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bptmig_model::PipelineConfig;
@@ -24,7 +26,7 @@ mod exit {
     pub const INTERRUPTED: u8 = 130;
 }
 
-/// Test hook: pause after each committed part so a test can interrupt a running stage.
+/// Test hook: pause after each part an extract or transform writes, so a test can interrupt it.
 const PART_DELAY_ENV: &str = "BPTMIG_TEST_PART_DELAY_MS";
 /// Test hook: pause inside each load chunk's transaction, before it commits.
 const CHUNK_DELAY_ENV: &str = "BPTMIG_TEST_CHUNK_DELAY_MS";
@@ -190,12 +192,24 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         .worker_threads(cli.runtime.threads.unwrap_or(2).max(1))
         .enable_all()
         .build()?;
-    match &cli.command {
-        Command::Extract(_) => runtime.block_on(extract(&config, &reporter, cli.runtime.quiet)),
-        Command::Transform(_) => {
-            transform(&config, &reporter, cli.runtime.quiet, cli.runtime.threads)
+    // SIGINT/SIGTERM stop the stages at their next part or chunk boundary.
+    let cancel = match cli.command {
+        Command::Extract(_) | Command::Transform(_) | Command::Load(_) | Command::Run(_) => {
+            Some(interrupt_flag(&runtime))
         }
-        Command::Load(_) => runtime.block_on(load(&config, &reporter, cli.runtime.quiet)),
+        _ => None,
+    };
+    let stages = Stages {
+        config: &config,
+        reporter: &reporter,
+        quiet: cli.runtime.quiet,
+        threads: cli.runtime.threads,
+        cancel,
+    };
+    match &cli.command {
+        Command::Extract(_) => runtime.block_on(stages.extract()),
+        Command::Transform(_) => stages.transform(),
+        Command::Load(_) => runtime.block_on(stages.load()),
         Command::Verify(_) => runtime.block_on(verify(&config, &reporter, cli.runtime.quiet)),
         Command::Rollback(_) => runtime.block_on(rollback(&config, &reporter, cli.runtime.quiet)),
         Command::Status { json, .. } => {
@@ -208,14 +222,21 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         Command::Run(_) => {
-            runtime.block_on(extract(&config, &reporter, cli.runtime.quiet))?;
-            let code = transform(&config, &reporter, cli.runtime.quiet, cli.runtime.threads)?;
-            let load_code = runtime.block_on(load(&config, &reporter, cli.runtime.quiet))?;
-            if load_code != exit::OK {
-                return Ok(load_code);
+            let code = runtime.block_on(stages.extract())?;
+            if code != exit::OK {
+                return Ok(code);
             }
-            let verify_code = runtime.block_on(verify(&config, &reporter, cli.runtime.quiet))?;
-            Ok(code.max(verify_code))
+            // Findings to review do not stop the run; they set its exit code.
+            let review = stages.transform()?;
+            if review == exit::INTERRUPTED {
+                return Ok(review);
+            }
+            let code = runtime.block_on(stages.load())?;
+            if code != exit::OK {
+                return Ok(code);
+            }
+            let code = runtime.block_on(verify(&config, &reporter, cli.runtime.quiet))?;
+            Ok(review.max(code))
         }
         Command::Check(_) => {
             let lines = runtime.block_on(check::check(&config));
@@ -228,55 +249,6 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
     }
 }
 
-fn transform(
-    config: &PipelineConfig,
-    reporter: &progress::Progress,
-    quiet: bool,
-    threads: Option<usize>,
-) -> anyhow::Result<u8> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build()?;
-    let summary = pool.install(|| bptmig_transform::transform(config, reporter))?;
-    let report = &summary.report;
-    if !quiet {
-        if summary.already_done {
-            println!(
-                "transform already complete in `{}`; nothing to do",
-                config.workdir.display()
-            );
-        } else {
-            println!("transform done: run {}", report.run_id);
-        }
-        println!("{:<34} {:>10} {:>10}", "table", "rows in", "rows out");
-        for (table, t) in &report.tables {
-            println!("{table:<34} {:>10} {:>10}", t.rows_in, t.rows_out);
-        }
-        println!(
-            "{} tree(s) skipped, {} user/group reference(s) set to NULL, {} deferred fix-up(s)",
-            report.skipped_trees.len(),
-            report
-                .tables
-                .values()
-                .map(|t| t.principals_nulled)
-                .sum::<u64>(),
-            report.deferred
-        );
-        if report.problems > 0 {
-            println!(
-                "{} finding(s) to review in `{}`",
-                report.problems,
-                config.workdir.join("report.json").display()
-            );
-        }
-    }
-    Ok(if report.problems > 0 {
-        exit::REVIEW
-    } else {
-        exit::OK
-    })
-}
-
 fn env_millis(name: &str) -> Option<Duration> {
     std::env::var(name)
         .ok()
@@ -285,11 +257,10 @@ fn env_millis(name: &str) -> Option<Duration> {
 }
 
 /// A flag set by the first SIGINT or SIGTERM; a second one ends the process at once.
-fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let flag = std::sync::Arc::new(AtomicBool::new(false));
+fn interrupt_flag(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
     let set = flag.clone();
-    tokio::spawn(async move {
+    runtime.spawn(async move {
         let term = async {
             #[cfg(unix)]
             {
@@ -307,55 +278,13 @@ fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
             () = term => {},
         }
         set.store(true, Ordering::SeqCst);
-        eprintln!("interrupted: stopping after the current chunk (interrupt again to abandon it)");
+        eprintln!(
+            "interrupted: stopping at the next part or chunk boundary (interrupt again to abandon it)"
+        );
         let _ = tokio::signal::ctrl_c().await;
         std::process::exit(i32::from(exit::INTERRUPTED));
     });
     flag
-}
-
-async fn load(
-    config: &PipelineConfig,
-    reporter: &progress::Progress,
-    quiet: bool,
-) -> anyhow::Result<u8> {
-    let options = bptmig_load::LoadOptions {
-        chunk_delay: env_millis(CHUNK_DELAY_ENV),
-        chunk_pause: None,
-        cancel: Some(interrupt_flag()),
-    };
-    let summary = match bptmig_load::load(config, reporter, &options).await {
-        Ok(s) => s,
-        Err(e @ bptmig_load::Error::Interrupted { .. }) => {
-            eprintln!("{e}");
-            return Ok(exit::INTERRUPTED);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if !quiet {
-        println!(
-            "load done: run {}, strategy {}, {} chunk(s) loaded, {} already in the ledger, {} deferred reference(s) applied",
-            summary.run_id, summary.strategy, summary.chunks_loaded, summary.chunks_skipped, summary.fixups
-        );
-        println!(
-            "{:<34} {:>10} {:>10} {:>10} {:>10}",
-            "table", "rows", "loaded", "skipped", "rows/s"
-        );
-        for t in &summary.tables {
-            println!(
-                "{:<34} {:>10} {:>10} {:>10} {:>10.0}",
-                t.table,
-                t.rows,
-                t.loaded,
-                t.skipped,
-                t.rows_per_sec()
-            );
-        }
-        for w in &summary.warnings {
-            println!("warning: {w}");
-        }
-    }
-    Ok(exit::OK)
 }
 
 async fn verify(
@@ -414,32 +343,146 @@ async fn rollback(
     Ok(exit::OK)
 }
 
-async fn extract(
-    config: &PipelineConfig,
-    reporter: &progress::Progress,
+/// The three data stages, with what every one of them needs.
+struct Stages<'a> {
+    config: &'a PipelineConfig,
+    reporter: &'a progress::Progress,
     quiet: bool,
-) -> anyhow::Result<u8> {
-    let options = bptmig_extract::ExtractOptions {
-        part_delay: env_millis(PART_DELAY_ENV),
-    };
-    let summary = bptmig_extract::extract(config, reporter, &options).await?;
-    if !quiet {
-        if summary.already_done {
-            println!(
-                "extract already complete in `{}` (run {}); nothing to do",
-                config.workdir.display(),
-                summary.run_id
-            );
-        } else {
-            println!(
-                "extract done: run {}, {} top-level processes selected",
-                summary.run_id, summary.roots
-            );
+    threads: Option<usize>,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Stages<'_> {
+    async fn extract(&self) -> anyhow::Result<u8> {
+        let (config, reporter, quiet) = (self.config, self.reporter, self.quiet);
+        let options = bptmig_extract::ExtractOptions {
+            part_delay: env_millis(PART_DELAY_ENV),
+            cancel: self.cancel.clone(),
+        };
+        let summary = match bptmig_extract::extract(config, reporter, &options).await {
+            Ok(s) => s,
+            Err(e @ bptmig_extract::Error::Interrupted { .. }) => {
+                eprintln!("{e}");
+                return Ok(exit::INTERRUPTED);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !quiet {
+            if summary.already_done {
+                println!(
+                    "extract already complete in `{}` (run {}); nothing to do",
+                    config.workdir.display(),
+                    summary.run_id
+                );
+            } else {
+                println!(
+                    "extract done: run {}, {} top-level processes selected",
+                    summary.run_id, summary.roots
+                );
+            }
+            println!("{:<34} {:>10} {:>6}", "table", "rows", "parts");
+            for t in &summary.tables {
+                println!("{:<34} {:>10} {:>6}", t.table, t.rows, t.parts);
+            }
         }
-        println!("{:<34} {:>10} {:>6}", "table", "rows", "parts");
-        for t in &summary.tables {
-            println!("{:<34} {:>10} {:>6}", t.table, t.rows, t.parts);
-        }
+        Ok(exit::OK)
     }
-    Ok(exit::OK)
+
+    fn transform(&self) -> anyhow::Result<u8> {
+        let (config, reporter, quiet) = (self.config, self.reporter, self.quiet);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads.unwrap_or(0))
+            .build()?;
+        let options = bptmig_transform::TransformOptions {
+            cancel: self.cancel.clone(),
+            part_delay: env_millis(PART_DELAY_ENV),
+        };
+        let summary =
+            match pool.install(|| bptmig_transform::transform_with(config, reporter, &options)) {
+                Ok(s) => s,
+                Err(e @ bptmig_transform::Error::Interrupted { .. }) => {
+                    eprintln!("{e}");
+                    return Ok(exit::INTERRUPTED);
+                }
+                Err(e) => return Err(e.into()),
+            };
+        let report = &summary.report;
+        if !quiet {
+            if summary.already_done {
+                println!(
+                    "transform already complete in `{}`; nothing to do",
+                    config.workdir.display()
+                );
+            } else {
+                println!("transform done: run {}", report.run_id);
+            }
+            println!("{:<34} {:>10} {:>10}", "table", "rows in", "rows out");
+            for (table, t) in &report.tables {
+                println!("{table:<34} {:>10} {:>10}", t.rows_in, t.rows_out);
+            }
+            println!(
+                "{} tree(s) skipped, {} user/group reference(s) set to NULL, {} deferred fix-up(s)",
+                report.skipped_trees.len(),
+                report
+                    .tables
+                    .values()
+                    .map(|t| t.principals_nulled)
+                    .sum::<u64>(),
+                report.deferred
+            );
+            if report.problems > 0 {
+                println!(
+                    "{} finding(s) to review in `{}`",
+                    report.problems,
+                    config.workdir.join("report.json").display()
+                );
+            }
+        }
+        Ok(if report.problems > 0 {
+            exit::REVIEW
+        } else {
+            exit::OK
+        })
+    }
+
+    async fn load(&self) -> anyhow::Result<u8> {
+        let (config, reporter, quiet) = (self.config, self.reporter, self.quiet);
+        let options = bptmig_load::LoadOptions {
+            chunk_delay: env_millis(CHUNK_DELAY_ENV),
+            chunk_pause: None,
+            cancel: self.cancel.clone(),
+        };
+        let summary = match bptmig_load::load(config, reporter, &options).await {
+            Ok(s) => s,
+            Err(e @ bptmig_load::Error::Interrupted { .. }) => {
+                eprintln!("{e}");
+                return Ok(exit::INTERRUPTED);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !quiet {
+            println!(
+            "load done: run {}, strategy {}, {} chunk(s) loaded, {} already in the ledger, {} deferred reference(s) applied",
+            summary.run_id, summary.strategy, summary.chunks_loaded, summary.chunks_skipped, summary.fixups
+        );
+            println!(
+                "{:<34} {:>10} {:>10} {:>10} {:>10}",
+                "table", "rows", "loaded", "skipped", "rows/s"
+            );
+            for t in &summary.tables {
+                println!(
+                    "{:<34} {:>10} {:>10} {:>10} {:>10.0}",
+                    t.table,
+                    t.rows,
+                    t.loaded,
+                    t.skipped,
+                    t.rows_per_sec()
+                );
+            }
+            for w in &summary.warnings {
+                println!("warning: {w}");
+            }
+        }
+        Ok(exit::OK)
+    }
 }

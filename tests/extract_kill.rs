@@ -1,5 +1,5 @@
-//! `bptmig extract` killed with SIGKILL in the middle of a table, then run again, ends with
-//! the same Parquet content as an uninterrupted run.
+//! `bptmig extract` killed with SIGKILL or stopped with SIGINT in the middle of a table, then
+//! run again, ends with the same Parquet content as an uninterrupted run.
 #![allow(
     clippy::unwrap_used,
     reason = "tests fail loudly on the first unexpected error"
@@ -88,8 +88,28 @@ fn content(workdir: &Path) -> Content {
         .collect()
 }
 
+/// Waits until the manifest in `dir` lists `n` parts while `child` still runs.
+fn wait_for_parts(dir: &Path, child: &mut std::process::Child, n: usize) {
+    let started = Instant::now();
+    while !Manifest::read(dir)
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.parts.len() >= n)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "extract made no progress"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "extract finished before it could be interrupted"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_mid_table_then_rerun_equals_an_uninterrupted_run() {
+async fn kill_9_or_sigint_mid_table_then_rerun_equals_an_uninterrupted_run() {
     let spec = EnvSpec::default();
     let prod = Environment::start(EnvKind::Prod, &spec).await.unwrap();
     let qa = Environment::start(EnvKind::Qa, &spec).await.unwrap();
@@ -107,25 +127,7 @@ async fn kill_9_mid_table_then_rerun_equals_an_uninterrupted_run() {
     let pipeline = write_pipeline(dir.path(), &prod, &qa);
     let mut child = extract(&pipeline, Some(200)).spawn().unwrap();
     let activities = dir.path().join("work/extract/OSSYS_BPM_ACTIVITY");
-    let started = Instant::now();
-    loop {
-        if Manifest::read(&activities)
-            .ok()
-            .flatten()
-            .is_some_and(|m| m.parts.len() >= 2)
-        {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "extract made no progress"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "extract finished before it could be killed"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_parts(&activities, &mut child, 2);
     child.kill().unwrap(); // SIGKILL: no cleanup of any kind
     child.wait().unwrap();
     let partial = Manifest::read(&activities).unwrap().unwrap();
@@ -143,6 +145,39 @@ async fn kill_9_mid_table_then_rerun_equals_an_uninterrupted_run() {
     );
     assert_eq!(
         content(&dir.path().join("work")),
+        content(&clean_dir.path().join("work"))
+    );
+
+    // SIGINT: the part in flight is finished, the process exits 130 and releases the lock;
+    // the rerun resumes after the last part.
+    let int_dir = tempfile::tempdir().unwrap();
+    let int_pipeline = write_pipeline(int_dir.path(), &prod, &qa);
+    let mut child = extract(&int_pipeline, Some(200)).spawn().unwrap();
+    let activities = int_dir.path().join("work/extract/OSSYS_BPM_ACTIVITY");
+    wait_for_parts(&activities, &mut child, 1);
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("run the same command again"), "{stderr}");
+    assert!(
+        !int_dir.path().join("work/lock").exists(),
+        "the lock is released"
+    );
+    let partial = Manifest::read(&activities).unwrap().unwrap();
+    assert!(!partial.complete, "interrupted too late to test anything");
+    let out = extract(&int_pipeline, None).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        content(&int_dir.path().join("work")),
         content(&clean_dir.path().join("work"))
     );
 

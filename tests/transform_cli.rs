@@ -80,3 +80,105 @@ fn transform_exits_1_with_findings_writes_the_report_and_reruns_as_a_no_op() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ProdOnlyAudit"));
 }
+
+/// Every file under `dir`, relative path → bytes.
+fn files(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn sigint_stops_between_parts_exits_130_and_the_rerun_equals_an_uninterrupted_transform() {
+    let dir = tempfile::tempdir().unwrap();
+    let extracted = dir.path().join("extracted");
+    generate_workdir(&GenerateOptions {
+        out: extracted.clone(),
+        spec: EnvSpec {
+            processes: 60,
+            ..EnvSpec::default()
+        },
+        part_rows: 40,
+        row_group_rows: 20,
+    })
+    .unwrap();
+    let pipeline = |name: &str| {
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "workdir = \"{name}\"\n[source]\nconnection = \"server=generated-prod\"\n[target]\nconnection = \"server=generated-qa\"\n[mapping]\nunmapped_user = \"null\"\nunmapped_group = \"null\"\nunmapped_definition = \"skip-tree\"\n"
+            ),
+        )
+        .unwrap();
+        // The same extract (and run ID) in both work directories.
+        let status = Command::new("cp")
+            .args(["-r"])
+            .arg(&extracted)
+            .arg(dir.path().join(name))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        path
+    };
+    let clean = pipeline("clean");
+    assert_eq!(transform(&clean).status.code(), Some(1));
+
+    let interrupted = pipeline("interrupted");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bptmig"))
+        .args(["transform", "--pipeline", interrupted.to_str().unwrap()])
+        .env("BPTMIG_TEST_PART_DELAY_MS", "150")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first table is finished and the second is under way.
+    let first_done = dir
+        .path()
+        .join("interrupted/transform/OSSYS_BPM_PROCESS.done.json");
+    let started = std::time::Instant::now();
+    while !first_done.exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "transform made no progress"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "finished too early");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("run the same command again"), "{stderr}");
+    let wd = dir.path().join("interrupted");
+    assert!(!wd.join("lock").exists(), "the lock is released");
+    assert!(
+        !wd.join("transform/OSSYS_BPM_ACTIVITY.done.json").exists(),
+        "stopped before the activities were finished"
+    );
+
+    assert_eq!(transform(&interrupted).status.code(), Some(1));
+    let (a, b) = (
+        files(&dir.path().join("clean/transform")),
+        files(&wd.join("transform")),
+    );
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(b[name] == *bytes, "{name} differs");
+    }
+}

@@ -142,6 +142,11 @@ pub enum Error {
         workdir: PathBuf,
         what: &'static str,
     },
+    #[error(
+        "the {stage} of run {run_id} was interrupted; every finished part is kept: run the same \
+         command again to resume"
+    )]
+    Interrupted { stage: &'static str, run_id: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::{Array, ArrayRef, Int32Array};
@@ -34,6 +36,9 @@ pub const INSTANCE_STATS: &str = "instance_stats";
 pub struct ExtractOptions {
     /// Pause after each committed part. Only for tests that interrupt a running extract.
     pub part_delay: Option<Duration>,
+    /// Set to stop at the next part boundary ([`Error::Interrupted`]); every part written
+    /// so far stays listed and the next run resumes after it.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// What an extract did.
@@ -149,6 +154,24 @@ struct Ctx<'a> {
     row_group_rows: usize,
     reporter: &'a dyn Reporter,
     options: &'a ExtractOptions,
+}
+
+impl Ctx<'_> {
+    /// Fails with [`Error::Interrupted`] once an interrupt was asked for.
+    fn check_cancel(&self) -> Result<()> {
+        if self
+            .options
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
+        {
+            return Err(Error::Interrupted {
+                stage: STAGE,
+                run_id: self.run_id.to_owned(),
+            });
+        }
+        Ok(())
+    }
 }
 
 // ---- run identity ----------------------------------------------------------------------------
@@ -319,6 +342,7 @@ async fn snapshot(ctx: &Ctx<'_>, client: &mut SqlClient, side: Side) -> Result<(
         parts: Vec::new(),
     };
     for table in snapshot_tables() {
+        ctx.check_cancel()?;
         let live = db::table_columns(client, side, table.name).await?;
         // Only the columns the model knows: never password hashes or other payload.
         let plans: Vec<ColumnPlan> = table
@@ -772,6 +796,7 @@ async fn extract_table(
     );
     let meta = PartMeta::for_table(ctx.run_id, name, model, &plans);
     while !manifest.complete {
+        ctx.check_cancel()?;
         let last = manifest.last_key().unwrap_or(i64::from(i32::MIN));
         let file = Manifest::part_name(manifest.parts.len());
         let written = stream_part(
@@ -983,6 +1008,7 @@ async fn extract_keyless(
     model: &Table,
     filter: &str,
 ) -> Result<TableSummary> {
+    ctx.check_cancel()?;
     let dir = ctx.wd.table_dir(STAGE, name);
     let plans = plan_table(client, name, model).await?;
     let mut manifest = resume_manifest(ctx, &dir, name, None, &plans)?;

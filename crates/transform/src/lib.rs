@@ -27,7 +27,8 @@ mod stage;
 
 pub use report::Report;
 pub use stage::{
-    output_dir, transform, IdMap, TransformSummary, DEFERRED_FILE, LEVEL_COLUMN, STAGE,
+    output_dir, transform, transform_with, IdMap, TransformOptions, TransformSummary,
+    DEFERRED_FILE, LEVEL_COLUMN, STAGE,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +71,11 @@ pub enum Error {
         line: usize,
         message: String,
     },
+    #[error(
+        "the transform of run {run_id} was interrupted; tables already rewritten are kept: run \
+         the same command again to resume"
+    )]
+    Interrupted { run_id: String },
     #[error(transparent)]
     Mapping(#[from] principals::MappingError),
     #[error(transparent)]

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arrow::array::{
@@ -39,8 +40,42 @@ pub struct TransformSummary {
     pub report: Report,
 }
 
+/// Knobs that are not part of the pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct TransformOptions {
+    /// Set to stop before the next part ([`Error::Interrupted`]). Tables already rewritten
+    /// are kept; the next run redoes only the table that was cut short.
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Pause after each rewritten part. Only for tests that interrupt a running transform.
+    pub part_delay: Option<std::time::Duration>,
+}
+
+impl TransformOptions {
+    fn check_cancel(&self, run_id: &str) -> Result<()> {
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
+        {
+            return Err(Error::Interrupted {
+                run_id: run_id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Runs the transform stage for `config`.
 pub fn transform(config: &PipelineConfig, reporter: &dyn Reporter) -> Result<TransformSummary> {
+    transform_with(config, reporter, &TransformOptions::default())
+}
+
+/// Runs the transform stage for `config`, stopping early when `options.cancel` is set.
+pub fn transform_with(
+    config: &PipelineConfig,
+    reporter: &dyn Reporter,
+    options: &TransformOptions,
+) -> Result<TransformSummary> {
     let wd = WorkDir::new(&config.workdir);
     let _lock = wd.lock(STAGE)?;
     let mut run = bptmig_extract::open_run(&wd, config)?;
@@ -61,7 +96,7 @@ pub fn transform(config: &PipelineConfig, reporter: &dyn Reporter) -> Result<Tra
     run.stages.insert(STAGE.to_owned(), StageState::Running);
     run.write(&wd)?;
 
-    let report = run_transform(&wd, &run, config, reporter)?;
+    let report = run_transform(&wd, &run, config, reporter, options)?;
     report.write(&report_path)?;
     run.stages.insert(STAGE.to_owned(), StageState::Done);
     run.write(&wd)?;
@@ -305,6 +340,7 @@ fn run_transform(
     run: &RunState,
     config: &PipelineConfig,
     reporter: &dyn Reporter,
+    options: &TransformOptions,
 ) -> Result<Report> {
     let started = std::time::Instant::now();
     let source = Snapshot::new(wd.snapshot_dir("source"));
@@ -633,6 +669,7 @@ fn run_transform(
         "transform phase 1 (maps, trees, IDs) done"
     );
 
+    options.check_cancel(&run.run_id)?;
     // ---- maps on disk
     for (table, map) in &plan.ids {
         write_map(wd, run, table, map, config.extract.row_group_rows)?;
@@ -643,6 +680,7 @@ fn run_transform(
     let hash = plan_hash(wd, run, config, &inputs)?;
     let mut deferred: Vec<Deferred> = Vec::new();
     for input in &inputs {
+        options.check_cancel(&run.run_id)?;
         let out_dir = wd.table_dir(STAGE, &input.name);
         let done_path = wd
             .stage_dir(STAGE)
@@ -670,7 +708,11 @@ fn run_transform(
         let results: Vec<Result<PartResult>> = (0..input.manifest.parts.len())
             .into_par_iter()
             .map(|k| {
+                options.check_cancel(&run.run_id)?;
                 let r = rewrite_part(wd, run, input, k, &plan, config.extract.row_group_rows);
+                if let Some(d) = options.part_delay {
+                    std::thread::sleep(d);
+                }
                 if let Ok(pr) = &r {
                     reporter.rows(&input.name, pr.rows_in);
                 }
