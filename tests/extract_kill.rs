@@ -91,10 +91,10 @@ fn content(workdir: &Path) -> Content {
 /// Waits until the manifest in `dir` lists `n` parts while `child` still runs.
 fn wait_for_parts(dir: &Path, child: &mut std::process::Child, n: usize) {
     let started = Instant::now();
-    while !Manifest::read(dir)
+    while Manifest::read(dir)
         .ok()
         .flatten()
-        .is_some_and(|m| m.parts.len() >= n)
+        .is_none_or(|m| m.parts.len() < n)
     {
         assert!(
             started.elapsed() < Duration::from_secs(60),
