@@ -1,11 +1,15 @@
 //! `bptmig check`: pre-flight on both sides, printed as a table; exit 1 when anything blocks.
 
 use bptmig_extract::db::{self, SqlClient};
-use bptmig_extract::workdir::{RunState, WorkDir};
+use std::path::PathBuf;
+
+use bptmig_extract::workdir::{Manifest, RunState, WorkDir};
 use bptmig_extract::Side;
-use bptmig_model::catalog as c;
-use bptmig_model::pipeline::{mask_secrets, LoadStrategy};
+use bptmig_model::catalog::{self as c, FkKind};
+use bptmig_model::pipeline::{mask_secrets, LoadStrategy, UnmappedDefinition};
 use bptmig_model::PipelineConfig;
+use bptmig_transform::coverage::UsedIds;
+use bptmig_transform::maps::Snapshot;
 
 /// One line of the table.
 #[derive(Debug)]
@@ -84,8 +88,306 @@ pub async fn check(config: &PipelineConfig) -> Vec<Line> {
             }
         }
     }
+    if let (Some(s), Some(t)) = (source.as_mut(), target.as_mut()) {
+        mapping(config, s, t, &mut out).await;
+    }
     workdir(config, &mut out);
     out
+}
+
+/// Snapshots of both sides: the extract's when it wrote them, otherwise fresh ones in a
+/// scratch directory that is removed afterwards.
+struct Snapshots {
+    source: Snapshot,
+    target: Snapshot,
+    scratch: Option<PathBuf>,
+}
+
+impl Drop for Snapshots {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.scratch {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+async fn snapshots(
+    config: &PipelineConfig,
+    source: &mut SqlClient,
+    target: &mut SqlClient,
+) -> Result<Snapshots, bptmig_extract::Error> {
+    let wd = WorkDir::new(&config.workdir);
+    let complete = |side: &str| {
+        Manifest::read(&wd.snapshot_dir(side))
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.complete)
+    };
+    if complete("source") && complete("target") {
+        return Ok(Snapshots {
+            source: Snapshot::new(wd.snapshot_dir("source")),
+            target: Snapshot::new(wd.snapshot_dir("target")),
+            scratch: None,
+        });
+    }
+    let scratch = std::env::temp_dir().join(format!("bptmig-check-{}", std::process::id()));
+    let mut out = Snapshots {
+        source: Snapshot::new(scratch.join("source")),
+        target: Snapshot::new(scratch.join("target")),
+        scratch: Some(scratch.clone()),
+    };
+    for (side, client, dir) in [
+        (Side::Source, source, scratch.join("source")),
+        (Side::Target, target, scratch.join("target")),
+    ] {
+        std::fs::create_dir_all(&dir).map_err(|e| bptmig_extract::Error::Io {
+            path: dir.clone(),
+            action: "create",
+            source: e,
+        })?;
+        bptmig_extract::write_snapshot(&dir, "check", client, side, config.extract.row_group_rows)
+            .await?;
+    }
+    out.scratch = Some(scratch);
+    Ok(out)
+}
+
+/// The source IDs of definitions, users, groups and tenants that the selected trees
+/// reference, read from the source with the extract's own selection.
+async fn used_ids(
+    config: &PipelineConfig,
+    source: &mut SqlClient,
+) -> Result<UsedIds, bptmig_extract::Error> {
+    let (roots, params) = bptmig_extract::roots_query(source, &config.selection).await?;
+    let refs: Vec<&dyn db::ToSql> = params.iter().map(|p| p as &dyn db::ToSql).collect();
+    // The trees' IDs in temporary tables, as the extract does: nested IN subqueries are slow
+    // on some servers.
+    let scopes = [
+        ("#bptmig_check_roots", roots),
+        (
+            "#bptmig_check_procs",
+            format!(
+                "SELECT ID FROM {} WHERE {} IN (SELECT ID FROM #bptmig_check_roots)",
+                c::PROCESS,
+                c::TOP_PROCESS_ID
+            ),
+        ),
+        (
+            "#bptmig_check_acts",
+            format!(
+                "SELECT ID FROM {} WHERE {} IN (SELECT ID FROM #bptmig_check_procs)",
+                c::ACTIVITY,
+                c::PROCESS_ID
+            ),
+        ),
+    ];
+    for (i, (name, select)) in scopes.iter().enumerate() {
+        db::execute(
+            source,
+            Side::Source,
+            &format!("CREATE TABLE {name} (ID INT NOT NULL PRIMARY KEY)"),
+        )
+        .await?;
+        let params: &[&dyn db::ToSql] = if i == 0 { &refs } else { &[] };
+        db::query_rows(
+            source,
+            Side::Source,
+            &format!("INSERT INTO {name} (ID) {select}"),
+            params,
+        )
+        .await?;
+    }
+    let mut used = UsedIds::default();
+    for table in c::INSTANCE_TABLES {
+        let scope = match table.name {
+            c::PROCESS => format!(
+                "{} IN (SELECT ID FROM #bptmig_check_roots)",
+                c::TOP_PROCESS_ID
+            ),
+            c::ACTIVITY_OUTPUT => {
+                format!("{} IN (SELECT ID FROM #bptmig_check_acts)", c::ACTIVITY_ID)
+            }
+            _ => format!("{} IN (SELECT ID FROM #bptmig_check_procs)", c::PROCESS_ID),
+        };
+        for (column, kind, referenced) in table.foreign_keys() {
+            let set = match kind {
+                FkKind::Definition => used.definitions.entry(referenced.to_owned()).or_default(),
+                FkKind::User => &mut used.users,
+                FkKind::Group => &mut used.groups,
+                FkKind::Tenant => &mut used.tenants,
+                _ => continue,
+            };
+            let sql = format!(
+                "SELECT DISTINCT {col} FROM {} WHERE {col} IS NOT NULL AND {scope}",
+                table.name,
+                col = db::quote_ident(column.name)
+            );
+            for row in db::query_rows(source, Side::Source, &sql, &[]).await? {
+                set.extend(db::int_cell(&row, 0));
+            }
+        }
+    }
+    Ok(used)
+}
+
+/// Definitions, users, groups and tenants that the selected trees reference: mapped, or
+/// covered by the pipeline's policies.
+async fn mapping(
+    config: &PipelineConfig,
+    source: &mut SqlClient,
+    target: &mut SqlClient,
+    out: &mut Vec<Line>,
+) {
+    const DEFS: &str = "definitions mapped";
+    const PRINCIPALS: &str = "users, groups, tenants mapped";
+    let used = match used_ids(config, source).await {
+        Ok(u) => u,
+        Err(e) => {
+            out.push(line("selection", Verdict::Block, describe(&e)));
+            return;
+        }
+    };
+    let coverage = match snapshots(config, source, target).await {
+        Ok(snaps) => {
+            bptmig_transform::coverage::coverage(config, &snaps.source, &snaps.target, &used)
+                .map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    let coverage = match coverage {
+        Ok(c) => c,
+        Err(e) => {
+            out.push(line("mapping coverage", Verdict::Block, mask_secrets(&e)));
+            return;
+        }
+    };
+    let skip_tree = config.mapping.unmapped_definition == UnmappedDefinition::SkipTree;
+    // Process definitions first: they decide which trees move.
+    let mut missing = coverage.unmapped_definitions.clone();
+    missing.sort_by_key(|d| {
+        (
+            d.table != c::PROCESS_DEFINITION,
+            d.table.clone(),
+            d.source_id,
+        )
+    });
+    let missing = &missing;
+    if missing.is_empty() {
+        out.push(line(
+            DEFS,
+            Verdict::Ok,
+            format!(
+                "all {} definitions the selected trees use exist in the target (by SS_KEY)",
+                coverage.definitions_used
+            ),
+        ));
+    } else {
+        let names = list(
+            missing
+                .iter()
+                .map(|d| format!("`{}` ({} #{})", d.name, d.table, d.source_id)),
+        );
+        out.push(if skip_tree {
+            line(
+                DEFS,
+                Verdict::Note,
+                format!(
+                    "{} of {} have no match in the target; `skip-tree` will leave their trees \
+                     out: {names}",
+                    missing.len(),
+                    coverage.definitions_used
+                ),
+            )
+        } else {
+            line(
+                DEFS,
+                Verdict::Block,
+                format!(
+                    "{} of {} have no match in the target: {names}; publish them there or set \
+                     `mapping.unmapped_definition = \"skip-tree\"`",
+                    missing.len(),
+                    coverage.definitions_used
+                ),
+            )
+        });
+    }
+    match &coverage.principals {
+        Ok(r) if r.unmapped.is_empty() => out.push(line(
+            PRINCIPALS,
+            Verdict::Ok,
+            format!(
+                "{} tenant(s), {} user(s), {} group(s): by the mapping file or by name",
+                r.how.tenants.total(),
+                r.how.users.total(),
+                r.how.groups.total()
+            ),
+        )),
+        Ok(r) => out.push(line(
+            PRINCIPALS,
+            Verdict::Note,
+            format!(
+                "{} user(s)/group(s) have no match and fall to the policy (`unmapped_user`, \
+                 `unmapped_group`): {}",
+                r.unmapped.len(),
+                list(r.unmapped.iter().map(ToString::to_string))
+            ),
+        )),
+        // Trees that skip-tree leaves out may hold the unmapped principals: then the
+        // transform may not refuse after all.
+        Err(e) => out.push(line(
+            PRINCIPALS,
+            if skip_tree
+                && !missing.is_empty()
+                && matches!(
+                    e,
+                    bptmig_transform::principals::MappingError::Unmapped { .. }
+                )
+            {
+                Verdict::Note
+            } else {
+                Verdict::Block
+            },
+            one_line(&describe(e)),
+        )),
+    }
+}
+
+/// An error and its causes on one line, secrets masked.
+fn describe(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    mask_secrets(&text)
+}
+
+/// A message that lists items on indented `- ` lines, as one line.
+fn one_line(text: &str) -> String {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default().to_owned();
+    let items: Vec<&str> = lines
+        .map(|l| l.trim().trim_start_matches("- "))
+        .filter(|l| !l.is_empty())
+        .collect();
+    if items.is_empty() {
+        first
+    } else {
+        format!("{first} {}", items.join(", "))
+    }
+}
+
+/// The first few items, then how many more.
+fn list(items: impl ExactSizeIterator<Item = String>) -> String {
+    const SHOWN: usize = 5;
+    let n = items.len();
+    let mut text: Vec<String> = items.take(SHOWN).collect();
+    if n > SHOWN {
+        text.push(format!("and {} more", n - SHOWN));
+    }
+    text.join(", ")
 }
 
 async fn connect(side: Side, config: &PipelineConfig, out: &mut Vec<Line>) -> Option<SqlClient> {
@@ -234,7 +536,7 @@ fn workdir(config: &PipelineConfig, out: &mut Vec<Line>) {
                 .and_then(|v| v["problems"].as_u64())
             {
                 out.push(line(
-                    "mapping (definitions, users, groups, tenants)",
+                    "transform report",
                     if problems == 0 {
                         Verdict::Ok
                     } else {

@@ -417,7 +417,16 @@ impl Stages<'_> {
                 println!("transform done: run {}", report.run_id);
             }
             println!("{:<34} {:>10} {:>10}", "table", "rows in", "rows out");
-            for (table, t) in &report.tables {
+            // In load order, like the other stages' summaries.
+            let mut tables: Vec<_> = report.tables.iter().collect();
+            tables.sort_by_key(|(name, _)| {
+                let rank = bptmig_model::catalog::INSTANCE_TABLES
+                    .iter()
+                    .position(|t| t.name == name.as_str())
+                    .unwrap_or(usize::MAX);
+                (rank, name.as_str())
+            });
+            for (table, t) in tables {
                 println!("{table:<34} {:>10} {:>10}", t.rows_in, t.rows_out);
             }
             println!(

@@ -4,7 +4,9 @@ use std::fmt;
 
 use bptmig_model::pipeline::{mask_secrets, Endpoint};
 use futures_util::TryStreamExt as _;
-use tiberius::{Client, Config, QueryItem, Row, ToSql};
+/// A query parameter, for callers of [`query_rows`] that do not depend on tiberius.
+pub use tiberius::ToSql;
+use tiberius::{Client, Config, QueryItem, Row};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 

@@ -26,8 +26,9 @@ pub mod workdir;
 
 pub use db::Side;
 pub use stage::{
-    extract, fingerprint, open_run, other_databases, read_batches, snapshot_tables, ExtractOptions,
-    ExtractSummary, TableSummary, INSTANCE_STATS, ROOTS_FILE, STAGE,
+    extract, fingerprint, open_run, other_databases, read_batches, roots_query, snapshot_tables,
+    write_snapshot, ExtractOptions, ExtractSummary, TableSummary, INSTANCE_STATS, ROOTS_FILE,
+    STAGE,
 };
 
 /// Errors of the extract stage and of the work directory.

@@ -333,16 +333,31 @@ async fn snapshot(ctx: &Ctx<'_>, client: &mut SqlClient, side: Side) -> Result<(
     if Manifest::read(&dir)?.is_some_and(|m| m.complete) {
         return Ok(());
     }
+    ctx.check_cancel()?;
+    write_snapshot(&dir, ctx.run_id, client, side, ctx.row_group_rows).await?;
+    ctx.reporter
+        .note(&format!("snapshot of the {side} written"));
+    Ok(())
+}
+
+/// Copies the mapping tables of `side` (model columns only) into `dir`, with a manifest
+/// written last. Used by extract and by `bptmig check`.
+pub async fn write_snapshot(
+    dir: &std::path::Path,
+    run_id: &str,
+    client: &mut SqlClient,
+    side: Side,
+    row_group_rows: usize,
+) -> Result<()> {
     let mut manifest = Manifest {
         table: format!("snapshot:{side}"),
-        run_id: ctx.run_id.to_owned(),
+        run_id: run_id.to_owned(),
         key: None,
         columns: Vec::new(),
         complete: false,
         parts: Vec::new(),
     };
     for table in snapshot_tables() {
-        ctx.check_cancel()?;
         let live = db::table_columns(client, side, table.name).await?;
         // Only the columns the model knows: never password hashes or other payload.
         let plans: Vec<ColumnPlan> = table
@@ -370,16 +385,16 @@ async fn snapshot(ctx: &Ctx<'_>, client: &mut SqlClient, side: Side) -> Result<(
             &sql,
             &[],
             &plans,
-            ctx.row_group_rows,
+            row_group_rows,
             None,
         )
         .await?;
-        let meta = PartMeta::for_table(ctx.run_id, table.name, table, &plans);
+        let meta = PartMeta::for_table(run_id, table.name, table, &plans);
         let entry = parts::write_file(
             &dir.join(format!("{}.parquet", table.name)),
             schema_for(&plans),
             &batches.into_iter().map(|b| b.0).collect::<Vec<_>>(),
-            parts::writer_properties(&meta, ctx.row_group_rows, &plans),
+            parts::writer_properties(&meta, row_group_rows, &plans),
         )?;
         manifest.parts.push(entry);
     }
@@ -405,17 +420,13 @@ async fn snapshot(ctx: &Ctx<'_>, client: &mut SqlClient, side: Side) -> Result<(
         .map(|((n, r), m)| (n, r, m))
         .collect();
     manifest.parts.push(parts::write_instance_stats(
-        &dir,
-        ctx.run_id,
+        dir,
+        run_id,
         &stats,
-        ctx.row_group_rows,
+        row_group_rows,
     )?);
     manifest.complete = true;
-    manifest.write(&dir)?;
-    ctx.reporter.note(&format!(
-        "snapshot of the {side} written ({} files)",
-        manifest.parts.len()
-    ));
+    manifest.write(dir)?;
     Ok(())
 }
 
@@ -447,6 +458,55 @@ async fn select_roots(ctx: &Ctx<'_>, client: &mut SqlClient, sel: &Selection) ->
     if path.is_file() {
         return file_rows(&path);
     }
+    let (roots, params) = roots_query(client, sel).await?;
+    let sql = format!("{roots} ORDER BY P.ID");
+    let refs: Vec<&dyn ToSql> = params.iter().map(|p| p as &dyn ToSql).collect();
+    let plans = [ColumnPlan {
+        name: c::ID.to_owned(),
+        sql_type: crate::types::SqlType::Int,
+        nullable: false,
+    }];
+    let meta = PartMeta {
+        run_id: ctx.run_id.to_owned(),
+        table: "roots".to_owned(),
+        column_roles: r#"{"ID":"key"}"#.to_owned(),
+    };
+    let dir = ctx.wd.stage_dir(STAGE);
+    let written = stream_part(
+        ctx,
+        client,
+        &dir,
+        ROOTS_FILE,
+        &sql,
+        &refs,
+        &plans,
+        Some(0),
+        &meta,
+    )
+    .await?;
+    let selected = match written {
+        Some(entry) => entry.rows,
+        None => {
+            // No tree selected: an empty file records that the selection was made.
+            let schema = schema_for(&plans);
+            let empty = RecordBatch::new_empty(schema.clone());
+            parts::write_file(
+                &path,
+                schema,
+                &[empty],
+                parts::writer_properties(&meta, ctx.row_group_rows, &plans),
+            )?;
+            0
+        }
+    };
+    ctx.reporter
+        .note(&format!("{selected} top-level processes selected"));
+    Ok(selected)
+}
+
+/// The query of the selected top-level processes' IDs (`SELECT P.ID FROM … P WHERE …`, no
+/// ORDER BY) and its parameters. Fails when the selection names something the source lacks.
+pub async fn roots_query(client: &mut SqlClient, sel: &Selection) -> Result<(String, Vec<String>)> {
     let mut params: Vec<String> = Vec::new();
     let mut filters = vec![format!("P.{} IS NULL", quote_ident(c::PARENT_PROCESS_ID))];
     let in_list = |params: &mut Vec<String>, names: &[String]| {
@@ -522,52 +582,11 @@ async fn select_roots(ctx: &Ctx<'_>, client: &mut SqlClient, sel: &Selection) ->
         ));
     }
     let sql = format!(
-        "SELECT P.ID FROM {} P WHERE {} ORDER BY P.ID",
+        "SELECT P.ID FROM {} P WHERE {}",
         c::PROCESS,
         filters.join(" AND ")
     );
-    let refs: Vec<&dyn ToSql> = params.iter().map(|p| p as &dyn ToSql).collect();
-    let plans = [ColumnPlan {
-        name: c::ID.to_owned(),
-        sql_type: crate::types::SqlType::Int,
-        nullable: false,
-    }];
-    let meta = PartMeta {
-        run_id: ctx.run_id.to_owned(),
-        table: "roots".to_owned(),
-        column_roles: r#"{"ID":"key"}"#.to_owned(),
-    };
-    let dir = ctx.wd.stage_dir(STAGE);
-    let written = stream_part(
-        ctx,
-        client,
-        &dir,
-        ROOTS_FILE,
-        &sql,
-        &refs,
-        &plans,
-        Some(0),
-        &meta,
-    )
-    .await?;
-    let selected = match written {
-        Some(entry) => entry.rows,
-        None => {
-            // No tree selected: an empty file records that the selection was made.
-            let schema = schema_for(&plans);
-            let empty = RecordBatch::new_empty(schema.clone());
-            parts::write_file(
-                &path,
-                schema,
-                &[empty],
-                parts::writer_properties(&meta, ctx.row_group_rows, &plans),
-            )?;
-            0
-        }
-    };
-    ctx.reporter
-        .note(&format!("{selected} top-level processes selected"));
-    Ok(selected)
+    Ok((sql, params))
 }
 
 /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS` (validated by the pipeline) as a DATETIME literal.

@@ -19,6 +19,7 @@
 
 use std::path::PathBuf;
 
+pub mod coverage;
 pub mod entity;
 pub mod maps;
 pub mod principals;

@@ -805,13 +805,13 @@ fn assign(table: &str, olds: &[i32], base: i64, strategy: IdStrategy) -> Result<
 /// A set of IDs as a bitmap: principals are few and their IDs small, and marking one per
 /// row must cost next to nothing.
 #[derive(Default, Clone)]
-struct IdSet {
+pub(crate) struct IdSet {
     bits: Vec<u64>,
 }
 
 impl IdSet {
     #[inline]
-    fn insert(&mut self, id: i64) {
+    pub(crate) fn insert(&mut self, id: i64) {
         // Principal IDs are identity values (positive); anything else cannot match anyway.
         let Ok(id) = usize::try_from(id) else { return };
         let (word, bit) = (id / 64, id % 64);
@@ -847,10 +847,10 @@ impl IdSet {
 
 /// Source IDs of the users, groups and tenants that moved rows reference.
 #[derive(Default)]
-struct Used {
-    users: IdSet,
-    groups: IdSet,
-    tenants: IdSet,
+pub(crate) struct Used {
+    pub(crate) users: IdSet,
+    pub(crate) groups: IdSet,
+    pub(crate) tenants: IdSet,
 }
 
 fn principals_in_use(inputs: &[Input], ids: &BTreeMap<String, IdMap>) -> Result<Used> {
@@ -915,7 +915,7 @@ fn principals_in_use(inputs: &[Input], ids: &BTreeMap<String, IdMap>) -> Result<
 
 /// The source side limited to what moved rows use, what the mapping file names (so its
 /// lines are checked against the whole source) and the tenants of those users and groups.
-fn restrict(side: &Side, used: &Used, file: Option<&MappingFile>) -> Side {
+pub(crate) fn restrict(side: &Side, used: &Used, file: Option<&MappingFile>) -> Side {
     let named = |kind: principals::Kind, id: i64, name: &str| {
         file.is_some_and(|f| {
             f.entries.iter().any(|e| {
