@@ -131,7 +131,8 @@ async fn snapshots(
         });
     }
     let scratch = std::env::temp_dir().join(format!("bptmig-check-{}", std::process::id()));
-    let mut out = Snapshots {
+    // Built first, so that a failure below still removes the scratch directory.
+    let out = Snapshots {
         source: Snapshot::new(scratch.join("source")),
         target: Snapshot::new(scratch.join("target")),
         scratch: Some(scratch.clone()),
@@ -148,7 +149,6 @@ async fn snapshots(
         bptmig_extract::write_snapshot(&dir, "check", client, side, config.extract.row_group_rows)
             .await?;
     }
-    out.scratch = Some(scratch);
     Ok(out)
 }
 
