@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use bptmig_model::PipelineConfig;
 
 use crate::maps::{DefinitionMaps, Snapshot, UnmappedDefinition};
-use crate::principals::{self, MappingError, MappingFile, Resolution};
-use crate::stage::{restrict, Used};
-use crate::Result;
+use crate::principals::{MappingError, Resolution};
+use crate::stage::{resolve_used, Used};
+use crate::{Error, Result};
 
 /// Source IDs that the rows to move reference.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,24 +58,12 @@ pub fn coverage(
     for id in &used.tenants {
         set.tenants.insert(*id);
     }
-    let src_side = source.side()?;
-    let tgt_side = target.side()?;
-    let principals = config
-        .mapping
-        .file
-        .as_deref()
-        .map(MappingFile::load)
-        .transpose()
-        .and_then(|file| {
-            let src_side = restrict(&src_side, &set, file.as_ref());
-            principals::resolve(
-                &src_side,
-                &tgt_side,
-                file.as_ref(),
-                &config.mapping.unmapped_user,
-                &config.mapping.unmapped_group,
-            )
-        });
+    // Mapping-file and policy refusals are findings here, not errors.
+    let principals = match resolve_used(config, source, target, &set) {
+        Ok(r) => Ok(r),
+        Err(Error::Mapping(e)) => Err(e),
+        Err(e) => return Err(e),
+    };
     Ok(Coverage {
         definitions_used,
         unmapped_definitions,

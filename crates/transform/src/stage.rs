@@ -630,22 +630,7 @@ fn run_transform(
     );
     // ---- principals in use, resolved through the mapping file, names, then policy.
     let used = principals_in_use(&inputs, &ids)?;
-    let src_side = source.side()?;
-    let tgt_side = target.side()?;
-    let file = config
-        .mapping
-        .file
-        .as_deref()
-        .map(MappingFile::load)
-        .transpose()?;
-    let src_side = restrict(&src_side, &used, file.as_ref());
-    let resolution = principals::resolve(
-        &src_side,
-        &tgt_side,
-        file.as_ref(),
-        &config.mapping.unmapped_user,
-        &config.mapping.unmapped_group,
-    )?;
+    let resolution = resolve_used(config, &source, &target, &used)?;
     report.principals = resolution.how;
     report.unmapped_principals.clone_from(&resolution.unmapped);
 
@@ -913,9 +898,33 @@ fn principals_in_use(inputs: &[Input], ids: &BTreeMap<String, IdMap>) -> Result<
     Ok(used)
 }
 
+/// Resolves the principals that `used` names through the mapping file, names, then the
+/// policies; shared by the transform and `bptmig check`.
+pub(crate) fn resolve_used(
+    config: &PipelineConfig,
+    source: &Snapshot,
+    target: &Snapshot,
+    used: &Used,
+) -> Result<principals::Resolution> {
+    let file = config
+        .mapping
+        .file
+        .as_deref()
+        .map(MappingFile::load)
+        .transpose()?;
+    let src_side = restrict(&source.side()?, used, file.as_ref());
+    Ok(principals::resolve(
+        &src_side,
+        &target.side()?,
+        file.as_ref(),
+        &config.mapping.unmapped_user,
+        &config.mapping.unmapped_group,
+    )?)
+}
+
 /// The source side limited to what moved rows use, what the mapping file names (so its
 /// lines are checked against the whole source) and the tenants of those users and groups.
-pub(crate) fn restrict(side: &Side, used: &Used, file: Option<&MappingFile>) -> Side {
+fn restrict(side: &Side, used: &Used, file: Option<&MappingFile>) -> Side {
     let named = |kind: principals::Kind, id: i64, name: &str| {
         file.is_some_and(|f| {
             f.entries.iter().any(|e| {
