@@ -2,6 +2,7 @@
 //! only when complete, with the run id, table and column roles in the key-value metadata.
 
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use arrow::datatypes::SchemaRef;
@@ -11,8 +12,9 @@ use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
+use sha2::{Digest, Sha256};
 
-use crate::workdir::{commit_file, file_sha256, tmp_path, PartEntry};
+use crate::workdir::{commit_file, hex, tmp_path, PartEntry};
 use crate::{Error, Result};
 
 /// Key-value metadata keys of every part file.
@@ -88,12 +90,32 @@ pub fn writer_properties(
         .build()
 }
 
+/// A file that hashes what is written to it, so that a part's SHA-256 needs no second read.
+struct HashingFile {
+    file: File,
+    sha: Sha256,
+    bytes: u64,
+}
+
+impl Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.sha.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// A part being written.
 pub struct PartWriter {
     path: PathBuf,
     tmp: PathBuf,
     file_name: String,
-    writer: ArrowWriter<File>,
+    writer: ArrowWriter<HashingFile>,
     rows: u64,
     min_key: Option<i64>,
     max_key: Option<i64>,
@@ -120,6 +142,11 @@ impl PartWriter {
         let path = dir.join(file_name);
         let tmp = tmp_path(&path);
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, "create", e))?;
+        let file = HashingFile {
+            file,
+            sha: Sha256::new(),
+            bytes: 0,
+        };
         let writer =
             ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| Error::parquet(&tmp, e))?;
         Ok(Self {
@@ -152,17 +179,17 @@ impl PartWriter {
 
     /// Closes, syncs and renames the file into place; returns its manifest entry.
     pub fn finish(self) -> Result<PartEntry> {
-        let file = self
+        let mut hashed = self
             .writer
             .into_inner()
             .map_err(|e| Error::parquet(&self.tmp, e))?;
-        file.sync_all()
+        hashed
+            .flush()
+            .and_then(|()| hashed.file.sync_all())
             .map_err(|e| Error::io(&self.tmp, "sync", e))?;
+        let HashingFile { file, sha, bytes } = hashed;
         drop(file);
-        let bytes = std::fs::metadata(&self.tmp)
-            .map_err(|e| Error::io(&self.tmp, "stat", e))?
-            .len();
-        let sha256 = file_sha256(&self.tmp)?;
+        let sha256 = hex(&sha.finalize());
         commit_file(&self.tmp, &self.path)?;
         Ok(PartEntry {
             file: self.file_name,
@@ -234,4 +261,61 @@ pub fn write_instance_stats(
         &[batch],
         writer_properties(&meta, row_group_rows, &[]),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Int32Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+    use crate::workdir::file_sha256;
+
+    #[test]
+    fn a_part_records_the_size_and_sha256_of_the_file_it_leaves() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("ID", DataType::Int32, false),
+            Field::new("NAME", DataType::Utf8, true),
+        ]));
+        let batch = |lo: i32| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(Int32Array::from_iter_values(lo..lo + 3000)),
+                    Arc::new(
+                        (lo..lo + 3000)
+                            .map(|i| (i % 7 != 0).then(|| format!("row {i}")))
+                            .collect::<StringArray>(),
+                    ),
+                ],
+            )
+            .unwrap()
+        };
+        let meta = PartMeta {
+            run_id: "r".into(),
+            table: "T".into(),
+            column_roles: "{}".into(),
+        };
+        let mut w = PartWriter::create(
+            dir.path(),
+            "part-00000.parquet",
+            schema.clone(),
+            writer_properties(&meta, 1000, &[]),
+        )
+        .unwrap();
+        w.write(&batch(1), Some((1, 3000))).unwrap();
+        w.write(&batch(3001), Some((3001, 6000))).unwrap();
+        let entry = w.finish().unwrap();
+        let path = dir.path().join("part-00000.parquet");
+        assert_eq!(entry.sha256, file_sha256(&path).unwrap());
+        assert_eq!(entry.bytes, std::fs::metadata(&path).unwrap().len());
+        assert_eq!(
+            (entry.rows, entry.min_key, entry.max_key),
+            (6000, Some(1), Some(6000))
+        );
+        assert!(!tmp_path(&path).exists());
+    }
 }
