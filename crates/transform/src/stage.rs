@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int32Builder, RecordBatch, StringArray,
@@ -656,89 +656,44 @@ fn run_transform(
         write_map(wd, run, table, map, config.extract.row_group_rows)?;
     }
 
-    // ---- phase 2: table by table, every part in parallel, each into its own file. A
-    // table finished under the same plan (an interrupted earlier run) is not redone.
+    // ---- phase 2: every part of every table in parallel, each into its own file. A table
+    // finished under the same plan (an interrupted earlier run) is not redone.
     let hash = plan_hash(wd, run, config, &inputs)?;
     let mut deferred: Vec<Deferred> = Vec::new();
+    let mut jobs: Vec<TableJob> = Vec::new();
     for input in &inputs {
         options.check_cancel(&run.run_id)?;
-        let out_dir = wd.table_dir(STAGE, &input.name);
-        let done_path = wd
-            .stage_dir(STAGE)
-            .join(format!("{}.done.json", input.name));
-        let deferred_path = wd
-            .stage_dir(STAGE)
-            .join(format!("{}.deferred.parquet", input.name));
-        if let Some(done) = read_done(&done_path)? {
-            if done.plan_hash == hash && Manifest::read(&out_dir)?.is_some_and(|m| m.complete) {
+        let job = TableJob::new(wd, input);
+        if let Some(done) = read_done(&job.done_path)? {
+            if done.plan_hash == hash && Manifest::read(&job.out_dir)?.is_some_and(|m| m.complete) {
                 reporter.note(&format!("{}: already transformed, kept", input.name));
-                deferred.extend(read_deferred(&deferred_path)?);
+                deferred.extend(read_deferred(&job.deferred_path)?);
                 report.tables.insert(input.name.clone(), done.counts);
                 continue;
             }
         }
-        let _ = std::fs::remove_file(&done_path);
-        reporter.table_started(STAGE, &input.name, Some(input.manifest.rows()));
-        std::fs::create_dir_all(&out_dir).map_err(|e| Error::Io {
-            path: out_dir.clone(),
-            action: "create",
-            source: e,
-        })?;
-        bptmig_extract::workdir::remove_unlisted(&out_dir, &[])?;
-        let _ = std::fs::remove_file(Manifest::path(&out_dir));
-        let results: Vec<Result<PartResult>> = (0..input.manifest.parts.len())
-            .into_par_iter()
-            .map(|k| {
-                options.check_cancel(&run.run_id)?;
-                let r = rewrite_part(wd, run, input, k, &plan, config.extract.row_group_rows);
-                if let Some(d) = options.part_delay {
-                    std::thread::sleep(d);
-                }
-                if let Ok(pr) = &r {
-                    reporter.rows(&input.name, pr.rows_in);
-                }
-                r
-            })
-            .collect();
-        let mut manifest = Manifest {
-            table: input.name.clone(),
-            run_id: run.run_id.clone(),
-            key: input.manifest.key.clone(),
-            columns: input.manifest.columns.clone(),
-            complete: true,
-            parts: Vec::new(),
+        job.prepare()?;
+        jobs.push(job);
+    }
+    Phase2 {
+        wd,
+        run,
+        config,
+        reporter,
+        options,
+        plan: &plan,
+        plan_hash: &hash,
+        started,
+    }
+    .rewrite(&jobs)?;
+    for job in jobs {
+        let Some((counts, table_deferred)) = lock(&job.finished).take() else {
+            return Err(Error::MissingInput {
+                path: job.out_dir.clone(),
+                hint: "internal: a table was left unfinished",
+            });
         };
-        let mut counts = TableCounts::default();
-        let mut table_deferred = Vec::new();
-        for r in results {
-            let r = r?;
-            counts.rows_in += r.rows_in;
-            counts.rows_out += r.entry.as_ref().map_or(0, |e| e.rows);
-            counts.merge(&r.counts);
-            table_deferred.extend(r.deferred);
-            if let Some(e) = r.entry {
-                manifest.parts.push(e);
-            }
-        }
-        table_deferred.sort();
-        manifest.write(&out_dir)?;
-        write_deferred(
-            &deferred_path,
-            run,
-            &table_deferred,
-            config.extract.row_group_rows,
-        )?;
-        // Written last: its presence means everything above is complete.
-        write_done(
-            &done_path,
-            &TableDone {
-                plan_hash: hash.clone(),
-                counts: counts.clone(),
-            },
-        )?;
-        reporter.table_finished(&input.name, counts.rows_out);
-        tracing::info!(table = %input.name, seconds = started.elapsed().as_secs_f64(), "transform phase 2 table done");
-        report.tables.insert(input.name.clone(), counts);
+        report.tables.insert(job.input.name.clone(), counts);
         deferred.extend(table_deferred);
     }
     deferred.sort();
@@ -1314,6 +1269,211 @@ fn rewrite_part(
         counts,
         deferred,
     })
+}
+
+/// A table being rewritten by phase 2: where it goes, and its parts as they finish.
+struct TableJob<'a> {
+    input: &'a Input,
+    out_dir: PathBuf,
+    done_path: PathBuf,
+    deferred_path: PathBuf,
+    started: AtomicBool,
+    remaining: AtomicUsize,
+    parts: Mutex<Vec<Option<PartResult>>>,
+    errors: Mutex<Vec<Error>>,
+    finished: Mutex<Option<(TableCounts, Vec<Deferred>)>>,
+}
+
+impl<'a> TableJob<'a> {
+    fn new(wd: &WorkDir, input: &'a Input) -> Self {
+        let stage = wd.stage_dir(STAGE);
+        let n = input.manifest.parts.len();
+        Self {
+            input,
+            out_dir: wd.table_dir(STAGE, &input.name),
+            done_path: stage.join(format!("{}.done.json", input.name)),
+            deferred_path: stage.join(format!("{}.deferred.parquet", input.name)),
+            started: AtomicBool::new(false),
+            remaining: AtomicUsize::new(n),
+            parts: Mutex::new((0..n).map(|_| None).collect()),
+            errors: Mutex::new(Vec::new()),
+            finished: Mutex::new(None),
+        }
+    }
+
+    /// An empty output directory, with no manifest or done marker of an earlier attempt.
+    fn prepare(&self) -> Result<()> {
+        let _ = std::fs::remove_file(&self.done_path);
+        std::fs::create_dir_all(&self.out_dir).map_err(|e| Error::Io {
+            path: self.out_dir.clone(),
+            action: "create",
+            source: e,
+        })?;
+        bptmig_extract::workdir::remove_unlisted(&self.out_dir, &[])?;
+        let _ = std::fs::remove_file(Manifest::path(&self.out_dir));
+        Ok(())
+    }
+
+    /// Writes the manifest (parts in part order), the table's deferred rows and, last, its
+    /// done marker; returns the counts and deferred rows.
+    fn finish(
+        &self,
+        run: &RunState,
+        plan_hash: &str,
+        row_group_rows: usize,
+    ) -> Result<(TableCounts, Vec<Deferred>)> {
+        let input = self.input;
+        let mut manifest = Manifest {
+            table: input.name.clone(),
+            run_id: run.run_id.clone(),
+            key: input.manifest.key.clone(),
+            columns: input.manifest.columns.clone(),
+            complete: true,
+            parts: Vec::new(),
+        };
+        let mut counts = TableCounts::default();
+        let mut table_deferred = Vec::new();
+        for r in std::mem::take(&mut *lock(&self.parts)) {
+            let Some(r) = r else {
+                return Err(Error::MissingInput {
+                    path: self.out_dir.clone(),
+                    hint: "internal: a part of the table was not rewritten",
+                });
+            };
+            counts.rows_in += r.rows_in;
+            counts.rows_out += r.entry.as_ref().map_or(0, |e| e.rows);
+            counts.merge(&r.counts);
+            table_deferred.extend(r.deferred);
+            if let Some(e) = r.entry {
+                manifest.parts.push(e);
+            }
+        }
+        table_deferred.sort();
+        manifest.write(&self.out_dir)?;
+        write_deferred(&self.deferred_path, run, &table_deferred, row_group_rows)?;
+        // Written last: its presence means everything above is complete.
+        write_done(
+            &self.done_path,
+            &TableDone {
+                plan_hash: plan_hash.to_owned(),
+                counts: counts.clone(),
+            },
+        )?;
+        Ok((counts, table_deferred))
+    }
+}
+
+/// What every worker of phase 2 shares.
+struct Phase2<'a> {
+    wd: &'a WorkDir,
+    run: &'a RunState,
+    config: &'a PipelineConfig,
+    reporter: &'a dyn Reporter,
+    options: &'a TransformOptions,
+    plan: &'a Plan,
+    plan_hash: &'a str,
+    started: std::time::Instant,
+}
+
+impl Phase2<'_> {
+    /// Rewrites every part of `jobs` and finishes each table as its last part is done.
+    ///
+    /// One queue over all parts, largest first, taken by one worker per thread: a worker
+    /// never waits for a table's last part while parts of other tables are left, and the
+    /// big parts do not come last. The first error stops the workers at their next part;
+    /// tables finished by then are kept for the next run.
+    fn rewrite(&self, jobs: &[TableJob]) -> Result<()> {
+        let mut queue: Vec<(usize, usize)> = jobs
+            .iter()
+            .enumerate()
+            .flat_map(|(table, job)| {
+                (0..job.input.manifest.parts.len()).map(move |part| (table, part))
+            })
+            .collect();
+        queue.sort_by_key(|&(table, part)| {
+            std::cmp::Reverse(jobs[table].input.manifest.parts[part].bytes)
+        });
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let work = || {
+            while !failed.load(Ordering::Relaxed) {
+                let Some(&(table, part)) = queue.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                    break;
+                };
+                let job = &jobs[table];
+                if let Err(e) = self.rewrite_one(job, part) {
+                    failed.store(true, Ordering::Relaxed);
+                    lock(&job.errors).push(e);
+                }
+            }
+        };
+        rayon::scope(|scope| {
+            for _ in 1..rayon::current_num_threads() {
+                scope.spawn(|_| work());
+            }
+            work();
+        });
+        // Errors in table order; an interrupt only when nothing else went wrong.
+        let mut errors: Vec<Error> = jobs
+            .iter()
+            .flat_map(|j| std::mem::take(&mut *lock(&j.errors)))
+            .collect();
+        if let Some(k) = errors
+            .iter()
+            .position(|e| !matches!(e, Error::Interrupted { .. }))
+        {
+            return Err(errors.swap_remove(k));
+        }
+        if let Some(e) = errors.pop() {
+            return Err(e);
+        }
+        for job in jobs.iter().filter(|j| j.input.manifest.parts.is_empty()) {
+            self.reporter.table_started(STAGE, &job.input.name, Some(0));
+            self.finish(job)?;
+        }
+        Ok(())
+    }
+
+    fn rewrite_one(&self, job: &TableJob, part: usize) -> Result<()> {
+        let run_id = &self.run.run_id;
+        self.options.check_cancel(run_id)?;
+        if !job.started.swap(true, Ordering::Relaxed) {
+            let rows = job.input.manifest.rows();
+            self.reporter
+                .table_started(STAGE, &job.input.name, Some(rows));
+        }
+        let rows = self.config.extract.row_group_rows;
+        let result = rewrite_part(self.wd, self.run, job.input, part, self.plan, rows)?;
+        if let Some(d) = self.options.part_delay {
+            std::thread::sleep(d);
+        }
+        self.reporter.rows(&job.input.name, result.rows_in);
+        lock(&job.parts)[part] = Some(result);
+        // The table's last part: its manifest, deferred rows and done marker.
+        if job.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.finish(job)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&self, job: &TableJob) -> Result<()> {
+        let rows = self.config.extract.row_group_rows;
+        let (counts, deferred) = job.finish(self.run, self.plan_hash, rows)?;
+        self.reporter
+            .table_finished(&job.input.name, counts.rows_out);
+        tracing::info!(
+            table = %job.input.name,
+            seconds = self.started.elapsed().as_secs_f64(),
+            "transform phase 2 table done"
+        );
+        *lock(&job.finished) = Some((counts, deferred));
+        Ok(())
+    }
+}
+
+/// A lock that a panicked holder does not poison for the others (its data stays usable).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Maps an Int32 column through `f`; `None` from `f` means NULL.
