@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int32Builder, RecordBatch, StringArray,
-    StringBuilder,
+    Array, ArrayRef, AsArray, BooleanArray, BooleanBufferBuilder, Int32Array, RecordBatch,
+    StringArray, StringBuilder,
 };
+use arrow::buffer::NullBuffer;
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
 use bptmig_extract::parts::{self, PartMeta, PartWriter};
@@ -23,7 +24,7 @@ use parquet::arrow::ProjectionMask;
 use rayon::prelude::*;
 
 use crate::maps::{self, DefinitionMaps, Snapshot};
-use crate::principals::{self, MappingFile, PrincipalMaps, Side};
+use crate::principals::{self, MappingFile, Side};
 use crate::report::{Report, SkippedTree, TableCounts, UnmappedValue};
 use crate::{Error, Result};
 
@@ -228,6 +229,12 @@ impl SortedMap {
         }
     }
 
+    /// From 64-bit pairs; a pair outside the 32-bit range cannot occur in an `int` column
+    /// and is left out.
+    fn from_i64(pairs: impl Iterator<Item = (i64, i64)>) -> Self {
+        Self::new(pairs.filter_map(|(k, v)| Some((i32::try_from(k).ok()?, i32::try_from(v).ok()?))))
+    }
+
     #[inline]
     fn get(&self, key: i32) -> Option<i32> {
         if let Some((lo, index)) = &self.index {
@@ -239,6 +246,11 @@ impl SortedMap {
         }
         self.keys.binary_search(&key).ok().map(|i| self.values[i])
     }
+}
+
+/// The source → target IDs of `map` that have a target.
+fn principal_ids(map: &principals::IdMap) -> SortedMap {
+    SortedMap::from_i64(map.iter().filter_map(|(s, t)| Some((s, t?))))
 }
 
 /// Tree levels by new ID.
@@ -338,9 +350,13 @@ struct Plan {
     ids: BTreeMap<String, IdMap>,
     /// Tree level by new ID.
     levels: Levels,
-    defs: DefinitionMaps,
-    principals: PrincipalMaps,
-    espaces: HashMap<i64, i64>,
+    /// Source → target ID per definition table, and of eSpaces.
+    defs: BTreeMap<&'static str, SortedMap>,
+    espaces: SortedMap,
+    /// Source → target ID of the users, groups and tenants that map to one (not to NULL).
+    users: SortedMap,
+    groups: SortedMap,
+    tenants: SortedMap,
     entity_tables: HashMap<(String, String), String>,
     entity_maps: BTreeMap<String, HashMap<i64, i64>>,
     clear_locks: bool,
@@ -637,9 +653,15 @@ fn run_transform(
     let plan = Plan {
         ids,
         levels,
-        defs,
-        principals: resolution.maps,
-        espaces,
+        defs: defs
+            .maps
+            .iter()
+            .map(|(table, m)| (*table, SortedMap::from_i64(m.iter().map(|(s, t)| (*s, *t)))))
+            .collect(),
+        espaces: SortedMap::from_i64(espaces.iter().map(|(s, t)| (*s, *t))),
+        users: principal_ids(&resolution.maps.users),
+        groups: principal_ids(&resolution.maps.groups),
+        tenants: principal_ids(&resolution.maps.tenants),
         entity_tables,
         entity_maps,
         clear_locks: config.transform.clear_scheduler_locks,
@@ -1503,18 +1525,19 @@ fn repeating_text(plans: &[ColumnPlan], batch: &RecordBatch) -> Vec<String> {
         .collect()
 }
 
-/// Maps an Int32 column through `f`; `None` from `f` means NULL.
-fn map_ints(col: &ArrayRef, mut f: impl FnMut(i32) -> Option<i32>) -> ArrayRef {
+/// Maps an Int32 column through `f(row, value)`; `None` from `f` means NULL.
+fn map_ints(col: &ArrayRef, mut f: impl FnMut(usize, i32) -> Option<i32>) -> ArrayRef {
     let a = col.as_primitive::<Int32Type>();
-    let mut b = Int32Builder::with_capacity(a.len());
-    for i in 0..a.len() {
-        if a.is_valid(i) {
-            b.append_option(f(a.value(i)));
-        } else {
-            b.append_null();
-        }
+    let mut values: Vec<i32> = Vec::with_capacity(a.len());
+    let mut valid = BooleanBufferBuilder::new(a.len());
+    for (i, v) in a.values().iter().enumerate() {
+        let new = if a.is_valid(i) { f(i, *v) } else { None };
+        values.push(new.unwrap_or_default());
+        valid.append(new.is_some());
     }
-    Arc::new(b.finish())
+    let nulls = NullBuffer::new(valid.finish());
+    let nulls = (nulls.null_count() > 0).then_some(nulls);
+    Arc::new(Int32Array::new(values.into(), nulls))
 }
 
 #[allow(clippy::too_many_lines, reason = "one match arm per column role")]
@@ -1581,7 +1604,7 @@ fn rewrite_batch(
                         hint: "internal: no ID map for the table",
                     });
                 };
-                map_ints(col, |v| m.get(v))
+                map_ints(col, |_, v| m.get(v))
             }
             ColumnRole::Fk {
                 kind: FkKind::Instance,
@@ -1589,7 +1612,7 @@ fn rewrite_batch(
             } if int => match plan.ids.get(table) {
                 Some(m) => {
                     let mut dangling = 0;
-                    let a = map_ints(col, |v| {
+                    let a = map_ints(col, |_, v| {
                         let n = m.get(v);
                         dangling += u64::from(n.is_none());
                         n
@@ -1604,8 +1627,9 @@ fn rewrite_batch(
                 table,
             } if int => {
                 let mut missing = 0;
-                let a = map_ints(col, |v| {
-                    let n = plan.defs.get(table, i64::from(v)).map(|t| t as i32);
+                let map = plan.defs.get(table);
+                let a = map_ints(col, |_, v| {
+                    let n = map.and_then(|m| m.get(v));
                     missing += u64::from(n.is_none());
                     n
                 });
@@ -1617,39 +1641,30 @@ fn rewrite_batch(
                 ..
             } if int => {
                 let map = match kind {
-                    FkKind::User => &plan.principals.users,
-                    FkKind::Group => &plan.principals.groups,
-                    _ => &plan.principals.tenants,
+                    FkKind::User => &plan.users,
+                    FkKind::Group => &plan.groups,
+                    _ => &plan.tenants,
                 };
                 let column = input.model.column(field.name()).map_or("?", |mc| mc.name);
-                let values = col.as_primitive::<Int32Type>();
-                let mut out = Int32Builder::with_capacity(values.len());
-                for i in 0..values.len() {
-                    if values.is_null(i) {
-                        out.append_null();
-                        continue;
-                    }
-                    let v = values.value(i);
-                    if let Some(Some(t)) = map.get(i64::from(v)) {
-                        out.append_value(t as i32);
-                    } else {
-                        out.append_null();
+                map_ints(col, |i, v| {
+                    let t = map.get(v);
+                    if t.is_none() {
                         let sample = source_keys.map_or(0, |k| i64::from(k.value(i)));
                         let e = nulled
                             .entry((kind.as_str(), v))
                             .or_insert((column, 0, sample));
                         e.1 += 1;
                     }
-                }
-                Arc::new(out.finish())
+                    t
+                })
             }
             ColumnRole::Fk {
                 kind: FkKind::Espace,
                 ..
             } if int => {
                 let mut missing = 0;
-                let a = map_ints(col, |v| {
-                    let n = plan.espaces.get(&i64::from(v)).map(|t| *t as i32);
+                let a = map_ints(col, |_, v| {
+                    let n = plan.espaces.get(v);
                     missing += u64::from(n.is_none());
                     n
                 });
@@ -1772,6 +1787,7 @@ fn rewrite_entity_values(
     // Kept values per known entity, and per unknown `SS_TYPE` (rare: resolved after the loop).
     let mut kept = vec![0_u64; entities.len()];
     let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
+    let mut kinds = ValueKinds::new(&entities);
     let mut b = StringBuilder::with_capacity(values.len(), values.value_data().len());
     let mut number = String::new();
     let mut changed = false;
@@ -1781,26 +1797,22 @@ fn rewrite_entity_values(
             continue;
         }
         let v = values.value(i);
-        let parsed = if types.is_valid(i) {
-            SsType::parse(types.value(i)).ok()
+        let kind = if types.is_valid(i) {
+            kinds.of(types.value(i))
         } else {
-            None
+            ValueKind::Plain
         };
-        let Some(SsType::EntityRef {
-            espace_key,
-            entity_key,
-        }) = parsed
-        else {
-            b.append_value(v);
-            continue;
-        };
-        let Some(e) = entities
-            .iter()
-            .position(|((es, en), _)| es == espace_key && en == entity_key)
-        else {
-            *unknown.entry(types.value(i).to_owned()).or_default() += 1;
-            b.append_value(v);
-            continue;
+        let e = match kind {
+            ValueKind::Plain => {
+                b.append_value(v);
+                continue;
+            }
+            ValueKind::UnknownEntity => {
+                *unknown.entry(types.value(i).to_owned()).or_default() += 1;
+                b.append_value(v);
+                continue;
+            }
+            ValueKind::Entity(e) => e,
         };
         let mapped = maps[e].and_then(|m| v.trim().parse::<i64>().ok().and_then(|old| m.get(&old)));
         match mapped {
@@ -1841,21 +1853,16 @@ fn count_entity_refs(
     let entities: Vec<(&(String, String), &String)> = plan.entity_tables.iter().collect();
     let mut kept = vec![0_u64; entities.len()];
     let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
+    let mut kinds = ValueKinds::new(&entities);
     for i in 0..values.len() {
         if values.is_null(i) || types.is_null(i) {
             continue;
         }
-        if let Ok(SsType::EntityRef {
-            espace_key,
-            entity_key,
-        }) = SsType::parse(types.value(i))
-        {
-            match entities
-                .iter()
-                .position(|((es, en), _)| es == espace_key && en == entity_key)
-            {
-                Some(e) => kept[e] += 1,
-                None => *unknown.entry(types.value(i).to_owned()).or_default() += 1,
+        match kinds.of(types.value(i)) {
+            ValueKind::Plain => {}
+            ValueKind::Entity(e) => kept[e] += 1,
+            ValueKind::UnknownEntity => {
+                *unknown.entry(types.value(i).to_owned()).or_default() += 1;
             }
         }
     }
@@ -1864,6 +1871,59 @@ fn count_entity_refs(
     }
     for (ss_type, n) in unknown {
         *counts.entity_refs_kept.entry(ss_type).or_default() += n;
+    }
+}
+
+/// What an `SS_TYPE` says of its row's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ValueKind {
+    /// Not an entity identifier (a basic type, or a malformed type).
+    Plain,
+    /// An identifier of the `n`th known entity.
+    Entity(usize),
+    /// An identifier of an entity the source snapshot does not know.
+    UnknownEntity,
+}
+
+/// `SS_TYPE` values parsed once each: a column holds a few distinct types over millions of
+/// rows, usually the same one several rows running.
+struct ValueKinds<'e, 'v> {
+    entities: &'e [(&'e (String, String), &'e String)],
+    last: Option<(&'v str, ValueKind)>,
+    seen: HashMap<&'v str, ValueKind>,
+}
+
+impl<'e, 'v> ValueKinds<'e, 'v> {
+    fn new(entities: &'e [(&'e (String, String), &'e String)]) -> Self {
+        Self {
+            entities,
+            last: None,
+            seen: HashMap::new(),
+        }
+    }
+
+    fn of(&mut self, ss_type: &'v str) -> ValueKind {
+        if let Some((t, kind)) = self.last {
+            if t == ss_type {
+                return kind;
+            }
+        }
+        let entities = self.entities;
+        let kind = *self
+            .seen
+            .entry(ss_type)
+            .or_insert_with(|| match SsType::parse(ss_type) {
+                Ok(SsType::EntityRef {
+                    espace_key,
+                    entity_key,
+                }) => entities
+                    .iter()
+                    .position(|((es, en), _)| es == espace_key && en == entity_key)
+                    .map_or(ValueKind::UnknownEntity, ValueKind::Entity),
+                _ => ValueKind::Plain,
+            });
+        self.last = Some((ss_type, kind));
+        kind
     }
 }
 
