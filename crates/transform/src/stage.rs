@@ -270,30 +270,55 @@ impl Levels {
     }
 }
 
-/// Reads the Int32 `columns` of every part of `input` (NULL as `None`).
-fn key_columns(input: &Input, columns: &[&str]) -> Result<Vec<Vec<Option<i32>>>> {
-    // Parts are read in parallel and concatenated in part order (= key order).
-    let per_part: Vec<Result<Vec<Vec<Option<i32>>>>> = input
-        .manifest
-        .parts
-        .par_iter()
-        .map(|part| part_key_columns(input, &input.dir.join(&part.file), columns))
+/// Int32 columns of a table, whole (parts concatenated in part order = key order).
+type Keys = Vec<Int32Array>;
+
+/// Reads the Int32 `columns` of every part of each table in `wanted` (a table that was
+/// not extracted gets empty columns), all parts of all tables in one parallel pass.
+fn key_columns(inputs: &[Input], wanted: &[(&str, &[&str])]) -> Result<Vec<Keys>> {
+    let jobs: Vec<(usize, &Input, &PartEntry)> = wanted
+        .iter()
+        .enumerate()
+        .filter_map(|(t, (name, _))| Some((t, inputs.iter().find(|i| i.name == *name)?)))
+        .flat_map(|(t, input)| {
+            input
+                .manifest
+                .parts
+                .iter()
+                .map(move |part| (t, input, part))
+        })
         .collect();
-    let mut out = vec![Vec::new(); columns.len()];
-    for part in per_part {
-        for (all, mine) in out.iter_mut().zip(part?) {
-            if all.is_empty() {
-                *all = mine;
-            } else {
-                all.extend(mine);
-            }
-        }
+    let per_part: Vec<Result<Keys>> = jobs
+        .par_iter()
+        .map(|(t, input, part)| part_key_columns(input, &input.dir.join(&part.file), wanted[*t].1))
+        .collect();
+    let mut parts: Vec<Vec<Keys>> = vec![Vec::new(); wanted.len()];
+    for ((t, _, _), keys) in jobs.iter().zip(per_part) {
+        parts[*t].push(keys?);
     }
-    Ok(out)
+    parts
+        .into_iter()
+        .zip(wanted)
+        .map(|(parts, (_, columns))| {
+            (0..columns.len())
+                .map(|k| {
+                    let arrays: Vec<&dyn Array> =
+                        parts.iter().map(|p| &p[k] as &dyn Array).collect();
+                    if arrays.is_empty() {
+                        return Ok(Int32Array::from(Vec::<i32>::new()));
+                    }
+                    let all = arrow::compute::concat(&arrays).map_err(|e| Error::Arrow {
+                        what: columns[k].to_owned(),
+                        source: e,
+                    })?;
+                    Ok(all.as_primitive::<Int32Type>().clone())
+                })
+                .collect()
+        })
+        .collect()
 }
 
-fn part_key_columns(input: &Input, path: &Path, columns: &[&str]) -> Result<Vec<Vec<Option<i32>>>> {
-    let mut out = vec![Vec::new(); columns.len()];
+fn part_key_columns(input: &Input, path: &Path, columns: &[&str]) -> Result<Keys> {
     let file = std::fs::File::open(path).map_err(|e| Error::Io {
         path: path.to_owned(),
         action: "open",
@@ -316,6 +341,7 @@ fn part_key_columns(input: &Input, path: &Path, columns: &[&str]) -> Result<Vec<
             path: path.to_owned(),
             source: e,
         })?;
+    let mut out: Vec<Vec<ArrayRef>> = vec![Vec::new(); columns.len()];
     for batch in reader {
         let batch = batch.map_err(|e| Error::Arrow {
             what: path.display().to_string(),
@@ -323,14 +349,7 @@ fn part_key_columns(input: &Input, path: &Path, columns: &[&str]) -> Result<Vec<
         })?;
         for (k, col) in columns.iter().enumerate() {
             match batch.column_by_name(col) {
-                Some(a) if a.data_type() == &DataType::Int32 => {
-                    let a = a.as_primitive::<Int32Type>();
-                    if a.null_count() == 0 {
-                        out[k].extend(a.values().iter().map(|v| Some(*v)));
-                    } else {
-                        out[k].extend(a.iter());
-                    }
-                }
+                Some(a) if a.data_type() == &DataType::Int32 => out[k].push(a.clone()),
                 Some(a) => {
                     return Err(Error::ColumnType {
                         table: input.name.clone(),
@@ -338,11 +357,27 @@ fn part_key_columns(input: &Input, path: &Path, columns: &[&str]) -> Result<Vec<
                         found: a.data_type().to_string(),
                     })
                 }
-                None => out[k].extend(std::iter::repeat_n(None, batch.num_rows())),
+                None => out[k].push(arrow::array::new_null_array(
+                    &DataType::Int32,
+                    batch.num_rows(),
+                )),
             }
         }
     }
-    Ok(out)
+    out.into_iter()
+        .zip(columns)
+        .map(|(arrays, col)| {
+            let arrays: Vec<&dyn Array> = arrays.iter().map(AsRef::as_ref).collect();
+            if arrays.is_empty() {
+                return Ok(Int32Array::from(Vec::<i32>::new()));
+            }
+            let all = arrow::compute::concat(&arrays).map_err(|e| Error::Arrow {
+                what: format!("{}: {col}", path.display()),
+                source: e,
+            })?;
+            Ok(all.as_primitive::<Int32Type>().clone())
+        })
+        .collect()
 }
 
 /// Everything phase 1 decides.
@@ -374,7 +409,6 @@ fn run_transform(
     let target = Snapshot::new(wd.snapshot_dir("target"));
     let mut report = Report::new(&run.run_id);
     let inputs = inputs(wd)?;
-    let find = |name: &str| inputs.iter().find(|i| i.name == name);
 
     // ---- maps from the snapshots
     let defs = DefinitionMaps::build(&source, &target)?;
@@ -391,35 +425,69 @@ fn run_transform(
         "transform phase 1: maps from snapshots done"
     );
     // ---- phase 1: trees, skipped roots, principals in use
-    let proc_in = find(c::PROCESS);
-    let act_in = find(c::ACTIVITY);
-    let p = match proc_in {
-        Some(i) => key_columns(
-            i,
+    // Key columns of the instance tables, read once: the IDs also serve the ID assignment.
+    // Children: (table, owner column, definition column, definition table, by activity).
+    let children = [
+        (
+            c::PROCESS_INPUT,
+            c::PROCESS_ID,
+            c::INPUT_DEF_ID,
+            c::PROCESS_INPUT_DEF,
+            false,
+        ),
+        (
+            c::PROCESS_OUTPUT,
+            c::PROCESS_ID,
+            c::OUTPUT_DEF_ID,
+            c::PROCESS_OUTPUT_DEF,
+            false,
+        ),
+        (
+            c::ACTIVITY_OUTPUT,
+            c::ACTIVITY_ID,
+            c::OUTPUT_DEF_ID,
+            c::ACTIVITY_OUTPUT_DEF,
+            true,
+        ),
+    ];
+    let child_columns: Vec<[&str; 3]> = children
+        .iter()
+        .map(|(_, owner, def, _, _)| [c::ID, *owner, *def])
+        .collect();
+    let mut wanted: Vec<(&str, &[&str])> = vec![
+        (
+            c::PROCESS,
             &[
                 c::ID,
                 c::PARENT_PROCESS_ID,
                 c::TOP_PROCESS_ID,
                 c::PROCESS_DEF_ID,
             ],
-        )?,
-        None => vec![Vec::new(); 4],
+        ),
+        (c::ACTIVITY, &[c::ID, c::PROCESS_ID, c::ACTIVITY_DEF_ID]),
+    ];
+    wanted.extend(
+        children
+            .iter()
+            .zip(&child_columns)
+            .map(|((table, ..), cols)| (*table, cols.as_slice())),
+    );
+    let mut keys = key_columns(&inputs, &wanted)?.into_iter();
+    let (Some(p), Some(a)) = (keys.next(), keys.next()) else {
+        unreachable!("one entry per wanted table")
     };
+    let child_keys: Vec<Keys> = keys.collect();
     let root_of_process = SortedMap::new(p[0].iter().zip(&p[1]).zip(&p[2]).filter_map(
         |((id, parent), top)| {
-            let id = (*id)?;
+            let id = id?;
             Some((id, top.or(if parent.is_none() { Some(id) } else { None })?))
         },
     ));
-    let a = match act_in {
-        Some(i) => key_columns(i, &[c::ID, c::PROCESS_ID, c::ACTIVITY_DEF_ID])?,
-        None => vec![Vec::new(); 3],
-    };
     // Activities are many: their roots sit in a vector beside the sorted IDs, not in a map.
     let root_of_activity = SortedMap::new(
         a[0].iter()
             .zip(&a[1])
-            .filter_map(|(id, pid)| Some(((*id)?, root_of_process.get((*pid)?)?))),
+            .filter_map(|(id, pid)| Some((id?, root_of_process.get(pid?)?))),
     );
 
     tracing::debug!(
@@ -475,67 +543,39 @@ fn run_transform(
     for (id, def) in p[0]
         .iter()
         .zip(&p[3])
-        .filter(|(_, d)| !is_mapped(c::PROCESS_DEFINITION, **d))
+        .filter(|(_, d)| !is_mapped(c::PROCESS_DEFINITION, *d))
     {
         check_def(
             c::PROCESS_DEFINITION,
-            *def,
+            def,
             id.and_then(|i| root_of_process.get(i)),
         );
     }
     for (pid, def) in a[1]
         .iter()
         .zip(&a[2])
-        .filter(|(_, d)| !is_mapped(c::ACTIVITY_DEFINITION, **d))
+        .filter(|(_, d)| !is_mapped(c::ACTIVITY_DEFINITION, *d))
     {
         check_def(
             c::ACTIVITY_DEFINITION,
-            *def,
+            def,
             pid.and_then(|i| root_of_process.get(i)),
         );
     }
-    let mut child_keys: BTreeMap<&str, Vec<Vec<Option<i32>>>> = BTreeMap::new();
-    for (table, owner_col, def_col, def_table, by_activity) in [
-        (
-            c::PROCESS_INPUT,
-            c::PROCESS_ID,
-            c::INPUT_DEF_ID,
-            c::PROCESS_INPUT_DEF,
-            false,
-        ),
-        (
-            c::PROCESS_OUTPUT,
-            c::PROCESS_ID,
-            c::OUTPUT_DEF_ID,
-            c::PROCESS_OUTPUT_DEF,
-            false,
-        ),
-        (
-            c::ACTIVITY_OUTPUT,
-            c::ACTIVITY_ID,
-            c::OUTPUT_DEF_ID,
-            c::ACTIVITY_OUTPUT_DEF,
-            true,
-        ),
-    ] {
-        if let Some(input) = find(table) {
-            // Read once: the IDs serve the ID assignment below.
-            let k = key_columns(input, &[c::ID, owner_col, def_col])?;
-            for (owner, def) in k[1]
-                .iter()
-                .zip(&k[2])
-                .filter(|(_, d)| !is_mapped(def_table, **d))
-            {
-                let root = owner.and_then(|o| {
-                    if by_activity {
-                        root_of_activity.get(o)
-                    } else {
-                        root_of_process.get(o)
-                    }
-                });
-                check_def(def_table, *def, root);
-            }
-            child_keys.insert(table, k);
+    for ((_, _, _, def_table, by_activity), k) in children.iter().zip(&child_keys) {
+        for (owner, def) in k[1]
+            .iter()
+            .zip(&k[2])
+            .filter(|(_, d)| !is_mapped(def_table, *d))
+        {
+            let root = owner.and_then(|o| {
+                if *by_activity {
+                    root_of_activity.get(o)
+                } else {
+                    root_of_process.get(o)
+                }
+            });
+            check_def(def_table, def, root);
         }
     }
     if !unmapped_defs.is_empty() && config.mapping.unmapped_definition == DefPolicy::Fail {
@@ -577,7 +617,13 @@ fn run_transform(
             n if n == c::ACTIVITY => moving(&root_of_activity),
             n => {
                 let by_activity = n == c::ACTIVITY_OUTPUT;
-                let Some(k) = child_keys.get(n) else { continue };
+                let Some(k) = children
+                    .iter()
+                    .position(|(table, ..)| *table == n)
+                    .map(|t| &child_keys[t])
+                else {
+                    continue;
+                };
                 k[0].iter()
                     .zip(&k[1])
                     .filter(|(_, o)| {
@@ -589,7 +635,7 @@ fn run_transform(
                             }
                         }))
                     })
-                    .filter_map(|(id, _)| *id)
+                    .filter_map(|(id, _)| id)
                     .collect()
             }
         };
@@ -615,11 +661,8 @@ fn run_transform(
     );
     drop(level_of_old);
     let act_ids = ids.get(c::ACTIVITY).unwrap_or(&empty);
-    let process_of_old: SortedMap = SortedMap::new(
-        a[0].iter()
-            .zip(&a[1])
-            .filter_map(|(i, p)| Some(((*i)?, (*p)?))),
-    );
+    let process_of_old: SortedMap =
+        SortedMap::new(a[0].iter().zip(&a[1]).filter_map(|(i, p)| Some((i?, p?))));
     let activity_levels = SortedMap::new(act_ids.olds.iter().zip(&act_ids.news).map(|(o, n)| {
         let level = process_of_old
             .get(*o)
@@ -738,12 +781,12 @@ const MAX_DEPTH: i32 = 10_000;
 /// hop. Each level is computed once, from its parent's, so this is linear in the processes
 /// whatever the order of IDs; a chain longer than [`MAX_DEPTH`] (a cycle) gets
 /// `MAX_DEPTH + 1`.
-fn tree_levels(ids: &[Option<i32>], parents: &[Option<i32>]) -> SortedMap {
+fn tree_levels(ids: &Int32Array, parents: &Int32Array) -> SortedMap {
     const UNKNOWN: i32 = -1;
     let position = SortedMap::new(
         ids.iter()
             .enumerate()
-            .filter_map(|(k, id)| Some(((*id)?, k as i32))),
+            .filter_map(|(k, id)| Some((id?, k as i32))),
     );
     let mut levels = vec![UNKNOWN; ids.len()];
     let mut path: Vec<usize> = Vec::new();
@@ -757,7 +800,10 @@ fn tree_levels(ids: &[Option<i32>], parents: &[Option<i32>]) -> SortedMap {
         let mut cur = start;
         let mut base = loop {
             path.push(cur);
-            let Some(parent) = parents[cur] else { break 0 };
+            if parents.is_null(cur) {
+                break 0;
+            }
+            let parent = parents.value(cur);
             let Some(up) = position.get(parent).map(|k| k as usize) else {
                 break 1;
             };
@@ -871,61 +917,64 @@ pub(crate) struct Used {
 }
 
 fn principals_in_use(inputs: &[Input], ids: &BTreeMap<String, IdMap>) -> Result<Used> {
-    let mut used = Used::default();
-    for input in inputs {
-        let cols: Vec<(&str, FkKind)> = input
-            .model
-            .foreign_keys()
-            .filter(|(_, k, _)| matches!(k, FkKind::User | FkKind::Group | FkKind::Tenant))
-            .map(|(col, k, _)| (col.name, k))
-            .collect();
-        if cols.is_empty() {
-            continue;
-        }
-        let key = if input.model.key.is_some() {
-            c::ID
-        } else {
-            c::EVT_ACTIVITY_ID
-        };
-        let owner_map = if input.model.key.is_some() {
-            ids.get(&input.name)
-        } else {
-            ids.get(c::ACTIVITY)
-        };
-        let mut names: Vec<&str> = vec![key];
-        names.extend(cols.iter().map(|(n, _)| *n));
-        // Part by part in parallel, straight into bitsets: no column outlives its part.
-        let per_part: Vec<Result<Used>> = input
-            .manifest
-            .parts
-            .par_iter()
-            .map(|part| {
-                let k = part_key_columns(input, &input.dir.join(&part.file), &names)?;
-                let mut mine = Used::default();
-                for (row, owner) in k[0].iter().enumerate() {
-                    if !owner.is_some_and(|id| owner_map.is_some_and(|m| m.get(id).is_some())) {
-                        continue;
-                    }
-                    for (j, (_, kind)) in cols.iter().enumerate() {
-                        if let Some(v) = k[j + 1][row] {
-                            let set = match kind {
-                                FkKind::User => &mut mine.users,
-                                FkKind::Group => &mut mine.groups,
-                                _ => &mut mine.tenants,
-                            };
-                            set.insert(i64::from(v));
-                        }
+    // Per table: the key column, the principal columns and the map of moving keys.
+    type Table<'a> = (&'a Input, Vec<&'a str>, Vec<FkKind>, Option<&'a IdMap>);
+    let tables: Vec<Table> = inputs
+        .iter()
+        .filter_map(|input| {
+            let (names, kinds): (Vec<&str>, Vec<FkKind>) = input
+                .model
+                .foreign_keys()
+                .filter(|(_, k, _)| matches!(k, FkKind::User | FkKind::Group | FkKind::Tenant))
+                .map(|(col, k, _)| (col.name, k))
+                .unzip();
+            if names.is_empty() {
+                return None;
+            }
+            let (key, owners) = if input.model.key.is_some() {
+                (c::ID, ids.get(&input.name))
+            } else {
+                (c::EVT_ACTIVITY_ID, ids.get(c::ACTIVITY))
+            };
+            let mut columns = vec![key];
+            columns.extend(names);
+            Some((input, columns, kinds, owners))
+        })
+        .collect();
+    // Every part of every table in parallel, straight into bitsets: no column outlives its
+    // part.
+    let per_part: Vec<Result<Used>> = tables
+        .iter()
+        .flat_map(|t| t.0.manifest.parts.iter().map(move |part| (t, part)))
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|((input, columns, kinds, owners), part)| {
+            let k = part_key_columns(input, &input.dir.join(&part.file), columns)?;
+            let mut mine = Used::default();
+            for (row, owner) in k[0].iter().enumerate() {
+                if !owner.is_some_and(|id| owners.is_some_and(|m| m.get(id).is_some())) {
+                    continue;
+                }
+                for (values, kind) in k[1..].iter().zip(kinds) {
+                    if values.is_valid(row) {
+                        let set = match kind {
+                            FkKind::User => &mut mine.users,
+                            FkKind::Group => &mut mine.groups,
+                            _ => &mut mine.tenants,
+                        };
+                        set.insert(i64::from(values.value(row)));
                     }
                 }
-                Ok(mine)
-            })
-            .collect();
-        for part in per_part {
-            let part = part?;
-            used.users.union(&part.users);
-            used.groups.union(&part.groups);
-            used.tenants.union(&part.tenants);
-        }
+            }
+            Ok(mine)
+        })
+        .collect();
+    let mut used = Used::default();
+    for part in per_part {
+        let part = part?;
+        used.users.union(&part.users);
+        used.groups.union(&part.groups);
+        used.tenants.union(&part.tenants);
     }
     Ok(used)
 }
@@ -1937,8 +1986,8 @@ mod tests {
     use super::*;
 
     fn levels(pairs: &[(i32, Option<i32>)]) -> Vec<(i32, Option<i32>)> {
-        let ids: Vec<Option<i32>> = pairs.iter().map(|p| Some(p.0)).collect();
-        let parents: Vec<Option<i32>> = pairs.iter().map(|p| p.1).collect();
+        let ids: Int32Array = pairs.iter().map(|p| Some(p.0)).collect();
+        let parents: Int32Array = pairs.iter().map(|p| p.1).collect();
         let m = tree_levels(&ids, &parents);
         pairs.iter().map(|p| (p.0, m.get(p.0))).collect()
     }
