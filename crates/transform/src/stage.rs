@@ -483,12 +483,14 @@ fn run_transform(
             Some((id, top.or(if parent.is_none() { Some(id) } else { None })?))
         },
     ));
-    // Activities are many: their roots sit in a vector beside the sorted IDs, not in a map.
-    let root_of_activity = SortedMap::new(
+    // Activities are many: their processes sit in a vector beside the sorted IDs, not in
+    // a map; their roots are their processes' (tree levels need the processes too).
+    let process_of_activity = SortedMap::new(
         a[0].iter()
             .zip(&a[1])
-            .filter_map(|(id, pid)| Some((id?, root_of_process.get(pid?)?))),
+            .filter_map(|(id, pid)| Some((id?, pid?))),
     );
+    let root_of_activity = |id: i32| root_of_process.get(process_of_activity.get(id)?);
 
     tracing::debug!(
         seconds = started.elapsed().as_secs_f64(),
@@ -509,12 +511,9 @@ fn run_transform(
             (t.name, set)
         })
         .collect();
-    let is_mapped = |table: &str, def: Option<i32>| {
-        def.is_none_or(|d| {
-            mapped_defs
-                .get(table)
-                .is_some_and(|m| m.contains(i64::from(d)))
-        })
+    // The table's set is looked up once per column, not by name per row.
+    let is_mapped = |set: Option<&IdSet>, def: Option<i32>| {
+        def.is_none_or(|d| set.is_some_and(|m| m.contains(i64::from(d))))
     };
     let mut skip: BTreeMap<i32, String> = BTreeMap::new();
     let mut unmapped_defs: BTreeMap<(String, i64), crate::maps::UnmappedDefinition> =
@@ -540,10 +539,11 @@ fn run_transform(
             });
         }
     };
+    let mapped = mapped_defs.get(c::PROCESS_DEFINITION);
     for (id, def) in p[0]
         .iter()
         .zip(&p[3])
-        .filter(|(_, d)| !is_mapped(c::PROCESS_DEFINITION, *d))
+        .filter(|(_, d)| !is_mapped(mapped, *d))
     {
         check_def(
             c::PROCESS_DEFINITION,
@@ -551,10 +551,11 @@ fn run_transform(
             id.and_then(|i| root_of_process.get(i)),
         );
     }
+    let mapped = mapped_defs.get(c::ACTIVITY_DEFINITION);
     for (pid, def) in a[1]
         .iter()
         .zip(&a[2])
-        .filter(|(_, d)| !is_mapped(c::ACTIVITY_DEFINITION, *d))
+        .filter(|(_, d)| !is_mapped(mapped, *d))
     {
         check_def(
             c::ACTIVITY_DEFINITION,
@@ -563,14 +564,15 @@ fn run_transform(
         );
     }
     for ((_, _, _, def_table, by_activity), k) in children.iter().zip(&child_keys) {
+        let mapped = mapped_defs.get(def_table);
         for (owner, def) in k[1]
             .iter()
             .zip(&k[2])
-            .filter(|(_, d)| !is_mapped(def_table, *d))
+            .filter(|(_, d)| !is_mapped(mapped, *d))
         {
             let root = owner.and_then(|o| {
                 if *by_activity {
-                    root_of_activity.get(o)
+                    root_of_activity(o)
                 } else {
                     root_of_process.get(o)
                 }
@@ -602,19 +604,19 @@ fn run_transform(
     let mut skipped = IdSet::default();
     skipped.extend(skip.keys().map(|r| i64::from(*r)));
     let kept = |root: Option<i32>| root.is_some_and(|r| !skipped.contains(i64::from(r)));
-    // Rows in source-ID order whose tree moves; sorted maps hold (ID, root) already in order.
-    let moving = |m: &SortedMap| -> Vec<i32> {
+    // Rows in source-ID order whose tree moves; sorted maps hold (ID, owner) in order.
+    let moving = |m: &SortedMap, root: &dyn Fn(i32) -> Option<i32>| -> Vec<i32> {
         m.keys
             .iter()
             .zip(&m.values)
-            .filter(|(_, r)| kept(Some(**r)))
+            .filter(|(_, owner)| kept(root(**owner)))
             .map(|(id, _)| *id)
             .collect()
     };
     for input in inputs.iter().filter(|i| i.model.key.is_some()) {
         let olds: Vec<i32> = match input.name.as_str() {
-            n if n == c::PROCESS => moving(&root_of_process),
-            n if n == c::ACTIVITY => moving(&root_of_activity),
+            n if n == c::PROCESS => moving(&root_of_process, &Some),
+            n if n == c::ACTIVITY => moving(&process_of_activity, &|p| root_of_process.get(p)),
             n => {
                 let by_activity = n == c::ACTIVITY_OUTPUT;
                 let Some(k) = children
@@ -629,7 +631,7 @@ fn run_transform(
                     .filter(|(_, o)| {
                         kept(o.and_then(|o| {
                             if by_activity {
-                                root_of_activity.get(o)
+                                root_of_activity(o)
                             } else {
                                 root_of_process.get(o)
                             }
@@ -648,43 +650,46 @@ fn run_transform(
         seconds = started.elapsed().as_secs_f64(),
         "transform phase 1: new IDs done"
     );
-    // Tree levels of kept processes and activities, by new ID.
-    let level_of_old = tree_levels(&p[0], &p[1]);
-    let empty = IdMap::default();
-    let proc_ids = ids.get(c::PROCESS).unwrap_or(&empty);
-    let process_levels = SortedMap::new(
-        proc_ids
-            .olds
-            .iter()
-            .zip(&proc_ids.news)
-            .map(|(o, n)| (*n, level_of_old.get(*o).unwrap_or(0))),
+    // Tree levels of kept processes and activities, by new ID (serial), while the
+    // principals in use are collected (a parallel read of their columns).
+    let (levels, used) = rayon::join(
+        || {
+            let level_of_old = tree_levels(&p[0], &p[1]);
+            let empty = IdMap::default();
+            let proc_ids = ids.get(c::PROCESS).unwrap_or(&empty);
+            let processes = SortedMap::new(
+                proc_ids
+                    .olds
+                    .iter()
+                    .zip(&proc_ids.news)
+                    .map(|(o, n)| (*n, level_of_old.get(*o).unwrap_or(0))),
+            );
+            drop(level_of_old);
+            let act_ids = ids.get(c::ACTIVITY).unwrap_or(&empty);
+            let activities =
+                SortedMap::new(act_ids.olds.iter().zip(&act_ids.news).map(|(o, n)| {
+                    let level = process_of_activity
+                        .get(*o)
+                        .and_then(|p| proc_ids.get(p))
+                        .and_then(|p| processes.get(p))
+                        .unwrap_or(0);
+                    (*n, level)
+                }));
+            Levels {
+                processes,
+                activities,
+            }
+        },
+        || principals_in_use(&inputs, &ids),
     );
-    drop(level_of_old);
-    let act_ids = ids.get(c::ACTIVITY).unwrap_or(&empty);
-    let process_of_old: SortedMap =
-        SortedMap::new(a[0].iter().zip(&a[1]).filter_map(|(i, p)| Some((i?, p?))));
-    let activity_levels = SortedMap::new(act_ids.olds.iter().zip(&act_ids.news).map(|(o, n)| {
-        let level = process_of_old
-            .get(*o)
-            .and_then(|p| proc_ids.get(p))
-            .and_then(|p| process_levels.get(p))
-            .unwrap_or(0);
-        (*n, level)
-    }));
-    drop(process_of_old);
-    let levels = Levels {
-        processes: process_levels,
-        activities: activity_levels,
-    };
-
+    let used = used?;
     // Phase 1's columns are no longer needed; free them before the heavier phase 2.
-    drop((p, a, child_keys, root_of_activity, root_of_process));
+    drop((p, a, child_keys, process_of_activity, root_of_process));
     tracing::debug!(
         seconds = started.elapsed().as_secs_f64(),
-        "transform phase 1: tree levels done"
+        "transform phase 1: tree levels and principals in use done"
     );
     // ---- principals in use, resolved through the mapping file, names, then policy.
-    let used = principals_in_use(&inputs, &ids)?;
     let resolution = resolve_used(config, &source, &target, &used)?;
     report.principals = resolution.how;
     report.unmapped_principals.clone_from(&resolution.unmapped);
