@@ -721,10 +721,6 @@ fn run_transform(
     );
 
     options.check_cancel(&run.run_id)?;
-    // ---- maps on disk
-    for (table, map) in &plan.ids {
-        write_map(wd, run, table, map, config.extract.row_group_rows)?;
-    }
 
     // ---- phase 2: every part of every table in parallel, each into its own file. A table
     // finished under the same plan (an interrupted earlier run) is not redone.
@@ -745,17 +741,29 @@ fn run_transform(
         job.prepare()?;
         jobs.push(job);
     }
-    Phase2 {
-        wd,
-        run,
-        config,
-        reporter,
-        options,
-        plan: &plan,
-        plan_hash: &hash,
-        started,
-    }
-    .rewrite(&jobs)?;
+    // The ID maps go to disk beside the rewrite, not before it.
+    let (maps, rewritten) = rayon::join(
+        || {
+            plan.ids.par_iter().try_for_each(|(table, map)| {
+                write_map(wd, run, table, map, config.extract.row_group_rows)
+            })
+        },
+        || {
+            Phase2 {
+                wd,
+                run,
+                config,
+                reporter,
+                options,
+                plan: &plan,
+                plan_hash: &hash,
+                started,
+            }
+            .rewrite(&jobs)
+        },
+    );
+    rewritten?;
+    maps?;
     for job in jobs {
         let Some((counts, table_deferred)) = lock(&job.finished).take() else {
             return Err(Error::MissingInput {
