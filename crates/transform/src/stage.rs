@@ -605,7 +605,7 @@ fn run_transform(
     skipped.extend(skip.keys().map(|r| i64::from(*r)));
     let kept = |root: Option<i32>| root.is_some_and(|r| !skipped.contains(i64::from(r)));
     // Rows in source-ID order whose tree moves; sorted maps hold (ID, owner) in order.
-    let moving = |m: &SortedMap, root: &dyn Fn(i32) -> Option<i32>| -> Vec<i32> {
+    let moving = |m: &SortedMap, root: &(dyn Fn(i32) -> Option<i32> + Sync)| -> Vec<i32> {
         m.keys
             .iter()
             .zip(&m.values)
@@ -613,37 +613,47 @@ fn run_transform(
             .map(|(id, _)| *id)
             .collect()
     };
-    for input in inputs.iter().filter(|i| i.model.key.is_some()) {
-        let olds: Vec<i32> = match input.name.as_str() {
-            n if n == c::PROCESS => moving(&root_of_process, &Some),
-            n if n == c::ACTIVITY => moving(&process_of_activity, &|p| root_of_process.get(p)),
-            n => {
-                let by_activity = n == c::ACTIVITY_OUTPUT;
-                let Some(k) = children
-                    .iter()
-                    .position(|(table, ..)| *table == n)
-                    .map(|t| &child_keys[t])
-                else {
-                    continue;
-                };
-                k[0].iter()
-                    .zip(&k[1])
-                    .filter(|(_, o)| {
-                        kept(o.and_then(|o| {
-                            if by_activity {
-                                root_of_activity(o)
-                            } else {
-                                root_of_process.get(o)
-                            }
-                        }))
-                    })
-                    .filter_map(|(id, _)| id)
-                    .collect()
-            }
-        };
-        let base = stats.get(&input.name).and_then(|s| s.1).unwrap_or(0);
-        let news = assign(&input.name, &olds, base, config.ids)?;
-        ids.insert(input.name.clone(), IdMap::new(olds, news));
+    // Table by table in parallel (activities are the bulk of it).
+    let assigned: Vec<Result<Option<(String, IdMap)>>> = inputs
+        .par_iter()
+        .filter(|i| i.model.key.is_some())
+        .map(|input| {
+            let olds: Vec<i32> = match input.name.as_str() {
+                n if n == c::PROCESS => moving(&root_of_process, &Some),
+                n if n == c::ACTIVITY => moving(&process_of_activity, &|p| root_of_process.get(p)),
+                n => {
+                    let by_activity = n == c::ACTIVITY_OUTPUT;
+                    let Some(k) = children
+                        .iter()
+                        .position(|(table, ..)| *table == n)
+                        .map(|t| &child_keys[t])
+                    else {
+                        return Ok(None);
+                    };
+                    k[0].iter()
+                        .zip(&k[1])
+                        .filter(|(_, o)| {
+                            kept(o.and_then(|o| {
+                                if by_activity {
+                                    root_of_activity(o)
+                                } else {
+                                    root_of_process.get(o)
+                                }
+                            }))
+                        })
+                        .filter_map(|(id, _)| id)
+                        .collect()
+                }
+            };
+            let base = stats.get(&input.name).and_then(|s| s.1).unwrap_or(0);
+            let news = assign(&input.name, &olds, base, config.ids)?;
+            Ok(Some((input.name.clone(), IdMap::new(olds, news))))
+        })
+        .collect();
+    for table in assigned {
+        if let Some((name, map)) = table? {
+            ids.insert(name, map);
+        }
     }
 
     tracing::debug!(
