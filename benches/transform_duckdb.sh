@@ -5,11 +5,13 @@
 # at no more than DuckDB's peak RSS.
 #
 # Usage: benches/transform_duckdb.sh [PROCESSES]   (default 1300000 top-level processes,
-# about 11 M activity rows; e.g. 2000 for a quick check). The generated work directory is kept
+# about 11 M activity rows; e.g. 2000 for a quick check). Each tool runs BENCH_RUNS times
+# (default 3), taking turns; the median run of each is reported. The generated work directory is kept
 # in work/bench-PROCESSES and reused; DuckDB lives in benches/.venv (created when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1300000}
+runs=${BENCH_RUNS:-3}
 root=$PWD
 w=$root/work/bench-$n
 venv=$root/benches/.venv
@@ -45,50 +47,56 @@ unmapped_definition = "skip-tree"
 TOML
 
 # Forget an earlier transform, so that it runs again.
-rm -rf "$w/transform" "$w/report.json"
-"$py" - "$w/run.json" <<'PY'
+reset_transform() {
+    rm -rf "$w/transform" "$w/report.json"
+    "$py" - "$w/run.json" <<'PY'
 import json, sys
 p = sys.argv[1]
 run = json.load(open(p))
 run["stages"].pop("transform", None)
 json.dump(run, open(p, "w"), indent=2)
 PY
-sync
+}
 
 # Each tool starts with the extract in the page cache: otherwise the first one pays for
 # reading what the machine has evicted meanwhile (several tenths of a second here).
 warm() {
     cat "$w"/extract/*/*.parquet "$w"/extract/snapshot/*/*.parquet >/dev/null
+    sync
 }
 
-# bptmig: exit code 1 means "finished, with findings to review" (skipped trees etc.).
-echo "bptmig transform..."
-warm
-rc=0
-/usr/bin/time -v -o "$tmp/bptmig.time" ./target/release/bptmig --quiet transform \
-    --pipeline "$tmp/p.toml" >"$tmp/bptmig.log" 2>&1 || rc=$?
-if [ "$rc" -gt 1 ]; then
-    cat "$tmp/bptmig.log" "$tmp/bptmig.time" >&2
-    exit 1
-fi
-sync
+# The tools take turns, $runs times each; the report takes each one's median run.
+for i in $(seq 1 "$runs"); do
+    # bptmig: exit code 1 means "finished, with findings to review" (skipped trees etc.).
+    echo "bptmig transform ($i/$runs)..."
+    reset_transform
+    warm
+    rc=0
+    /usr/bin/time -v -o "$tmp/bptmig.$i.time" ./target/release/bptmig --quiet transform \
+        --pipeline "$tmp/p.toml" >"$tmp/bptmig.log" 2>&1 || rc=$?
+    if [ "$rc" -gt 1 ]; then
+        cat "$tmp/bptmig.log" "$tmp/bptmig.$i.time" >&2
+        exit 1
+    fi
 
-echo "duckdb transform..."
-warm
-if ! /usr/bin/time -v -o "$tmp/duckdb.time" "$py" benches/transform_duckdb.py transform \
-    "$w" "$out" >"$tmp/duckdb.log" 2>&1; then
-    cat "$tmp/duckdb.log" "$tmp/duckdb.time" >&2
-    exit 1
-fi
+    echo "duckdb transform ($i/$runs)..."
+    rm -rf "$out"
+    warm
+    if ! /usr/bin/time -v -o "$tmp/duckdb.$i.time" "$py" benches/transform_duckdb.py transform \
+        "$w" "$out" >"$tmp/duckdb.log" 2>&1; then
+        cat "$tmp/duckdb.log" "$tmp/duckdb.$i.time" >&2
+        exit 1
+    fi
+done
 
 echo
 same=0
 "$py" benches/transform_duckdb.py digest "$w" "$out" || same=$?
 
 echo
-"$py" - "$w" "$tmp/bptmig.time" "$tmp/duckdb.time" <<'PY'
-import glob, json, sys
-w = sys.argv[1]
+"$py" - "$w" "$tmp" "$runs" <<'PY'
+import glob, json, statistics, sys
+w, tmp, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 # Input rows: every extracted table (5 instance tables + OSEVT_*).
 rows = sum(
     json.load(open(m))["parts"] and sum(p["rows"] for p in json.load(open(m))["parts"])
@@ -104,12 +112,18 @@ def parse(path):
         elif line.startswith("Maximum resident set size"):
             rss = int(line.rsplit(" ", 1)[1])
     return wall, rss
-res = {tool: parse(path) for tool, path in (("bptmig", sys.argv[2]), ("duckdb", sys.argv[3]))}
-print(f"input rows: {rows}")
-print(f"{'tool':<8} {'seconds':>9} {'rows/s':>14} {'peak RSS MiB':>13}")
-for tool, (wall, rss) in res.items():
-    print(f"{tool:<8} {wall:>9.2f} {rows / max(wall, 1e-9):>14,.0f} {rss / 1024:>13.1f}")
-(bw, br), (dw, dr) = res["bptmig"], res["duckdb"]
+res = {}
+for tool in ("bptmig", "duckdb"):
+    got = [parse(f"{tmp}/{tool}.{i}.time") for i in range(1, runs + 1)]
+    walls = sorted(w for w, _ in got)
+    # Median wall time; the highest peak RSS of all runs.
+    res[tool] = (statistics.median(walls), max(r for _, r in got), walls)
+print(f"input rows: {rows}; {runs} run(s) of each tool, median shown")
+print(f"{'tool':<8} {'seconds':>9} {'rows/s':>14} {'peak RSS MiB':>13}   all runs (s)")
+for tool, (wall, rss, walls) in res.items():
+    every = " ".join(f"{x:.2f}" for x in walls)
+    print(f"{tool:<8} {wall:>9.2f} {rows / max(wall, 1e-9):>14,.0f} {rss / 1024:>13.1f}   {every}")
+(bw, br, _), (dw, dr, _) = res["bptmig"], res["duckdb"]
 speed = dw / max(bw, 1e-9)
 mem = br / dr
 print(f"bptmig/duckdb: throughput {speed:.2f}x (target >= 2), "
