@@ -211,7 +211,12 @@ fn to_parquet(c: &mut Criterion) {
         table: "OSSYS_BPM_ACTIVITY".into(),
         column_roles: "{}".into(),
     };
-    let dict_by_plan = bptmig_extract::parts::writer_properties(&meta, BATCH_ROWS, &plans);
+    let mut first = None;
+    build_batches(&plans, &schema, &rows[..BATCH_ROWS.min(rows.len())], |b| {
+        first.get_or_insert(b);
+    });
+    let first = first.expect("rows to write");
+    let dict_by_plan = bptmig_extract::parts::part_properties(&meta, BATCH_ROWS, &plans, &first);
     for (label, props) in [("snappy", &snappy), ("bptmig parts", &dict_by_plan)] {
         let bytes = write_parquet(&plans, &schema, &rows, props).len();
         eprintln!("parquet file, {label}: {bytes} bytes for {ROWS} rows");

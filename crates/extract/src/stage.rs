@@ -880,12 +880,12 @@ async fn stream_part(
     let mut keys: Option<(i64, i64)> = None;
     let schema = schema_for(plans);
     // The part is opened on its first batch: an empty page writes no file.
-    let open = || {
+    let open = |first: &RecordBatch| {
         PartWriter::create(
             dir,
             file,
             schema.clone(),
-            parts::writer_properties(meta, ctx.row_group_rows, plans),
+            parts::part_properties(meta, ctx.row_group_rows, plans, first),
         )
     };
     let mut stream = client
@@ -956,14 +956,14 @@ fn flush(
     builders: &mut [ColumnBuilder],
     writer: &mut Option<PartWriter>,
     keys: Option<(i64, i64)>,
-    open: &dyn Fn() -> Result<PartWriter>,
+    open: &dyn Fn(&RecordBatch) -> Result<PartWriter>,
 ) -> Result<()> {
     let columns: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
     let batch =
         RecordBatch::try_new(schema.clone(), columns).map_err(|e| Error::arrow(table, e))?;
     let w = match writer.as_mut() {
         Some(w) => w,
-        None => writer.insert(open()?),
+        None => writer.insert(open(&batch)?),
     };
     w.write(&batch, keys)
 }
@@ -1074,7 +1074,7 @@ async fn extract_keyless(
                 &dir,
                 &Manifest::part_name(manifest.parts.len()),
                 schema.clone(),
-                parts::writer_properties(&meta, ctx.row_group_rows, &plans),
+                parts::part_properties(&meta, ctx.row_group_rows, &plans, batch),
             )?),
         };
         w.write(batch, None)?;

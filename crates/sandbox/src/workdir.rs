@@ -241,7 +241,7 @@ impl TableOut {
                     &self.dir,
                     &Manifest::part_name(self.manifest.parts.len()),
                     self.schema.clone(),
-                    parts::writer_properties(&self.meta, opts.row_group_rows, &self.plans),
+                    parts::part_properties(&self.meta, opts.row_group_rows, &self.plans, &batch),
                 )
                 .map_err(unexpected)?,
             ),

@@ -1337,13 +1337,7 @@ fn rewrite_part(
                 plans.retain(|p| p.name != LEVEL_COLUMN);
                 let meta = PartMeta::for_table(&run.run_id, &input.name, &input.model, &plans);
                 let dir = wd.table_dir(STAGE, &input.name);
-                let props = repeating_text(&plans, &out)
-                    .into_iter()
-                    .fold(
-                        parts::writer_properties(&meta, row_group_rows, &plans).into_builder(),
-                        |b, col| b.set_column_dictionary_enabled(col.into(), true),
-                    )
-                    .build();
+                let props = parts::part_properties(&meta, row_group_rows, &plans, &out);
                 writer.insert(PartWriter::create(&dir, &part.file, out.schema(), props)?)
             }
         };
@@ -1570,31 +1564,6 @@ impl Phase2<'_> {
 /// A lock that a panicked holder does not poison for the others (its data stays usable).
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Unbounded text columns (`nvarchar(max)` and the like) whose values repeat in `batch`, the
-/// first of a part: fewer distinct values than half the non-NULL ones. They get dictionary
-/// encoding in that part, which the extract leaves off for such columns because their
-/// values are usually unique; where they are not (inbox details from a few templates), the
-/// part is written and read again in a fraction of the time and bytes.
-fn repeating_text(plans: &[ColumnPlan], batch: &RecordBatch) -> Vec<String> {
-    /// Values looked at per column: enough to tell, cheap next to writing the part.
-    const SAMPLE: usize = 4096;
-    plans
-        .iter()
-        .filter(|p| !p.dictionary_encoding())
-        .filter_map(|p| {
-            let col = batch.column_by_name(&p.name)?;
-            let values = col.as_string_opt::<i32>()?;
-            let mut seen = std::collections::HashSet::with_capacity(SAMPLE);
-            let mut non_null = 0;
-            for v in values.iter().take(SAMPLE).flatten() {
-                non_null += 1;
-                seen.insert(v);
-            }
-            (non_null > 0 && seen.len() * 2 <= non_null).then(|| p.name.clone())
-        })
-        .collect()
 }
 
 /// Maps an Int32 column through `f(row, value)`; `None` from `f` means NULL.
@@ -2048,36 +2017,5 @@ mod tests {
         let got = levels(&[(1, Some(2)), (2, Some(1)), (3, Some(1))]);
         let cap = MAX_DEPTH + 1;
         assert_eq!(got, vec![(1, Some(cap)), (2, Some(cap)), (3, Some(cap))]);
-    }
-
-    #[test]
-    fn unbounded_text_gets_a_dictionary_only_where_its_values_repeat() {
-        let plan = |name: &str, sql_type| ColumnPlan {
-            name: name.into(),
-            sql_type,
-            nullable: true,
-        };
-        let plans = [
-            plan("TEMPLATED", SqlType::NVarChar { len: None }),
-            plan("UNIQUE", SqlType::NVarChar { len: None }),
-            plan("NAME", SqlType::NVarChar { len: Some(50) }),
-            plan("NULLS", SqlType::NVarChar { len: None }),
-        ];
-        let rows = 1000;
-        let text = |f: &dyn Fn(usize) -> Option<String>| -> ArrayRef {
-            Arc::new((0..rows).map(f).collect::<StringArray>())
-        };
-        let batch = RecordBatch::try_from_iter([
-            (
-                "TEMPLATED",
-                text(&|i| Some(format!("Approve step {}", i % 16))),
-            ),
-            ("UNIQUE", text(&|i| Some(format!("Request #{i}")))),
-            ("NAME", text(&|i| Some(format!("Step {}", i % 3)))),
-            ("NULLS", text(&|_| None)),
-        ])
-        .unwrap();
-        // NAME is bounded text: dictionary-encoded already, not a candidate.
-        assert_eq!(repeating_text(&plans, &batch), vec!["TEMPLATED".to_owned()]);
     }
 }
