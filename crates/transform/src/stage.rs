@@ -1117,8 +1117,9 @@ fn write_map(
     Ok(())
 }
 
-/// A reference applied after its row's chunk: (table, new ID, column, value).
-type Deferred = (String, i32, String, i32);
+/// A reference applied after its row's chunk: (table, new ID, column, value). Names are
+/// shared, so that recording one costs no allocation.
+type Deferred = (Arc<str>, i32, Arc<str>, i32);
 
 fn write_deferred(
     path: &Path,
@@ -1136,13 +1137,13 @@ fn write_deferred(
         schema.clone(),
         vec![
             Arc::new(StringArray::from(
-                rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+                rows.iter().map(|r| &*r.0).collect::<Vec<_>>(),
             )) as ArrayRef,
             Arc::new(Int32Array::from(
                 rows.iter().map(|r| r.1).collect::<Vec<_>>(),
             )),
             Arc::new(StringArray::from(
-                rows.iter().map(|r| r.2.as_str()).collect::<Vec<_>>(),
+                rows.iter().map(|r| &*r.2).collect::<Vec<_>>(),
             )),
             Arc::new(Int32Array::from(
                 rows.iter().map(|r| r.3).collect::<Vec<_>>(),
@@ -1183,6 +1184,7 @@ fn write_deferred(
 fn read_deferred(path: &Path) -> Result<Vec<Deferred>> {
     let batches = maps::read_parquet(path)?;
     let mut out = Vec::new();
+    let mut names = Vec::new();
     for b in &batches {
         let t = b.column(0).as_string::<i32>();
         let id = b.column(1).as_primitive::<Int32Type>();
@@ -1190,14 +1192,24 @@ fn read_deferred(path: &Path) -> Result<Vec<Deferred>> {
         let v = b.column(3).as_primitive::<Int32Type>();
         for i in 0..b.num_rows() {
             out.push((
-                t.value(i).to_owned(),
+                shared(&mut names, t.value(i)),
                 id.value(i),
-                col.value(i).to_owned(),
+                shared(&mut names, col.value(i)),
                 v.value(i),
             ));
         }
     }
     Ok(out)
+}
+
+/// The shared copy of `name` in `names` (a handful of table and column names).
+fn shared(names: &mut Vec<Arc<str>>, name: &str) -> Arc<str> {
+    if let Some(n) = names.iter().find(|n| &***n == name) {
+        return n.clone();
+    }
+    let n: Arc<str> = Arc::from(name);
+    names.push(n.clone());
+    n
 }
 
 /// `transform/<TABLE>.done.json`: the plan a finished table was written under.
@@ -1759,17 +1771,19 @@ fn rewrite_batch(
             .map(|id| id.and_then(|id| plan.levels.get(is_process, id)))
             .collect();
         // Deferred: a top-level process referencing itself, and any precedent loaded later.
+        // The names are shared by every deferred row of the batch.
+        let table: Arc<str> = Arc::from(input.name.as_str());
+        let column: Arc<str> = Arc::from(if is_process {
+            c::TOP_PROCESS_ID
+        } else {
+            c::PRECEDENT_ACTIVITY_ID
+        });
         if is_process {
             if let Ok(t) = schema.index_of(c::TOP_PROCESS_ID) {
                 let top = columns[t].as_primitive::<Int32Type>();
                 for i in 0..ids.len() {
                     if top.is_valid(i) && ids.is_valid(i) && top.value(i) == ids.value(i) {
-                        deferred.push((
-                            input.name.clone(),
-                            ids.value(i),
-                            c::TOP_PROCESS_ID.to_owned(),
-                            top.value(i),
-                        ));
+                        deferred.push((table.clone(), ids.value(i), column.clone(), top.value(i)));
                     }
                 }
             }
@@ -1783,12 +1797,7 @@ fn rewrite_batch(
                         pre.value(i),
                     );
                     if other >= me {
-                        deferred.push((
-                            input.name.clone(),
-                            ids.value(i),
-                            c::PRECEDENT_ACTIVITY_ID.to_owned(),
-                            pre.value(i),
-                        ));
+                        deferred.push((table.clone(), ids.value(i), column.clone(), pre.value(i)));
                     }
                 }
             }
@@ -1827,7 +1836,7 @@ fn rewrite_entity_values(
         .collect();
     // Kept values per known entity, and per unknown `SS_TYPE` (rare: resolved after the loop).
     let mut kept = vec![0_u64; entities.len()];
-    let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
+    let mut unknown: BTreeMap<&str, u64> = BTreeMap::new();
     let mut kinds = ValueKinds::new(&entities);
     let mut b = StringBuilder::with_capacity(values.len(), values.value_data().len());
     let mut number = String::new();
@@ -1849,7 +1858,7 @@ fn rewrite_entity_values(
                 continue;
             }
             ValueKind::UnknownEntity => {
-                *unknown.entry(types.value(i).to_owned()).or_default() += 1;
+                *unknown.entry(types.value(i)).or_default() += 1;
                 b.append_value(v);
                 continue;
             }
@@ -1874,7 +1883,10 @@ fn rewrite_entity_values(
         *counts.entity_refs_kept.entry((*table).clone()).or_default() += n;
     }
     for (ss_type, n) in unknown {
-        *counts.entity_refs_kept.entry(ss_type).or_default() += n;
+        *counts
+            .entity_refs_kept
+            .entry(ss_type.to_owned())
+            .or_default() += n;
     }
     if changed {
         Arc::new(b.finish())
@@ -1893,7 +1905,7 @@ fn count_entity_refs(
 ) {
     let entities: Vec<(&(String, String), &String)> = plan.entity_tables.iter().collect();
     let mut kept = vec![0_u64; entities.len()];
-    let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
+    let mut unknown: BTreeMap<&str, u64> = BTreeMap::new();
     let mut kinds = ValueKinds::new(&entities);
     for i in 0..values.len() {
         if values.is_null(i) || types.is_null(i) {
@@ -1903,7 +1915,7 @@ fn count_entity_refs(
             ValueKind::Plain => {}
             ValueKind::Entity(e) => kept[e] += 1,
             ValueKind::UnknownEntity => {
-                *unknown.entry(types.value(i).to_owned()).or_default() += 1;
+                *unknown.entry(types.value(i)).or_default() += 1;
             }
         }
     }
@@ -1911,7 +1923,10 @@ fn count_entity_refs(
         *counts.entity_refs_kept.entry((*table).clone()).or_default() += n;
     }
     for (ss_type, n) in unknown {
-        *counts.entity_refs_kept.entry(ss_type).or_default() += n;
+        *counts
+            .entity_refs_kept
+            .entry(ss_type.to_owned())
+            .or_default() += n;
     }
 }
 
