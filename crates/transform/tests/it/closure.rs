@@ -412,3 +412,114 @@ fn an_interrupted_transform_keeps_finished_tables_and_ends_identical() {
         "PROCESS redone under the new policy"
     );
 }
+
+#[test]
+fn a_corrupt_input_part_stops_with_its_path_and_the_rerun_after_repair_ends_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let wd = generated(dir.path(), 8, 150, 120);
+    let clean = dir.path().join("clean");
+    copy_dir(&wd, &clean);
+    bptmig_transform::transform(&config(dir.path(), &clean, POLICIES), &NoProgress).unwrap();
+
+    // A part in the middle of the queue is unreadable: the stage stops and names it.
+    let part = wd
+        .join("extract")
+        .join(c::PROCESS_OUTPUT)
+        .join("part-00000.parquet");
+    let good = std::fs::read(&part).unwrap();
+    std::fs::write(&part, b"not parquet at all").unwrap();
+    let cfg = config(dir.path(), &wd, POLICIES);
+    let err = bptmig_transform::transform(&cfg, &NoProgress).unwrap_err();
+    assert!(
+        err.to_string().contains(&part.display().to_string()),
+        "{err}"
+    );
+    assert!(
+        !wd.join(format!("transform/{}.done.json", c::PROCESS_OUTPUT))
+            .exists(),
+        "the table with the bad part is not finished"
+    );
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(wd.join("run.json")).unwrap()).unwrap();
+    assert_ne!(run["stages"]["transform"], "done");
+
+    // Repaired, the same command finishes what is left, identical to a clean transform.
+    std::fs::write(&part, good).unwrap();
+    bptmig_transform::transform(&cfg, &NoProgress).unwrap();
+    for t in [
+        c::PROCESS,
+        c::ACTIVITY,
+        c::PROCESS_INPUT,
+        c::PROCESS_OUTPUT,
+        c::ACTIVITY_OUTPUT,
+        CANDIDATE_EVENT_TABLE,
+    ] {
+        let manifest =
+            |wd: &Path| std::fs::read(wd.join("transform").join(t).join("manifest.json"));
+        assert_eq!(manifest(&wd).unwrap(), manifest(&clean).unwrap(), "{t}");
+    }
+    assert_eq!(
+        std::fs::read(wd.join("transform/deferred.parquet")).unwrap(),
+        std::fs::read(clean.join("transform/deferred.parquet")).unwrap()
+    );
+}
+
+#[test]
+fn a_part_that_cannot_be_written_stops_phase_2_keeping_finished_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let wd = generated(dir.path(), 9, 150, 120);
+    let clean = dir.path().join("clean");
+    copy_dir(&wd, &clean);
+    bptmig_transform::transform(&config(dir.path(), &clean, POLICIES), &NoProgress).unwrap();
+
+    // A directory squats on the temporary name of one output part.
+    let squat = wd
+        .join("transform")
+        .join(c::PROCESS_OUTPUT)
+        .join("part-00000.parquet.tmp");
+    std::fs::create_dir_all(&squat).unwrap();
+    let cfg = config(dir.path(), &wd, POLICIES);
+    let err = bptmig_transform::transform(&cfg, &NoProgress).unwrap_err();
+    assert!(
+        err.to_string().contains(&squat.display().to_string()),
+        "{err}"
+    );
+    let done = |t: &str| wd.join(format!("transform/{t}.done.json")).exists();
+    assert!(!done(c::PROCESS_OUTPUT));
+    let finished: Vec<&str> = [
+        c::PROCESS,
+        c::ACTIVITY,
+        c::PROCESS_INPUT,
+        c::ACTIVITY_OUTPUT,
+    ]
+    .into_iter()
+    .filter(|t| done(t))
+    .collect();
+
+    std::fs::remove_dir(&squat).unwrap();
+    let stamps: Vec<_> = finished
+        .iter()
+        .map(|t| {
+            std::fs::metadata(wd.join(format!("transform/{t}.done.json")))
+                .and_then(|m| m.modified())
+                .unwrap()
+        })
+        .collect();
+    bptmig_transform::transform(&cfg, &NoProgress).unwrap();
+    for (t, stamp) in finished.iter().zip(stamps) {
+        let now = std::fs::metadata(wd.join(format!("transform/{t}.done.json")))
+            .and_then(|m| m.modified())
+            .unwrap();
+        assert_eq!(now, stamp, "{t} was finished and is kept");
+    }
+    for t in [
+        c::PROCESS,
+        c::ACTIVITY,
+        c::PROCESS_OUTPUT,
+        CANDIDATE_EVENT_TABLE,
+    ] {
+        let manifest =
+            |wd: &Path| std::fs::read(wd.join("transform").join(t).join("manifest.json"));
+        assert_eq!(manifest(&wd).unwrap(), manifest(&clean).unwrap(), "{t}");
+    }
+}
