@@ -2,7 +2,7 @@
 //! (`Client::bulk_insert_with_options`).
 //!
 //! [`BulkRows`] binds the columns of one `RecordBatch` (their SQL types read once from
-//! the field metadata [`SQL_TYPE_METADATA_KEY`], their Arrow types checked against
+//! the field metadata [`SQL_TYPE_METADATA_KEY`](bptmig_extract::types::SQL_TYPE_METADATA_KEY), their Arrow types checked against
 //! [`SqlType::arrow_type`]) and turns a row into a [`TokenRow`] whose values are in the order
 //! of the column names [`BulkRows::new`] was given, which must be the bulk request's columns.
 //!
@@ -40,16 +40,16 @@
 //!   counted in 10^-p s. This is exact as long as the target column has the SQL type recorded
 //!   in the metadata (the source column's); the load stage has to check that.
 //! * **Values the column cannot hold exactly are refused**, never rounded, with a
-//!   [`BulkError`] naming the column, the row and the value, as [`render`](crate::render)
-//!   refuses them: [`BulkError::Inexact`] for a `datetime` off its 1/300 s ticks (milliseconds
+//!   [`ValueError`](crate::value::ValueError) naming the column, the row and the value, as [`render`](crate::render)
+//!   refuses them: [`ValueError::Inexact`](crate::value::ValueError::Inexact) for a `datetime` off its 1/300 s ticks (milliseconds
 //!   that do not end in 0, 3 or 7: ticks print as `.000`, `.003`, `.007`, `.010`, …, so
 //!   every 10 ms are exactly 3 ticks), a `smalldatetime` with seconds, and a
 //!   `datetime2(p)`/`time(p)`/`datetimeoffset(p)` with digits beyond `p`;
-//!   [`BulkError::OutOfRange`] for a decimal with more digits than its precision (Arrow does
+//!   [`ValueError::OutOfRange`](crate::value::ValueError::OutOfRange) for a decimal with more digits than its precision (Arrow does
 //!   not check it), money outside 64 bits (`smallmoney`: 32 bits) of ten-thousandths, and
 //!   dates outside the type's range (`datetime` 1753-01-01 ..= 9999-12-31, `smalldatetime`
 //!   1900-01-01 ..= 2079-06-06, the others 0001-01-01 ..= 9999-12-31);
-//!   [`BulkError::NonFinite`] for NaN and ±∞. `tiberius` would otherwise round, truncate,
+//!   [`ValueError::NonFinite`](crate::value::ValueError::NonFinite) for NaN and ±∞. `tiberius` would otherwise round, truncate,
 //!   panic (`Date::new` beyond 24 bits) or send a value the server rejects, without naming
 //!   the row.
 //! * **`datetimeoffset` is sent as UTC.** On the wire (MS-TDS) and on disk, the date and time
@@ -57,11 +57,11 @@
 //!   `2021-06-11T18:00:01-06:00` is sent as 2021-06-12 00:00:01 and -360 minutes. A value
 //!   whose UTC instant falls outside 0001-01-01 ..= 9999-12-31 (e.g.
 //!   `0001-01-01T00:00:00+14:00`) has no wire form (the day count is unsigned) and is refused
-//!   as [`BulkError::OutOfRange`]. The text is parsed
+//!   as [`ValueError::OutOfRange`](crate::value::ValueError::OutOfRange). The text is parsed
 //!   with the extract's ISO parsers; `Z` and a space before the offset or for the `T` are
 //!   accepted, as [`render`](crate::render) accepts them.
 //! * **GUID text is parsed strictly** (`8-4-4-4-12` hex digits of either case, nothing else):
-//!   the [`Uuid`] holds the bytes in text order and `tiberius` reorders them into SQL Server's
+//!   the [`Uuid`](tiberius::Uuid) holds the bytes in text order and `tiberius` reorders them into SQL Server's
 //!   mixed-endian wire form, so the server prints the same text.
 //! * **Text is sent as it is**, NUL, CR/LF and astral characters included (no literal rules
 //!   apply here). `tiberius` encodes it as UTF-16 for `nchar`/`nvarchar`/`ntext` columns and in
@@ -79,167 +79,16 @@ use std::borrow::Cow;
 use std::ops::RangeInclusive;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Date32Array, Decimal128Array,
-    Float32Array, Float64Array, Int16Array, Int32Array, Int64Array, StringArray,
-    Time64NanosecondArray, TimestampMillisecondArray, TimestampNanosecondArray, UInt8Array,
+    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array,
+    Float64Array, Int16Array, Int32Array, Int64Array, StringArray, Time64NanosecondArray,
+    TimestampMillisecondArray, TimestampNanosecondArray, UInt8Array,
 };
-use arrow::datatypes::{DataType, Float32Type, Float64Type};
 use arrow::record_batch::RecordBatch;
-use arrow::util::display::{ArrayFormatter, FormatOptions};
-use bptmig_extract::types::{
-    parse_iso_date_days, parse_iso_time_ns, SqlType, SQL_TYPE_METADATA_KEY,
-};
+use bptmig_extract::types::SqlType;
 use tiberius::numeric::Numeric;
-use tiberius::time::{Date, DateTime, DateTime2, DateTimeOffset, SmallDateTime, Time};
-use tiberius::{ColumnData, TokenRow, Uuid};
+use tiberius::{ColumnData, TokenRow};
 
-const NANOS_PER_SECOND: i64 = 1_000_000_000;
-const NANOS_PER_MINUTE: i64 = 60 * NANOS_PER_SECOND;
-const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SECOND;
-const MILLIS_PER_MINUTE: i64 = 60_000;
-const MILLIS_PER_DAY: i64 = 86_400_000;
-/// Days from 0001-01-01 (the epoch of `date`, `datetime2`, `datetimeoffset`) to 1970-01-01
-/// (Arrow's).
-const DAYS_0001_TO_1970: i64 = 719_162;
-/// Days from 1900-01-01 (the epoch of `datetime`, `smalldatetime`) to 1970-01-01.
-const DAYS_1900_TO_1970: i64 = 25_567;
-/// 0001-01-01 ..= 9999-12-31 in days since 0001-01-01.
-const DATE_DAYS: RangeInclusive<i64> = 0..=3_652_058;
-/// 1753-01-01 ..= 9999-12-31 in days since 1900-01-01: the dates of a `datetime`.
-const DATETIME_DAYS: RangeInclusive<i64> = -53_690..=2_958_463;
-/// SQL Server offsets span -14:00 ..= +14:00.
-const MAX_OFFSET_MINUTES: i16 = 14 * 60;
-
-const DATE_RANGE: &str = "0001-01-01 ..= 9999-12-31";
-const DATETIMEOFFSET_TEXT: &str =
-    "`yyyy-mm-ddThh:mi:ss[.fffffff]+hh:mm` datetimeoffset text with an offset within ±14:00";
-const GUID_TEXT: &str = "an `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX` GUID";
-
-/// A column that cannot be bound, or a value that cannot be sent exactly.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum BulkError {
-    /// The batch has no column of that name.
-    #[error("column `{column}` is not in the batch; load only the columns the Parquet holds")]
-    MissingColumn {
-        /// Column name.
-        column: String,
-    },
-    /// The Arrow field has no SQL type in its metadata.
-    #[error(
-        "column `{column}` has no `{SQL_TYPE_METADATA_KEY}` field metadata; the Parquet was not \
-         written by bptmig extract/transform, which record each column's SQL type"
-    )]
-    MissingSqlType {
-        /// Column name.
-        column: String,
-    },
-    /// The field metadata names a SQL type that `SqlType::from_ddl` does not parse.
-    #[error(
-        "column `{column}` has SQL type `{ddl}` in its field metadata, which bptmig does not \
-         know; write the Parquet with the same bptmig version that loads it"
-    )]
-    UnknownSqlType {
-        /// Column name.
-        column: String,
-        /// The metadata value.
-        ddl: String,
-    },
-    /// The Arrow array does not have the type that stores the column's SQL type.
-    #[error(
-        "column `{column}`: expected Arrow {expected}, found Arrow `{found}`; write the \
-         transformed Parquet with the extract's schema (`SqlType::arrow_type`)"
-    )]
-    Mismatch {
-        /// Column name.
-        column: String,
-        /// The Arrow type the SQL type needs, and the SQL type, e.g. "`Int32` for `INT`".
-        expected: String,
-        /// The Arrow type found.
-        found: String,
-    },
-    /// NaN or an infinity in a `float`/`real` column, which SQL Server cannot store.
-    #[error("column `{column}` row {row}: `{value}` cannot be stored in SQL Server `{sql_type}`")]
-    NonFinite {
-        /// Column name.
-        column: String,
-        /// Row index in the batch.
-        row: usize,
-        /// The value, as Rust prints it.
-        value: String,
-        /// `FLOAT` or `REAL`.
-        sql_type: String,
-    },
-    /// A value between two values of the column's SQL type: storing it would round it.
-    #[error(
-        "column `{column}` row {row}: `{value}` is not an exact `{sql_type}` value ({reason}); \
-         it would have to be rounded, so the transform must produce values of the target type"
-    )]
-    Inexact {
-        /// Column name.
-        column: String,
-        /// Row index in the batch.
-        row: usize,
-        /// The value, as text.
-        value: String,
-        /// The column's SQL type.
-        sql_type: String,
-        /// Why, e.g. "not on a 1/300 s tick".
-        reason: &'static str,
-    },
-    /// A value beyond the range of the column's SQL type.
-    #[error(
-        "column `{column}` row {row}: `{value}` is outside the range of `{sql_type}` ({range}); \
-         the target cannot store it, so the transform must produce values of the target type"
-    )]
-    OutOfRange {
-        /// Column name.
-        column: String,
-        /// Row index in the batch.
-        row: usize,
-        /// The value, as text.
-        value: String,
-        /// The column's SQL type.
-        sql_type: String,
-        /// The range, e.g. "1753-01-01 ..= 9999-12-31".
-        range: &'static str,
-    },
-    /// Text that is not the form its type is stored in (GUID, `datetimeoffset`).
-    #[error("column `{column}` row {row}: `{value}` is not {expected}")]
-    Malformed {
-        /// Column name.
-        column: String,
-        /// Row index in the batch.
-        row: usize,
-        /// The text found.
-        value: String,
-        /// The form required, e.g. "an `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX` GUID".
-        expected: &'static str,
-    },
-}
-
-/// `Result` of this module.
-pub type Result<T, E = BulkError> = std::result::Result<T, E>;
-
-impl From<crate::render::BindError> for BulkError {
-    fn from(e: crate::render::BindError) -> Self {
-        use crate::render::BindError as B;
-        match e {
-            B::MissingColumn { column } => Self::MissingColumn { column },
-            B::MissingSqlType { column } => Self::MissingSqlType { column },
-            B::UnknownSqlType { column, ddl } => Self::UnknownSqlType { column, ddl },
-            B::Mismatch {
-                column,
-                expected,
-                found,
-            } => Self::Mismatch {
-                column,
-                expected,
-                found,
-            },
-        }
-    }
-}
+use crate::value::{self, Problem, Result};
 
 /// Turns rows of one `RecordBatch` into bulk-load rows, for the columns it was built with.
 #[derive(Debug, Clone)]
@@ -262,12 +111,9 @@ impl BulkRows {
         let columns = columns
             .iter()
             .map(|&name| {
-                let (ty, array) = crate::render::bind_column(batch, name)?;
-                let values = Values::bind(ty, &array).ok_or_else(|| BulkError::Mismatch {
-                    column: name.to_owned(),
-                    expected: format!("`{}` for `{}`", ty.arrow_type(), ty.ddl()),
-                    found: array.data_type().to_string(),
-                })?;
+                let (ty, array) = value::bind_column(batch, name)?;
+                let values = Values::bind(ty, &array)
+                    .ok_or_else(|| value::mismatch(name, ty, array.data_type()))?;
                 Ok(BoundColumn {
                     name: name.to_owned(),
                     ty,
@@ -294,10 +140,9 @@ impl BulkRows {
     pub fn row(&self, row: usize) -> Result<TokenRow<'static>> {
         let mut out = TokenRow::with_capacity(self.columns.len());
         for column in &self.columns {
-            let value = column
-                .values
-                .value(row)
-                .map_err(|problem| problem.into_error(column, row))?;
+            let value = column.values.value(row).map_err(|problem| {
+                problem.into_error(&column.name, column.ty, column.values.array(), row)
+            })?;
             out.push(value);
         }
         Ok(out)
@@ -349,45 +194,26 @@ impl Values {
         fn typed<T: Array + Clone + 'static>(array: &ArrayRef) -> Option<T> {
             array.as_any().downcast_ref::<T>().cloned()
         }
-        let decimal = |scale: u8, range, limit| {
-            Some(Self::Decimal {
+        if let Some((range, limit)) = value::decimal_range(ty) {
+            let scale = match ty {
+                SqlType::Decimal { scale, .. } => scale.unsigned_abs(),
+                _ => 4,
+            };
+            return Some(Self::Decimal {
                 array: typed(array)?,
                 scale,
                 range,
                 limit,
-            })
-        };
+            });
+        }
         Some(match ty {
             SqlType::TinyInt => Self::TinyInt(typed(array)?),
             SqlType::SmallInt => Self::SmallInt(typed(array)?),
             SqlType::Int => Self::Int(typed(array)?),
             SqlType::BigInt => Self::BigInt(typed(array)?),
             SqlType::Bit => Self::Bit(typed(array)?),
-            SqlType::Decimal { precision, scale } => {
-                // `from_ddl` keeps precision within 1..=38, whose 10^p fits an i128.
-                let max = 10_i128
-                    .checked_pow(u32::from(precision))
-                    .map_or(i128::MAX, |limit| limit - 1);
-                return decimal(
-                    scale.unsigned_abs(),
-                    -max..=max,
-                    "more digits than its precision",
-                );
-            }
-            SqlType::Money => {
-                return decimal(
-                    4,
-                    i128::from(i64::MIN)..=i128::from(i64::MAX),
-                    "-922337203685477.5808 ..= 922337203685477.5807",
-                )
-            }
-            SqlType::SmallMoney => {
-                return decimal(
-                    4,
-                    i128::from(i32::MIN)..=i128::from(i32::MAX),
-                    "-214748.3648 ..= 214748.3647",
-                )
-            }
+            // Bound above, with their range.
+            SqlType::Decimal { .. } | SqlType::Money | SqlType::SmallMoney => return None,
             SqlType::Float => Self::Float(typed(array)?),
             SqlType::Real => Self::Real(typed(array)?),
             SqlType::Char { .. }
@@ -497,231 +323,24 @@ impl Values {
                 ColumnData::F32(Some(value))
             }
             Self::Text(a) => ColumnData::String(Some(Cow::Owned(a.value(row).to_owned()))),
-            Self::DateTime(a) => ColumnData::DateTime(Some(datetime(a.value(row))?)),
-            Self::SmallDateTime(a) => ColumnData::SmallDateTime(Some(smalldatetime(a.value(row))?)),
-            Self::DateTime2 { array, scale } => {
-                let ns = array.value(row);
-                let date = date(ns.div_euclid(NANOS_PER_DAY))?;
-                let time = time(ns.rem_euclid(NANOS_PER_DAY), *scale)?;
-                ColumnData::DateTime2(Some(DateTime2::new(date, time)))
+            Self::DateTime(a) => ColumnData::DateTime(Some(value::datetime(a.value(row))?)),
+            Self::SmallDateTime(a) => {
+                ColumnData::SmallDateTime(Some(value::smalldatetime(a.value(row))?))
             }
-            Self::Date(a) => ColumnData::Date(Some(date(i64::from(a.value(row)))?)),
+            Self::DateTime2 { array, scale } => {
+                ColumnData::DateTime2(Some(value::datetime2(array.value(row), *scale)?))
+            }
+            Self::Date(a) => ColumnData::Date(Some(value::date(i64::from(a.value(row)))?)),
             Self::Time { array, scale } => {
-                let ns = array.value(row);
-                if !(0..NANOS_PER_DAY).contains(&ns) {
-                    return Err(Problem::OutOfRange("00:00:00 ..< 24:00:00"));
-                }
-                ColumnData::Time(Some(time(ns, *scale)?))
+                ColumnData::Time(Some(value::time_of_day(array.value(row), *scale)?))
             }
             Self::DateTimeOffset { array, scale } => {
-                ColumnData::DateTimeOffset(Some(datetimeoffset(array.value(row), *scale)?))
+                ColumnData::DateTimeOffset(Some(value::datetimeoffset(array.value(row), *scale)?))
             }
-            Self::Guid(a) => ColumnData::Guid(Some(
-                parse_guid(a.value(row)).ok_or(Problem::Malformed(GUID_TEXT))?,
-            )),
+            Self::Guid(a) => ColumnData::Guid(Some(value::guid(a.value(row))?)),
             Self::Binary(a) => ColumnData::Binary(Some(Cow::Owned(a.value(row).to_vec()))),
         })
     }
-}
-
-/// What went wrong with one value; turned into a [`BulkError`] (which allocates) only on
-/// the error path.
-#[derive(Debug, Clone, Copy)]
-enum Problem {
-    NonFinite,
-    Inexact(&'static str),
-    OutOfRange(&'static str),
-    Malformed(&'static str),
-}
-
-impl Problem {
-    fn into_error(self, column: &BoundColumn, row: usize) -> BulkError {
-        let name = column.name.clone();
-        let value = || value_text(column.ty, column.values.array(), row);
-        match self {
-            Self::NonFinite => BulkError::NonFinite {
-                column: name,
-                row,
-                value: value(),
-                sql_type: column.ty.ddl(),
-            },
-            Self::Inexact(reason) => BulkError::Inexact {
-                column: name,
-                row,
-                value: value(),
-                sql_type: column.ty.ddl(),
-                reason,
-            },
-            Self::OutOfRange(range) => BulkError::OutOfRange {
-                column: name,
-                row,
-                value: value(),
-                sql_type: column.ty.ddl(),
-                range,
-            },
-            Self::Malformed(expected) => BulkError::Malformed {
-                column: name,
-                row,
-                value: value(),
-                expected,
-            },
-        }
-    }
-}
-
-/// The offending value as text, for an error message.
-fn value_text(ty: SqlType, array: &dyn Array, row: usize) -> String {
-    let text = match array.data_type() {
-        DataType::Utf8 => array.as_string::<i32>().value(row).to_owned(),
-        DataType::Float64 => array.as_primitive::<Float64Type>().value(row).to_string(),
-        DataType::Float32 => array.as_primitive::<Float32Type>().value(row).to_string(),
-        _ => ArrayFormatter::try_new(array, &FormatOptions::default()).map_or_else(
-            |_| format!("<{} value>", ty.ddl()),
-            |formatter| formatter.value(row).to_string(),
-        ),
-    };
-    // Keep messages readable when the value is a long text.
-    match text.char_indices().nth(80) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
-}
-
-/// A `datetime` from milliseconds since 1970, if it is on a 1/300 s tick and in range.
-fn datetime(ms: i64) -> Result<DateTime, Problem> {
-    let days = ms.div_euclid(MILLIS_PER_DAY) + DAYS_1900_TO_1970;
-    let ms_of_day = ms.rem_euclid(MILLIS_PER_DAY);
-    // Every 10 ms are exactly 3 ticks; the ticks between print as 3.33 → 3 and 6.67 → 7 ms.
-    let tick_in_10_ms = match ms_of_day % 10 {
-        0 => 0,
-        3 => 1,
-        7 => 2,
-        _ => return Err(Problem::Inexact("not on a 1/300 s tick")),
-    };
-    if !DATETIME_DAYS.contains(&days) {
-        return Err(Problem::OutOfRange("1753-01-01 ..= 9999-12-31"));
-    }
-    let ticks = ms_of_day / 10 * 3 + tick_in_10_ms;
-    Ok(DateTime::new(days as i32, ticks as u32))
-}
-
-/// A `smalldatetime` from milliseconds since 1970, if it is a whole minute and in range.
-fn smalldatetime(ms: i64) -> Result<SmallDateTime, Problem> {
-    let ms_of_day = ms.rem_euclid(MILLIS_PER_DAY);
-    if ms_of_day % MILLIS_PER_MINUTE != 0 {
-        return Err(Problem::Inexact("not a whole minute"));
-    }
-    // 1900-01-01 ..= 2079-06-06 are exactly days 0 ..= u16::MAX.
-    let days = u16::try_from(ms.div_euclid(MILLIS_PER_DAY) + DAYS_1900_TO_1970)
-        .map_err(|_| Problem::OutOfRange("1900-01-01 ..= 2079-06-06"))?;
-    Ok(SmallDateTime::new(
-        days,
-        (ms_of_day / MILLIS_PER_MINUTE) as u16,
-    ))
-}
-
-/// A `date` from days since 1970, if in 0001-01-01 ..= 9999-12-31 (which also keeps
-/// `Date::new` from panicking beyond 24 bits).
-fn date(days_since_1970: i64) -> Result<Date, Problem> {
-    let days = days_since_1970 + DAYS_0001_TO_1970;
-    if !DATE_DAYS.contains(&days) {
-        return Err(Problem::OutOfRange(DATE_RANGE));
-    }
-    Ok(Date::new(days as u32))
-}
-
-/// A `time(scale)` from nanoseconds of the day (in `0..NANOS_PER_DAY`), if it has no digits
-/// beyond `scale`.
-fn time(nanos_of_day: i64, scale: u8) -> Result<Time, Problem> {
-    // `from_ddl` keeps scales within 0..=7.
-    let unit = 10_i64.pow(9_u32.saturating_sub(u32::from(scale)));
-    if nanos_of_day % unit != 0 {
-        return Err(Problem::Inexact(
-            "more fraction digits than the column's scale",
-        ));
-    }
-    Ok(Time::new((nanos_of_day / unit) as u64, scale))
-}
-
-/// A `datetimeoffset(scale)` from its text: the UTC date and time, and the offset.
-fn datetimeoffset(text: &str, scale: u8) -> Result<DateTimeOffset, Problem> {
-    let (local_days, local_nanos, offset_minutes) =
-        parse_datetimeoffset(text).ok_or(Problem::Malformed(DATETIMEOFFSET_TEXT))?;
-    // Both fit an i64 easily: the shift is at most ±14 h, the days at most ±3 million.
-    let shifted = local_nanos - i64::from(offset_minutes) * NANOS_PER_MINUTE;
-    let utc_days = local_days + shifted.div_euclid(NANOS_PER_DAY);
-    let date =
-        date(utc_days).map_err(|_| Problem::OutOfRange("0001-01-01 ..= 9999-12-31 in UTC"))?;
-    // A whole-minute offset leaves the fraction as it is.
-    let time = time(shifted.rem_euclid(NANOS_PER_DAY), scale)?;
-    Ok(DateTimeOffset::new(
-        DateTime2::new(date, time),
-        offset_minutes,
-    ))
-}
-
-/// `yyyy-mm-dd[T ]hh:mi:ss[.f…][ ](Z|±hh:mm)` → (local days since 1970, local nanoseconds of
-/// the day, offset minutes east of UTC).
-fn parse_datetimeoffset(text: &str) -> Option<(i64, i64, i16)> {
-    // ASCII only, so that every byte position below is a character boundary.
-    if !text.is_ascii() {
-        return None;
-    }
-    let (local, offset) = match text.strip_suffix('Z') {
-        Some(local) => (local, 0),
-        None => {
-            let (local, offset) = text.split_at(text.len().checked_sub(6)?);
-            (local, parse_offset(offset.as_bytes())?)
-        }
-    };
-    let local = local.strip_suffix(' ').unwrap_or(local);
-    if !matches!(local.as_bytes().get(10), Some(b'T' | b' ')) {
-        return None;
-    }
-    let days = parse_iso_date_days(local.get(..10)?).ok()?;
-    let nanos = parse_iso_time_ns(local.get(11..)?).ok()?;
-    Some((i64::from(days), nanos, offset))
-}
-
-/// `±hh:mm` within ±14:00 → minutes east of UTC.
-fn parse_offset(text: &[u8]) -> Option<i16> {
-    let &[sign, h0, h1, b':', m0, m1] = text else {
-        return None;
-    };
-    let sign = match sign {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let digit = |b: u8| b.is_ascii_digit().then(|| i16::from(b - b'0'));
-    let hours = digit(h0)? * 10 + digit(h1)?;
-    let minutes = digit(m0)? * 10 + digit(m1)?;
-    let total = hours * 60 + minutes;
-    (minutes < 60 && total <= MAX_OFFSET_MINUTES).then_some(sign * total)
-}
-
-/// `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX` (hex digits of either case) → its bytes in text
-/// order. Stricter than `Uuid::parse_str`, which also takes braces, `urn:uuid:` and no dashes.
-fn parse_guid(text: &str) -> Option<Uuid> {
-    let text = text.as_bytes();
-    if text.len() != 36 {
-        return None;
-    }
-    let mut bytes = [0_u8; 16];
-    let mut nibble = 0;
-    for (i, &c) in text.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if c != b'-' {
-                return None;
-            }
-            continue;
-        }
-        let value = char::from(c).to_digit(16)? as u8;
-        // 36 characters less 4 dashes are exactly 32 nibbles.
-        bytes[nibble / 2] = bytes[nibble / 2] << 4 | value;
-        nibble += 1;
-    }
-    Some(Uuid::from_bytes(bytes))
 }
 
 #[cfg(test)]
@@ -729,10 +348,15 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::Arc;
 
-    use arrow::datatypes::{Field, Schema};
-    use bptmig_extract::types::parse_iso_datetime_ns;
+    use arrow::datatypes::{DataType, Field, Schema};
+    use bptmig_extract::types::{
+        parse_iso_date_days, parse_iso_datetime_ns, parse_iso_time_ns, SQL_TYPE_METADATA_KEY,
+    };
 
     use super::*;
+    use crate::value::ValueError;
+
+    const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
 
     fn field(name: &str, ty: SqlType) -> Field {
         Field::new(name, ty.arrow_type(), true).with_metadata(HashMap::from([(
@@ -809,8 +433,8 @@ mod tests {
         convert(ty, array)
             .into_iter()
             .map(|result| match result {
-                Err(BulkError::Inexact { reason, .. }) => format!("inexact: {reason}"),
-                Err(BulkError::OutOfRange { range, .. }) => format!("range: {range}"),
+                Err(ValueError::Inexact { reason, .. }) => format!("inexact: {reason}"),
+                Err(ValueError::OutOfRange { range, .. }) => format!("range: {range}"),
                 other => panic!("expected Inexact or OutOfRange, got {other:?}"),
             })
             .collect()
@@ -819,7 +443,7 @@ mod tests {
     fn malformed(ty: SqlType, array: ArrayRef) {
         for (row, result) in convert(ty, array).into_iter().enumerate() {
             assert!(
-                matches!(result, Err(BulkError::Malformed { .. })),
+                matches!(result, Err(ValueError::Malformed { .. })),
                 "row {row}: {result:?}"
             );
         }
@@ -1277,7 +901,7 @@ mod tests {
         );
         assert_eq!(
             results[1],
-            Err(BulkError::NonFinite {
+            Err(ValueError::NonFinite {
                 column: "C".into(),
                 row: 1,
                 value: "NaN".into(),
@@ -1290,7 +914,7 @@ mod tests {
         );
         assert_eq!(
             results[0],
-            Err(BulkError::NonFinite {
+            Err(ValueError::NonFinite {
                 column: "C".into(),
                 row: 0,
                 value: "-inf".into(),
@@ -1389,7 +1013,7 @@ mod tests {
         let builder = BulkRows::new(&batch, &["CREATED"]).unwrap();
         assert_eq!(
             builder.row(1).unwrap_err(),
-            BulkError::Inexact {
+            ValueError::Inexact {
                 column: "CREATED".into(),
                 row: 1,
                 value: "2019-11-26T12:03:25.998".into(),
@@ -1725,26 +1349,26 @@ mod tests {
         .unwrap();
         assert_eq!(
             BulkRows::new(&batch, &["NOPE"]).unwrap_err(),
-            BulkError::MissingColumn {
+            ValueError::MissingColumn {
                 column: "NOPE".into()
             }
         );
         assert_eq!(
             BulkRows::new(&batch, &["PLAIN"]).unwrap_err(),
-            BulkError::MissingSqlType {
+            ValueError::MissingSqlType {
                 column: "PLAIN".into()
             }
         );
         assert_eq!(
             BulkRows::new(&batch, &["UNKNOWN"]).unwrap_err(),
-            BulkError::UnknownSqlType {
+            ValueError::UnknownSqlType {
                 column: "UNKNOWN".into(),
                 ddl: "SQL_VARIANT".into()
             }
         );
         assert_eq!(
             BulkRows::new(&batch, &["WRONG"]).unwrap_err(),
-            BulkError::Mismatch {
+            ValueError::Mismatch {
                 column: "WRONG".into(),
                 expected: "`Int64` for `BIGINT`".into(),
                 found: "Int32".into(),
@@ -1752,7 +1376,7 @@ mod tests {
         );
         assert_eq!(
             BulkRows::new(&batch, &["SCALE"]).unwrap_err(),
-            BulkError::Mismatch {
+            ValueError::Mismatch {
                 column: "SCALE".into(),
                 expected: "`Decimal128(37, 8)` for `DECIMAL(37,8)`".into(),
                 found: "Decimal128(37, 6)".into(),

@@ -20,6 +20,7 @@ pub mod render;
 mod rollback;
 mod stage;
 mod target;
+pub mod value;
 mod verify;
 
 pub use ledger::LedgerRow;
@@ -63,13 +64,13 @@ pub enum Error {
     Render {
         table: String,
         #[source]
-        source: Box<render::RenderError>,
+        source: Box<value::ValueError>,
     },
     #[error("table `{table}`: {source}")]
     Bulk {
         table: String,
         #[source]
-        source: Box<bulk::BulkError>,
+        source: Box<value::ValueError>,
     },
     #[error(
         "the target's BPT queue `{table}` holds {rows} row(s); let the target's scheduler drain \

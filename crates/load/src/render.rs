@@ -2,7 +2,7 @@
 //!
 //! [`render`] appends the literal of one value; [`RowRenderer`] binds the columns of one
 //! `RecordBatch` (their SQL types read once from the field metadata
-//! [`SQL_TYPE_METADATA_KEY`]) and appends whole rows as `(v1, v2, …)`.
+//! [`SQL_TYPE_METADATA_KEY`](bptmig_extract::types::SQL_TYPE_METADATA_KEY)) and appends whole rows as `(v1, v2, …)`.
 //!
 //! # The literals
 //!
@@ -56,11 +56,14 @@
 //! * **Date/times are `CAST` from ISO text** (the `T` form is language-independent), printed
 //!   by the extract's formatters. A zero fraction is left out (`'2019-11-26T12:03:25'`),
 //!   because the sandbox rejects every `datetime` literal with a fraction, `.000` included;
-//!   real fractions are needed for exactness on SQL Server and fail on the sandbox. Values the
-//!   column cannot hold exactly (a `datetime` off its 1/300 s ticks, a `smalldatetime` with
-//!   seconds, a `datetime2(p)`/`time(p)` with digits beyond `p`) are refused rather than
-//!   rounded by the server.
-//! * **GUIDs and `datetimeoffset` text are validated** before they are quoted, so malformed
+//!   real fractions are needed for exactness on SQL Server and fail on the sandbox.
+//! * **Every value is checked as [`bulk`](crate::bulk) checks it**, by the same functions
+//!   ([`crate::value`]): a value its column cannot hold exactly (a `datetime` off its 1/300 s
+//!   ticks, a `smalldatetime` with seconds, a `datetime2(p)`/`time(p)`/`datetimeoffset(p)` with
+//!   digits beyond `p`), or outside its type's range (dates, decimal precision, money), is
+//!   refused here, naming the row, rather than rounded or refused by the server. Whichever
+//!   strategy loads a row, the same values are refused for the same reasons.
+//! * **GUIDs and `datetimeoffset` text are parsed** before they are quoted, so malformed
 //!   text is reported here and can never end a quoted literal early.
 //!
 //! The sandbox does not parse `DATETIME2(p)`, `TIME(p)` or `DATETIMEOFFSET(p)` in a `CAST`,
@@ -75,17 +78,18 @@
 use std::fmt::Write as _;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Date32Array, Decimal128Array,
-    Float32Array, Float64Array, Int16Array, Int32Array, Int64Array, StringArray,
-    Time64NanosecondArray, TimestampMillisecondArray, TimestampNanosecondArray, UInt8Array,
+    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array,
+    Float64Array, Int16Array, Int32Array, Int64Array, StringArray, Time64NanosecondArray,
+    TimestampMillisecondArray, TimestampNanosecondArray, UInt8Array,
 };
-use arrow::datatypes::{DataType, Float32Type, Float64Type};
+use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
-use arrow::util::display::{ArrayFormatter, FormatOptions};
 use bptmig_extract::types::{
     format_iso_date_days, format_iso_datetime_ms, format_iso_datetime_ns, format_iso_time_ns,
-    SqlType, SQL_TYPE_METADATA_KEY,
+    SqlType,
 };
+
+use crate::value::{self, bind_column, Problem, Result};
 
 /// The column name [`render`] reports, which does not know it; [`RowRenderer`] names columns.
 const UNNAMED: &str = "?";
@@ -93,98 +97,7 @@ const UNNAMED: &str = "?";
 /// Server truncates a concatenation of non-MAX strings.
 const MAX_NON_MAX_CONCAT_BYTES: usize = 4_000;
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
-const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SECOND;
-const MILLIS_PER_MINUTE: i64 = 60_000;
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
-
-/// A value that cannot be written as an exact literal.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RenderError {
-    /// The Arrow array does not have the type that stores the column's SQL type.
-    #[error(
-        "column `{column}`: expected Arrow {expected}, found Arrow `{found}`; write the \
-         transformed Parquet with the extract's schema (`SqlType::arrow_type`)"
-    )]
-    Mismatch {
-        /// Column name (`?` from [`render`]).
-        column: String,
-        /// The Arrow type the SQL type needs, and the SQL type, e.g. "`Int32` for `INT`".
-        expected: String,
-        /// The Arrow type found.
-        found: String,
-    },
-    /// The batch has no column of that name.
-    #[error("column `{column}` is not in the batch; load only the columns the Parquet holds")]
-    MissingColumn {
-        /// Column name.
-        column: String,
-    },
-    /// The Arrow field has no SQL type in its metadata.
-    #[error(
-        "column `{column}` has no `{SQL_TYPE_METADATA_KEY}` field metadata; the Parquet was not \
-         written by bptmig extract/transform, which record each column's SQL type"
-    )]
-    MissingSqlType {
-        /// Column name.
-        column: String,
-    },
-    /// The field metadata names a SQL type that `SqlType::from_ddl` does not parse.
-    #[error(
-        "column `{column}` has SQL type `{ddl}` in its field metadata, which bptmig does not \
-         know; write the Parquet with the same bptmig version that loads it"
-    )]
-    UnknownSqlType {
-        /// Column name.
-        column: String,
-        /// The metadata value.
-        ddl: String,
-    },
-    /// NaN or an infinity in a `float`/`real` column, which SQL Server cannot store.
-    #[error("column `{column}` row {row}: `{value}` cannot be stored in SQL Server `{sql_type}`")]
-    NonFinite {
-        /// Column name.
-        column: String,
-        /// Row index in the batch.
-        row: usize,
-        /// The value, as Rust prints it.
-        value: String,
-        /// `FLOAT` or `REAL`.
-        sql_type: String,
-    },
-    /// A value the column's SQL type cannot hold exactly: the server would round it.
-    #[error(
-        "column `{column}` row {row}: `{value}` is not an exact `{sql_type}` value ({reason}); \
-         the server would round it, so the transform must produce values of the target type"
-    )]
-    Unrepresentable {
-        /// Column name.
-        column: String,
-        /// Row index in the batch.
-        row: usize,
-        /// The value, as text.
-        value: String,
-        /// The column's SQL type.
-        sql_type: String,
-        /// Why, e.g. "not on a 1/300 s tick".
-        reason: &'static str,
-    },
-    /// Text that is not the form its type is stored in (GUID, `datetimeoffset`).
-    #[error("column `{column}` row {row}: `{value}` is not {expected}")]
-    Malformed {
-        /// Column name.
-        column: String,
-        /// Row index in the batch.
-        row: usize,
-        /// The text found.
-        value: String,
-        /// The form required, e.g. "an `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX` GUID".
-        expected: &'static str,
-    },
-}
-
-/// `Result` of this module.
-pub type Result<T, E = RenderError> = std::result::Result<T, E>;
 
 /// Appends the SQL literal of `column[row]` (of SQL type `ty`) to `out`; no allocation beyond
 /// `out`'s growth (but see the module docs for date/times). Errors name the column `?`; use
@@ -246,151 +159,11 @@ impl RowRenderer {
     }
 }
 
-/// What went wrong with one value; turned into a [`RenderError`] (which allocates) only on
-/// the error path.
-#[derive(Debug, Clone, Copy)]
-enum Problem {
-    /// The array is not of the Arrow type `check_type` accepted (cannot happen after it).
-    Downcast,
-    NonFinite,
-    Unrepresentable(&'static str),
-    Malformed(&'static str),
-}
-
-impl Problem {
-    fn into_error(self, name: &str, ty: SqlType, array: &dyn Array, row: usize) -> RenderError {
-        let column = name.to_owned();
-        let value = || value_text(ty, array, row);
-        match self {
-            Self::Downcast => mismatch(name, ty, array.data_type()),
-            Self::NonFinite => RenderError::NonFinite {
-                column,
-                row,
-                value: value(),
-                sql_type: ty.ddl(),
-            },
-            Self::Unrepresentable(reason) => RenderError::Unrepresentable {
-                column,
-                row,
-                value: value(),
-                sql_type: ty.ddl(),
-                reason,
-            },
-            Self::Malformed(expected) => RenderError::Malformed {
-                column,
-                row,
-                value: value(),
-                expected,
-            },
-        }
-    }
-}
-
-/// The offending value as text, for an error message.
-fn value_text(ty: SqlType, array: &dyn Array, row: usize) -> String {
-    let text = match array.data_type() {
-        DataType::Utf8 => array.as_string::<i32>().value(row).to_owned(),
-        DataType::Float64 => array.as_primitive::<Float64Type>().value(row).to_string(),
-        DataType::Float32 => array.as_primitive::<Float32Type>().value(row).to_string(),
-        _ => ArrayFormatter::try_new(array, &FormatOptions::default()).map_or_else(
-            |_| format!("<{} value>", ty.ddl()),
-            |formatter| formatter.value(row).to_string(),
-        ),
-    };
-    // Keep messages readable when the value is a long text.
-    match text.char_indices().nth(80) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
-}
-
-/// Why a column of a batch cannot be bound to its SQL type (shared by [`RowRenderer`] and
-/// [`crate::bulk::BulkRows`], whose error types each say it in their own variants).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum BindError {
-    MissingColumn {
-        column: String,
-    },
-    MissingSqlType {
-        column: String,
-    },
-    UnknownSqlType {
-        column: String,
-        ddl: String,
-    },
-    Mismatch {
-        column: String,
-        expected: String,
-        found: String,
-    },
-}
-
-impl From<BindError> for RenderError {
-    fn from(e: BindError) -> Self {
-        match e {
-            BindError::MissingColumn { column } => Self::MissingColumn { column },
-            BindError::MissingSqlType { column } => Self::MissingSqlType { column },
-            BindError::UnknownSqlType { column, ddl } => Self::UnknownSqlType { column, ddl },
-            BindError::Mismatch {
-                column,
-                expected,
-                found,
-            } => Self::Mismatch {
-                column,
-                expected,
-                found,
-            },
-        }
-    }
-}
-
-/// Column `name` of `batch` with the SQL type its field metadata records, checked against
-/// the Arrow type that stores that SQL type.
-pub(crate) fn bind_column(
-    batch: &RecordBatch,
-    name: &str,
-) -> std::result::Result<(SqlType, ArrayRef), BindError> {
-    let schema = batch.schema();
-    let (index, field) = schema
-        .column_with_name(name)
-        .ok_or_else(|| BindError::MissingColumn {
-            column: name.to_owned(),
-        })?;
-    let ddl =
-        field
-            .metadata()
-            .get(SQL_TYPE_METADATA_KEY)
-            .ok_or_else(|| BindError::MissingSqlType {
-                column: name.to_owned(),
-            })?;
-    let ty = SqlType::from_ddl(ddl).ok_or_else(|| BindError::UnknownSqlType {
-        column: name.to_owned(),
-        ddl: ddl.clone(),
-    })?;
-    let array = batch.column(index).clone();
-    if *array.data_type() != ty.arrow_type() {
-        return Err(BindError::Mismatch {
-            column: name.to_owned(),
-            expected: format!("`{}` for `{}`", ty.arrow_type(), ty.ddl()),
-            found: array.data_type().to_string(),
-        });
-    }
-    Ok((ty, array))
-}
-
-fn mismatch(name: &str, ty: SqlType, found: &DataType) -> RenderError {
-    RenderError::Mismatch {
-        column: name.to_owned(),
-        expected: format!("`{}` for `{}`", ty.arrow_type(), ty.ddl()),
-        found: found.to_string(),
-    }
-}
-
 fn check_type(name: &str, ty: SqlType, found: &DataType) -> Result<()> {
     if *found == ty.arrow_type() {
         Ok(())
     } else {
-        Err(mismatch(name, ty, found))
+        Err(value::mismatch(name, ty, found))
     }
 }
 
@@ -419,10 +192,19 @@ fn render_checked(
         SqlType::Int => push_display(out, value!(Int32Array)),
         SqlType::BigInt => push_display(out, value!(Int64Array)),
         SqlType::Bit => out.push(if value!(BooleanArray) { '1' } else { '0' }),
-        SqlType::Decimal { scale, .. } => {
-            push_decimal(out, value!(Decimal128Array), scale.unsigned_abs());
+        SqlType::Decimal { .. } | SqlType::Money | SqlType::SmallMoney => {
+            let value = value!(Decimal128Array);
+            let scale = match ty {
+                SqlType::Decimal { scale, .. } => scale.unsigned_abs(),
+                _ => 4,
+            };
+            if let Some((range, limit)) = value::decimal_range(ty) {
+                if !range.contains(&value) {
+                    return Err(Problem::OutOfRange(limit));
+                }
+            }
+            push_decimal(out, value, scale);
         }
-        SqlType::Money | SqlType::SmallMoney => push_decimal(out, value!(Decimal128Array), 4),
         SqlType::Float => push_float(out, value!(Float64Array))?,
         // Widening is exact; see the module docs for why not the shortest `f32` digits.
         SqlType::Real => push_float(out, f64::from(value!(Float32Array)))?,
@@ -434,59 +216,47 @@ fn render_checked(
         | SqlType::NText => push_text(out, value!(StringArray)),
         SqlType::DateTime => {
             let ms = value!(TimestampMillisecondArray);
-            // A datetime holds 1/300 s ticks, which print as milliseconds ending in 0, 3 or 7.
-            if !matches!(ms.rem_euclid(10), 0 | 3 | 7) {
-                return Err(Problem::Unrepresentable("not on a 1/300 s tick"));
-            }
+            value::datetime(ms)?;
             push_datetime_ms(out, ms, "DATETIME");
         }
         SqlType::SmallDateTime => {
             let ms = value!(TimestampMillisecondArray);
-            if ms.rem_euclid(MILLIS_PER_MINUTE) != 0 {
-                return Err(Problem::Unrepresentable("not a whole minute"));
-            }
+            value::smalldatetime(ms)?;
             push_datetime_ms(out, ms, "SMALLDATETIME");
         }
         SqlType::DateTime2 { scale } => {
             let ns = value!(TimestampNanosecondArray);
-            let digits = fraction_digits(ns, scale)?;
+            value::datetime2(ns, scale)?;
             out.push_str("CAST('");
-            out.push_str(&format_iso_datetime_ns(ns, digits));
+            out.push_str(&format_iso_datetime_ns(ns, fraction_digits(ns, scale)));
             push_cast_end(out, "DATETIME2", Some(scale));
         }
         SqlType::Date => {
+            let days = value!(Date32Array);
+            value::date(i64::from(days))?;
             out.push_str("CAST('");
-            out.push_str(&format_iso_date_days(value!(Date32Array)));
+            out.push_str(&format_iso_date_days(days));
             push_cast_end(out, "DATE", None);
         }
         SqlType::Time { scale } => {
             let ns = value!(Time64NanosecondArray);
-            if !(0..NANOS_PER_DAY).contains(&ns) {
-                return Err(Problem::Unrepresentable("outside 00:00:00 ..< 24:00:00"));
-            }
-            let digits = fraction_digits(ns, scale)?;
+            value::time_of_day(ns, scale)?;
             out.push_str("CAST('");
-            out.push_str(&format_iso_time_ns(ns, digits));
+            out.push_str(&format_iso_time_ns(ns, fraction_digits(ns, scale)));
             push_cast_end(out, "TIME", Some(scale));
         }
         SqlType::DateTimeOffset { scale } => {
             let text = value!(StringArray);
-            if !is_datetimeoffset_text(text) {
-                return Err(Problem::Malformed(
-                    "`yyyy-mm-ddThh:mi:ss[.fffffff]+hh:mm` datetimeoffset text",
-                ));
-            }
+            // Checked in full (ranges, offset, digits beyond the scale), like `bulk`: the
+            // text then goes into the literal as it is, and cannot end the quote.
+            value::datetimeoffset(text, scale)?;
             out.push_str("CAST('");
             out.push_str(text);
             push_cast_end(out, "DATETIMEOFFSET", Some(scale));
         }
         SqlType::UniqueIdentifier => {
             let text = value!(StringArray);
-            if !is_guid_text(text) {
-                return Err(Problem::Malformed(
-                    "an `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX` GUID",
-                ));
-            }
+            value::guid(text)?;
             out.push('\'');
             out.push_str(text);
             out.push('\'');
@@ -667,20 +437,13 @@ fn push_cast_end(out: &mut String, sql_type: &str, scale: Option<u8>) {
     out.push(')');
 }
 
-/// The fraction digits to print for `ns` in a column of `scale` digits: none for whole
-/// seconds, else `scale`; refused when `ns` has digits beyond `scale`.
-fn fraction_digits(ns: i64, scale: u8) -> Result<u8, Problem> {
-    let fraction = ns.rem_euclid(NANOS_PER_SECOND);
-    if fraction == 0 {
-        return Ok(0);
-    }
-    let unit = 10_i64.pow(9 - u32::from(scale.min(9)));
-    if fraction % unit == 0 {
-        Ok(scale)
+/// The fraction digits to print for `ns` in a column of `scale` digits (already checked to
+/// have none beyond it): none for whole seconds, else `scale`.
+fn fraction_digits(ns: i64, scale: u8) -> u8 {
+    if ns.rem_euclid(NANOS_PER_SECOND) == 0 {
+        0
     } else {
-        Err(Problem::Unrepresentable(
-            "more fraction digits than the column's scale",
-        ))
+        scale
     }
 }
 
@@ -691,65 +454,6 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
     for &b in bytes {
         out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
         out.push(char::from(HEX_UPPER[usize::from(b & 0xF)]));
-    }
-}
-
-/// `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX` (hex digits of either case).
-fn is_guid_text(text: &str) -> bool {
-    text.len() == 36
-        && text.bytes().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        })
-}
-
-/// Plausible `datetimeoffset` text: the extract's canonical form
-/// `yyyy-mm-ddThh:mi:ss[.f…]+hh:mm` (or a space for `T`, `Z` for `+00:00`), checked for its
-/// characters and shape only; SQL Server checks the ranges. Nothing here can end the quote.
-fn is_datetimeoffset_text(text: &str) -> bool {
-    let b = text.as_bytes();
-    let digits = |range: std::ops::Range<usize>| {
-        b.get(range)
-            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
-    };
-    let at = |i: usize, allowed: &[u8]| b.get(i).is_some_and(|c| allowed.contains(c));
-    if !(digits(0..4)
-        && at(4, b"-")
-        && digits(5..7)
-        && at(7, b"-")
-        && digits(8..10)
-        && at(10, b"T ")
-        && digits(11..13)
-        && at(13, b":")
-        && digits(14..16)
-        && at(16, b":")
-        && digits(17..19))
-    {
-        return false;
-    }
-    let mut pos = 19;
-    if at(pos, b".") {
-        let count = b[pos + 1..]
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .count();
-        if !(1..=7).contains(&count) {
-            return false;
-        }
-        pos += 1 + count;
-    }
-    if at(pos, b" ") {
-        pos += 1;
-    }
-    match b.get(pos) {
-        Some(b'Z') => pos + 1 == b.len(),
-        Some(b'+' | b'-') => {
-            pos + 6 == b.len()
-                && digits(pos + 1..pos + 3)
-                && at(pos + 3, b":")
-                && digits(pos + 4..pos + 6)
-        }
-        _ => false,
     }
 }
 
@@ -764,9 +468,12 @@ mod tests {
         TimestampMillisecondArray, TimestampNanosecondArray, UInt8Array,
     };
     use arrow::datatypes::{Field, Schema};
-    use bptmig_extract::types::{parse_iso_date_days, parse_iso_datetime_ns, parse_iso_time_ns};
+    use bptmig_extract::types::{
+        parse_iso_date_days, parse_iso_datetime_ns, parse_iso_time_ns, SQL_TYPE_METADATA_KEY,
+    };
 
     use super::*;
+    use crate::value::ValueError;
 
     fn one(ty: SqlType, array: &dyn Array, row: usize) -> String {
         let mut out = String::new();
@@ -933,7 +640,7 @@ mod tests {
         let array = Float64Array::from(vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY]);
         for row in 0..3 {
             let err = render(&mut String::new(), SqlType::Float, &array, row).unwrap_err();
-            assert!(matches!(err, RenderError::NonFinite { row: r, .. } if r == row));
+            assert!(matches!(err, ValueError::NonFinite { row: r, .. } if r == row));
         }
         let array = Float32Array::from(vec![f32::NAN]);
         let err = render(&mut String::new(), SqlType::Real, &array, 0).unwrap_err();
@@ -1041,7 +748,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "column `?` row 0: `2019-11-26T12:03:25.001` is not an exact `DATETIME` value (not \
-             on a 1/300 s tick); the server would round it, so the transform must produce \
+             on a 1/300 s tick); it would be rounded, so the transform must produce \
              values of the target type"
         );
         let small = TimestampMillisecondArray::from(vec![
@@ -1054,7 +761,7 @@ mod tests {
         );
         assert!(matches!(
             render(&mut String::new(), SqlType::SmallDateTime, &small, 1),
-            Err(RenderError::Unrepresentable { .. })
+            Err(ValueError::Inexact { .. })
         ));
     }
 
@@ -1087,7 +794,7 @@ mod tests {
         );
         assert!(matches!(
             render(&mut String::new(), ty3, &array, 0),
-            Err(RenderError::Unrepresentable { .. })
+            Err(ValueError::Inexact { .. })
         ));
         assert_eq!(
             one(SqlType::DateTime2 { scale: 0 }, &array, 2),
@@ -1131,7 +838,7 @@ mod tests {
         let dto = SqlType::DateTimeOffset { scale: 7 };
         let offsets = StringArray::from(vec![
             Some("2019-11-26T12:03:25.1234567+01:00"),
-            Some("9999-12-31T23:59:59.9999999-14:00"),
+            Some("9999-12-31T23:59:59.9999999+14:00"),
             Some("2019-11-26 12:03:25 +00:00"),
             Some("2019-11-26T12:03:25Z"),
             None,
@@ -1140,7 +847,7 @@ mod tests {
             all(dto, &offsets),
             [
                 "CAST('2019-11-26T12:03:25.1234567+01:00' AS DATETIMEOFFSET(7))",
-                "CAST('9999-12-31T23:59:59.9999999-14:00' AS DATETIMEOFFSET(7))",
+                "CAST('9999-12-31T23:59:59.9999999+14:00' AS DATETIMEOFFSET(7))",
                 "CAST('2019-11-26 12:03:25 +00:00' AS DATETIMEOFFSET(7))",
                 "CAST('2019-11-26T12:03:25Z' AS DATETIMEOFFSET(7))",
                 "NULL",
@@ -1149,15 +856,40 @@ mod tests {
         let bad = StringArray::from(vec![
             "2019-11-26T12:03:25",
             "2019-11-26T12:03:25+01:00'); DROP TABLE X; --",
-            "2019-11-26T12:03:25.12345678+01:00",
             "",
         ]);
         for row in 0..bad.len() {
             assert!(matches!(
                 render(&mut String::new(), dto, &bad, row),
-                Err(RenderError::Malformed { .. })
+                Err(ValueError::Malformed { .. })
             ));
         }
+        // Checked as `bulk` checks them: the UTC instant past 9999-12-31, an offset beyond
+        // ±14:00, digits beyond the column's scale.
+        let refused = StringArray::from(vec![
+            "9999-12-31T23:59:59.9999999-14:00",
+            "2019-11-26T12:03:25+14:30",
+            "2019-11-26T12:03:25.123+01:00",
+        ]);
+        let got: Vec<_> = (0..refused.len())
+            .map(|row| {
+                render(
+                    &mut String::new(),
+                    SqlType::DateTimeOffset { scale: 2 },
+                    &refused,
+                    row,
+                )
+            })
+            .collect();
+        assert!(
+            matches!(got[0], Err(ValueError::OutOfRange { .. })),
+            "{got:?}"
+        );
+        assert!(
+            matches!(got[1], Err(ValueError::Malformed { .. })),
+            "{got:?}"
+        );
+        assert!(matches!(got[2], Err(ValueError::Inexact { .. })), "{got:?}");
     }
 
     #[test]
@@ -1183,7 +915,7 @@ mod tests {
         ]);
         for row in 0..bad.len() {
             let err = render(&mut String::new(), SqlType::UniqueIdentifier, &bad, row).unwrap_err();
-            assert!(matches!(err, RenderError::Malformed { .. }), "{err}");
+            assert!(matches!(err, ValueError::Malformed { .. }), "{err}");
         }
         let bytes: Vec<u8> = (0..=255).collect();
         let binaries = BinaryArray::from_opt_vec(vec![
@@ -1208,7 +940,7 @@ mod tests {
         let err = render(&mut String::new(), SqlType::Int, &ints, 0).unwrap_err();
         assert_eq!(
             err,
-            RenderError::Mismatch {
+            ValueError::Mismatch {
                 column: "?".into(),
                 expected: "`Int32` for `INT`".into(),
                 found: "Int64".into(),
@@ -1226,7 +958,7 @@ mod tests {
         };
         assert!(matches!(
             render(&mut String::new(), ty, &wrong_scale, 0),
-            Err(RenderError::Mismatch { .. })
+            Err(ValueError::Mismatch { .. })
         ));
     }
 
@@ -1283,7 +1015,7 @@ mod tests {
 
         assert_eq!(
             RowRenderer::new(&batch, &["ID", "NOPE"]).unwrap_err(),
-            RenderError::MissingColumn {
+            ValueError::MissingColumn {
                 column: "NOPE".into()
             }
         );
@@ -1315,14 +1047,14 @@ mod tests {
         );
         assert_eq!(
             RowRenderer::new(&batch, &["B"]).unwrap_err(),
-            RenderError::UnknownSqlType {
+            ValueError::UnknownSqlType {
                 column: "B".into(),
                 ddl: "SQL_VARIANT".into()
             }
         );
         assert_eq!(
             RowRenderer::new(&batch, &["C"]).unwrap_err(),
-            RenderError::Mismatch {
+            ValueError::Mismatch {
                 column: "C".into(),
                 expected: "`Int64` for `BIGINT`".into(),
                 found: "Int32".into(),
@@ -1331,7 +1063,7 @@ mod tests {
         let renderer = RowRenderer::new(&batch, &["F"]).unwrap();
         assert_eq!(
             renderer.render_row(&mut String::new(), 0).unwrap_err(),
-            RenderError::NonFinite {
+            ValueError::NonFinite {
                 column: "F".into(),
                 row: 0,
                 value: "inf".into(),
@@ -1493,5 +1225,40 @@ mod tests {
         }
         // The generator reaches long strings, not just short ones.
         assert!(lengths > 500_000, "{lengths}");
+    }
+
+    #[test]
+    fn values_outside_their_type_are_refused_as_bulk_refuses_them() {
+        let refused = |ty: SqlType, array: &dyn Array| render(&mut String::new(), ty, array, 0);
+        // decimal(5,2) holds up to 999.99; 1000.00 has more digits than its precision.
+        let d = Decimal128Array::from(vec![100_000_i128])
+            .with_precision_and_scale(5, 2)
+            .unwrap();
+        let ty = SqlType::Decimal {
+            precision: 5,
+            scale: 2,
+        };
+        assert!(matches!(
+            refused(ty, &d),
+            Err(ValueError::OutOfRange { .. })
+        ));
+        let big = Decimal128Array::from(vec![i128::from(i32::MAX) + 1])
+            .with_precision_and_scale(10, 4)
+            .unwrap();
+        assert!(matches!(
+            refused(SqlType::SmallMoney, &big),
+            Err(ValueError::OutOfRange { .. })
+        ));
+        // A datetime before 1753, a smalldatetime after 2079-06-06.
+        let early = TimestampMillisecondArray::from(vec![ms("1752-12-31T00:00:00")]);
+        assert!(matches!(
+            refused(SqlType::DateTime, &early),
+            Err(ValueError::OutOfRange { .. })
+        ));
+        let late = TimestampMillisecondArray::from(vec![ms("2079-06-07T00:00:00")]);
+        assert!(matches!(
+            refused(SqlType::SmallDateTime, &late),
+            Err(ValueError::OutOfRange { .. })
+        ));
     }
 }
