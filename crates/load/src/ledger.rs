@@ -4,9 +4,47 @@
 use std::collections::HashMap;
 
 use bptmig_extract::db::{self, quote_text, SqlClient};
+use bptmig_extract::workdir::{RunState, StageState, WorkDir};
 use bptmig_extract::Side;
+use bptmig_model::PipelineConfig;
 
-use crate::Result;
+use crate::plan::Plan;
+use crate::{Error, Result};
+
+/// Chunks the ledger lists for a run, by (table, chunk).
+pub type Done = HashMap<(String, String), LedgerRow>;
+
+/// Where load, verify, rollback and status start: the run's chunks (planned from the
+/// transformed parts), a connection to the target, and what its ledger lists as loaded.
+pub(crate) struct TargetRun {
+    pub(crate) plan: Plan,
+    pub(crate) client: SqlClient,
+    pub(crate) done: Done,
+}
+
+/// Plans `run_id`'s chunks, connects to the target and reads its ledger (an absent ledger
+/// table lists nothing; nothing is written).
+pub(crate) async fn open_target(
+    wd: &WorkDir,
+    config: &PipelineConfig,
+    run_id: &str,
+) -> Result<TargetRun> {
+    let plan = Plan::build(wd, config.load.chunk_rows)?;
+    let mut client = db::connect(Side::Target, &config.target).await?;
+    let done = read(&mut client, &config.load.ledger_table, run_id).await?;
+    Ok(TargetRun { plan, client, done })
+}
+
+/// Refuses to go on unless `run`'s transform is done.
+pub(crate) fn require_transformed(wd: &WorkDir, run: &RunState) -> Result<()> {
+    if run.stages.get(bptmig_transform::STAGE) == Some(&StageState::Done) {
+        Ok(())
+    } else {
+        Err(Error::NotTransformed {
+            workdir: wd.root().to_owned(),
+        })
+    }
+}
 
 /// One applied chunk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,11 +88,7 @@ pub async fn exists(client: &mut SqlClient, ledger: &str) -> Result<bool> {
 }
 
 /// The chunks of `run_id` the ledger lists, by (table, chunk).
-pub async fn read(
-    client: &mut SqlClient,
-    ledger: &str,
-    run_id: &str,
-) -> Result<HashMap<(String, String), LedgerRow>> {
+pub async fn read(client: &mut SqlClient, ledger: &str, run_id: &str) -> Result<Done> {
     if !exists(client, ledger).await? {
         return Ok(HashMap::new());
     }

@@ -7,10 +7,9 @@ use std::fmt::Write as _;
 
 use bptmig_extract::db;
 use bptmig_extract::workdir::WorkDir;
-use bptmig_extract::Side;
 use bptmig_model::{PipelineConfig, Reporter};
 
-use crate::plan::{range_predicate, Plan};
+use crate::plan::range_predicate;
 use crate::{ledger, target, Error, Result};
 
 /// Stage name for the work-directory lock.
@@ -37,10 +36,12 @@ pub async fn rollback(config: &PipelineConfig, reporter: &dyn Reporter) -> Resul
     let wd = WorkDir::new(&config.workdir);
     let _lock = wd.lock(ROLLBACK_STAGE)?;
     let mut run = bptmig_extract::open_run(&wd, config)?;
-    let plan = Plan::build(&wd, config.load.chunk_rows)?;
-    let mut client = db::connect(Side::Target, &config.target).await?;
+    let ledger::TargetRun {
+        plan,
+        mut client,
+        mut done,
+    } = ledger::open_target(&wd, config, &run.run_id).await?;
     let ledger_name = &config.load.ledger_table;
-    let mut done = ledger::read(&mut client, ledger_name, &run.run_id).await?;
     let mut summary = RollbackSummary {
         run_id: run.run_id.clone(),
         ..RollbackSummary::default()

@@ -100,16 +100,14 @@ pub async fn load(
     let wd = WorkDir::new(&config.workdir);
     let _lock = wd.lock(STAGE)?;
     let mut run = bptmig_extract::open_run(&wd, config)?;
-    if run.stages.get(bptmig_transform::STAGE) != Some(&StageState::Done) {
-        return Err(Error::NotTransformed {
-            workdir: wd.root().to_owned(),
-        });
-    }
-    let plan = Plan::build(&wd, config.load.chunk_rows)?;
-    let mut client = db::connect(Side::Target, &config.target).await?;
+    ledger::require_transformed(&wd, &run)?;
+    let ledger::TargetRun {
+        plan,
+        mut client,
+        done,
+    } = ledger::open_target(&wd, config, &run.run_id).await?;
     let ledger_name = &config.load.ledger_table;
     ledger::ensure(&mut client, ledger_name).await?;
-    let done = ledger::read(&mut client, ledger_name, &run.run_id).await?;
 
     // Pre-load checks: each refuses with what to do.
     let mut plans = HashMap::new();
@@ -264,9 +262,7 @@ pub struct ChunkStatus {
 /// the transformed files and the target's ledger; writes nothing.
 pub async fn chunk_status(config: &PipelineConfig, run_id: &str) -> Result<Vec<ChunkStatus>> {
     let wd = WorkDir::new(&config.workdir);
-    let plan = Plan::build(&wd, config.load.chunk_rows)?;
-    let mut client = db::connect(Side::Target, &config.target).await?;
-    let done = ledger::read(&mut client, &config.load.ledger_table, run_id).await?;
+    let ledger::TargetRun { plan, done, .. } = ledger::open_target(&wd, config, run_id).await?;
     let mut out: Vec<ChunkStatus> = plan
         .tables
         .iter()

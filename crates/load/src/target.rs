@@ -9,7 +9,7 @@ use bptmig_extract::types::ColumnPlan;
 use bptmig_extract::Side;
 use bptmig_model::catalog::{self as c, ColumnRole, FkKind};
 
-use crate::ledger::LedgerRow;
+use crate::ledger::Done;
 use crate::plan::{range_predicate, Plan, TableInput};
 use crate::{Error, MissingReference, Result};
 
@@ -86,11 +86,7 @@ pub async fn count_in(
 
 /// Refuses a target that holds rows in this run's ID block beyond the chunks the ledger
 /// lists: the target moved on since the extract.
-pub async fn check_block(
-    client: &mut SqlClient,
-    plan: &Plan,
-    done: &HashMap<(String, String), LedgerRow>,
-) -> Result<()> {
+pub async fn check_block(client: &mut SqlClient, plan: &Plan, done: &Done) -> Result<()> {
     for (ti, t) in plan.tables.iter().enumerate() {
         let Some(key) = t.model.key else { continue };
         let ranges = plan.table_ranges(ti);

@@ -5,15 +5,13 @@ use std::collections::{HashMap, HashSet};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int32Type;
-use bptmig_extract::db;
 use bptmig_extract::workdir::{StageState, WorkDir};
-use bptmig_extract::Side;
 use bptmig_model::catalog::{self as c, ColumnRole, FkKind};
 use bptmig_model::{PipelineConfig, Reporter};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::plan::{self, Plan, TableInput};
+use crate::plan::{self, TableInput};
 use crate::render::RowRenderer;
 use crate::{ledger, target, Error, Result};
 
@@ -90,14 +88,12 @@ pub async fn verify(config: &PipelineConfig, reporter: &dyn Reporter) -> Result<
     let wd = WorkDir::new(&config.workdir);
     let _lock = wd.lock(VERIFY_STAGE)?;
     let mut run = bptmig_extract::open_run(&wd, config)?;
-    if run.stages.get(bptmig_transform::STAGE) != Some(&StageState::Done) {
-        return Err(Error::NotTransformed {
-            workdir: wd.root().to_owned(),
-        });
-    }
-    let plan = Plan::build(&wd, config.load.chunk_rows)?;
-    let mut client = db::connect(Side::Target, &config.target).await?;
-    let done = ledger::read(&mut client, &config.load.ledger_table, &run.run_id).await?;
+    ledger::require_transformed(&wd, &run)?;
+    let ledger::TargetRun {
+        plan,
+        mut client,
+        done,
+    } = ledger::open_target(&wd, config, &run.run_id).await?;
     let mut summary = VerifySummary {
         run_id: run.run_id.clone(),
         ..VerifySummary::default()
