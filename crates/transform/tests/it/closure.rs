@@ -126,6 +126,12 @@ fn outputs_are_identical_whatever_the_thread_count() {
     };
     run(&one, 1);
     run(&many, 4);
+    assert_same_transform(&one, &many);
+}
+
+/// Every output table's manifest (with each part's SHA-256) and `deferred.parquet` are the
+/// same in two work directories.
+fn assert_same_transform(a: &Path, b: &Path) {
     for t in [
         c::PROCESS,
         c::ACTIVITY,
@@ -134,14 +140,27 @@ fn outputs_are_identical_whatever_the_thread_count() {
         c::ACTIVITY_OUTPUT,
         CANDIDATE_EVENT_TABLE,
     ] {
-        let a = std::fs::read(one.join("transform").join(t).join("manifest.json")).unwrap();
-        let b = std::fs::read(many.join("transform").join(t).join("manifest.json")).unwrap();
-        assert_eq!(a, b, "{t}: manifests (with every part's SHA-256) differ");
+        let manifest =
+            |wd: &Path| std::fs::read(wd.join("transform").join(t).join("manifest.json"));
+        assert_eq!(
+            manifest(a).unwrap(),
+            manifest(b).unwrap(),
+            "{t}: manifests (with every part's SHA-256) differ"
+        );
     }
     assert_eq!(
-        std::fs::read(one.join("transform/deferred.parquet")).unwrap(),
-        std::fs::read(many.join("transform/deferred.parquet")).unwrap()
+        std::fs::read(a.join("transform/deferred.parquet")).unwrap(),
+        std::fs::read(b.join("transform/deferred.parquet")).unwrap()
     );
+}
+
+/// A generated work directory, and a copy of it already transformed without trouble.
+fn with_clean_copy(dir: &Path, seed: u64) -> (PathBuf, PathBuf) {
+    let wd = generated(dir, seed, 150, 120);
+    let clean = dir.join("clean");
+    copy_dir(&wd, &clean);
+    bptmig_transform::transform(&config(dir, &clean, POLICIES), &NoProgress).unwrap();
+    (wd, clean)
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -416,10 +435,7 @@ fn an_interrupted_transform_keeps_finished_tables_and_ends_identical() {
 #[test]
 fn a_corrupt_input_part_stops_with_its_path_and_the_rerun_after_repair_ends_identical() {
     let dir = tempfile::tempdir().unwrap();
-    let wd = generated(dir.path(), 8, 150, 120);
-    let clean = dir.path().join("clean");
-    copy_dir(&wd, &clean);
-    bptmig_transform::transform(&config(dir.path(), &clean, POLICIES), &NoProgress).unwrap();
+    let (wd, clean) = with_clean_copy(dir.path(), 8);
 
     // A part in the middle of the queue is unreadable: the stage stops and names it.
     let part = wd
@@ -446,31 +462,13 @@ fn a_corrupt_input_part_stops_with_its_path_and_the_rerun_after_repair_ends_iden
     // Repaired, the same command finishes what is left, identical to a clean transform.
     std::fs::write(&part, good).unwrap();
     bptmig_transform::transform(&cfg, &NoProgress).unwrap();
-    for t in [
-        c::PROCESS,
-        c::ACTIVITY,
-        c::PROCESS_INPUT,
-        c::PROCESS_OUTPUT,
-        c::ACTIVITY_OUTPUT,
-        CANDIDATE_EVENT_TABLE,
-    ] {
-        let manifest =
-            |wd: &Path| std::fs::read(wd.join("transform").join(t).join("manifest.json"));
-        assert_eq!(manifest(&wd).unwrap(), manifest(&clean).unwrap(), "{t}");
-    }
-    assert_eq!(
-        std::fs::read(wd.join("transform/deferred.parquet")).unwrap(),
-        std::fs::read(clean.join("transform/deferred.parquet")).unwrap()
-    );
+    assert_same_transform(&wd, &clean);
 }
 
 #[test]
 fn a_part_that_cannot_be_written_stops_phase_2_keeping_finished_tables() {
     let dir = tempfile::tempdir().unwrap();
-    let wd = generated(dir.path(), 9, 150, 120);
-    let clean = dir.path().join("clean");
-    copy_dir(&wd, &clean);
-    bptmig_transform::transform(&config(dir.path(), &clean, POLICIES), &NoProgress).unwrap();
+    let (wd, clean) = with_clean_copy(dir.path(), 9);
 
     // A directory squats on the temporary name of one output part.
     let squat = wd
@@ -497,29 +495,14 @@ fn a_part_that_cannot_be_written_stops_phase_2_keeping_finished_tables() {
     .collect();
 
     std::fs::remove_dir(&squat).unwrap();
-    let stamps: Vec<_> = finished
-        .iter()
-        .map(|t| {
-            std::fs::metadata(wd.join(format!("transform/{t}.done.json")))
-                .and_then(|m| m.modified())
-                .unwrap()
-        })
-        .collect();
-    bptmig_transform::transform(&cfg, &NoProgress).unwrap();
-    for (t, stamp) in finished.iter().zip(stamps) {
-        let now = std::fs::metadata(wd.join(format!("transform/{t}.done.json")))
+    let written = |t: &&str| {
+        std::fs::metadata(wd.join(format!("transform/{t}.done.json")))
             .and_then(|m| m.modified())
-            .unwrap();
-        assert_eq!(now, stamp, "{t} was finished and is kept");
-    }
-    for t in [
-        c::PROCESS,
-        c::ACTIVITY,
-        c::PROCESS_OUTPUT,
-        CANDIDATE_EVENT_TABLE,
-    ] {
-        let manifest =
-            |wd: &Path| std::fs::read(wd.join("transform").join(t).join("manifest.json"));
-        assert_eq!(manifest(&wd).unwrap(), manifest(&clean).unwrap(), "{t}");
-    }
+            .unwrap()
+    };
+    let stamps: Vec<_> = finished.iter().map(written).collect();
+    bptmig_transform::transform(&cfg, &NoProgress).unwrap();
+    let after: Vec<_> = finished.iter().map(written).collect();
+    assert_eq!(after, stamps, "finished tables {finished:?} are kept");
+    assert_same_transform(&wd, &clean);
 }
