@@ -14,14 +14,7 @@ use bptmig_extract::workdir::Manifest;
 use bptmig_sandbox::{EnvKind, EnvSpec, Environment, DEFAULT_PASSWORD};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-const TABLES: &[&str] = &[
-    "OSSYS_BPM_PROCESS",
-    "OSSYS_BPM_ACTIVITY",
-    "OSSYS_BPM_PROCESS_INPUT",
-    "OSSYS_BPM_PROCESS_OUTPUT",
-    "OSSYS_BPM_ACTIVITY_OUTPUT",
-    "OSEVT_OSUSR_3AR_CANDIDATE",
-];
+mod common;
 
 fn write_pipeline(dir: &Path, prod: &Environment, qa: &Environment) -> PathBuf {
     let path = dir.join("pipeline.toml");
@@ -59,7 +52,7 @@ type Content = Vec<(
 )>;
 
 fn content(workdir: &Path) -> Content {
-    TABLES
+    common::MOVED
         .iter()
         .map(|t| {
             let dir = workdir.join("extract").join(t);
@@ -155,19 +148,7 @@ async fn kill_9_or_sigint_mid_table_then_rerun_equals_an_uninterrupted_run() {
     let mut child = extract(&int_pipeline, Some(200)).spawn().unwrap();
     let activities = int_dir.path().join("work/extract/OSSYS_BPM_ACTIVITY");
     wait_for_parts(&activities, &mut child, 1);
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("run the same command again"), "{stderr}");
-    assert!(
-        !int_dir.path().join("work/lock").exists(),
-        "the lock is released"
-    );
+    common::interrupt(child, &int_dir.path().join("work"));
     let partial = Manifest::read(&activities).unwrap().unwrap();
     assert!(!partial.complete, "interrupted too late to test anything");
     let out = extract(&int_pipeline, None).output().unwrap();

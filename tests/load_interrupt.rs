@@ -11,14 +11,9 @@ use std::time::{Duration, Instant};
 
 use bptmig_sandbox::{sql, EnvKind, EnvSpec, Environment, SqlClient, DEFAULT_PASSWORD};
 
-const MOVED: &[&str] = &[
-    "OSSYS_BPM_PROCESS",
-    "OSSYS_BPM_ACTIVITY",
-    "OSSYS_BPM_PROCESS_INPUT",
-    "OSSYS_BPM_PROCESS_OUTPUT",
-    "OSSYS_BPM_ACTIVITY_OUTPUT",
-    "OSEVT_OSUSR_3AR_CANDIDATE",
-];
+use common::MOVED;
+
+mod common;
 
 fn write_pipeline(dir: &Path, prod: &Environment, qa: &Environment) -> PathBuf {
     let path = dir.join("pipeline.toml");
@@ -149,27 +144,7 @@ async fn kill_9_mid_chunk_or_sigint_then_rerun_equals_an_uninterrupted_load() {
     let (int_dir, int_pipeline) = prepared(&prod, &qa_int);
     let mut child = bptmig("load", &int_pipeline, Some(200)).spawn().unwrap();
     wait_for_chunks(&mut qi, &mut child, 1).await;
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("run the same command again"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !int_dir.path().join("work/lock").exists(),
-        "the lock is released"
-    );
+    common::interrupt(child, &int_dir.path().join("work"));
     ok(&bptmig("load", &int_pipeline, None).output().unwrap());
     assert_eq!(content(&mut qi).await, expected);
 
