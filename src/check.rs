@@ -1,15 +1,15 @@
 //! `bptmig check`: pre-flight on both sides, printed as a table; exit 1 when anything blocks.
 
-use bptmig_extract::db::{self, SqlClient};
+use bptmig_db::{self as db, SqlClient};
 use std::path::PathBuf;
 
-use bptmig_extract::workdir::{Manifest, RunState, WorkDir};
-use bptmig_extract::Side;
+use bptmig_db::Side;
 use bptmig_model::catalog::{self as c, FkKind};
 use bptmig_model::pipeline::{mask_secrets, LoadStrategy, UnmappedDefinition};
 use bptmig_model::PipelineConfig;
 use bptmig_transform::coverage::UsedIds;
 use bptmig_transform::maps::Snapshot;
+use bptmig_workdir::{Manifest, RunState, WorkDir};
 
 /// One line of the table.
 #[derive(Debug)]
@@ -141,11 +141,7 @@ async fn snapshots(
         (Side::Source, source, scratch.join("source")),
         (Side::Target, target, scratch.join("target")),
     ] {
-        std::fs::create_dir_all(&dir).map_err(|e| bptmig_extract::Error::Io {
-            path: dir.clone(),
-            action: "create",
-            source: e,
-        })?;
+        std::fs::create_dir_all(&dir).map_err(|e| bptmig_workdir::Error::io(&dir, "create", e))?;
         bptmig_extract::write_snapshot(&dir, "check", client, side, config.extract.row_group_rows)
             .await?;
     }
@@ -502,7 +498,7 @@ fn workdir(config: &PipelineConfig, out: &mut Vec<Line>) {
                 .iter()
                 .map(|(s, st)| format!("{s} {st:?}").to_lowercase())
                 .collect();
-            let mismatch = bptmig_extract::other_databases(&run, config);
+            let mismatch = bptmig_workdir::other_databases(&run, config);
             if let Some(side) = mismatch {
                 out.push(line(
                     name,

@@ -1,7 +1,7 @@
 //! `bptmig`: migrate OutSystems 11 BPT process history between platform databases.
 //!
 //! This binary only parses arguments, turns them into validated settings, calls the stage
-//! libraries and maps the outcome to an exit code (design §7):
+//! libraries and maps the outcome to an exit code (README, "Exit codes"):
 //! 0 success, 1 finished with data problems to review, 2 error, 130 interrupted.
 
 use std::io::IsTerminal as _;
@@ -18,7 +18,7 @@ mod check;
 mod progress;
 mod status;
 
-/// Exit codes of design §7.
+/// Exit codes (README, "Exit codes").
 mod exit {
     pub const OK: u8 = 0;
     pub const REVIEW: u8 = 1;

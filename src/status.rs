@@ -1,8 +1,8 @@
 //! `bptmig status`: what each stage has done in the work directory (and, for the load, what
 //! the target's ledger lists), for people and, with `--json`, for schedulers.
 
-use bptmig_extract::workdir::{Manifest, RunState, StageState, WorkDir};
 use bptmig_model::PipelineConfig;
+use bptmig_workdir::{Manifest, RunState, StageState, WorkDir};
 use serde::Serialize;
 
 /// Version of the JSON document; bumped on any incompatible change.
@@ -59,7 +59,7 @@ fn stage_tables(
     finished: impl Fn(&str, &Manifest) -> bool,
 ) -> Vec<Table> {
     let dir = wd.stage_dir(stage);
-    let names = bptmig_extract::workdir::stage_tables(&dir).unwrap_or_default();
+    let names = bptmig_workdir::stage_tables(&dir).unwrap_or_default();
     names
         .into_iter()
         .filter_map(|name| {
@@ -88,7 +88,7 @@ pub async fn status(config: &PipelineConfig) -> Status {
         tables: stage_tables(&wd, extract, |_, m| m.complete),
         error: None,
     });
-    let transform = bptmig_transform::STAGE;
+    let transform = bptmig_workdir::layout::TRANSFORM;
     let tdir = wd.stage_dir(transform);
     stages.push(Stage {
         stage: transform,

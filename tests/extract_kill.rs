@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use arrow::record_batch::RecordBatch;
-use bptmig_extract::workdir::Manifest;
 use bptmig_sandbox::{EnvKind, EnvSpec, Environment, DEFAULT_PASSWORD};
+use bptmig_workdir::Manifest;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 mod common;

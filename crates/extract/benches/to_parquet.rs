@@ -22,8 +22,9 @@ use std::hint::black_box;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use bptmig_extract::types::{schema_for, ColumnBuilder, ColumnPlan, SqlType};
+use bptmig_db::column_builder::ColumnBuilder;
 use bptmig_model::catalog;
+use bptmig_workdir::sql_type::{schema_for, ColumnPlan, SqlType};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -206,7 +207,7 @@ fn to_parquet(c: &mut Criterion) {
         .set_compression(Compression::SNAPPY)
         .build();
     // Exactly what the extract writes parts with.
-    let meta = bptmig_extract::parts::PartMeta {
+    let meta = bptmig_workdir::part::PartMeta {
         run_id: "bench".into(),
         table: "OSSYS_BPM_ACTIVITY".into(),
         column_roles: "{}".into(),
@@ -216,7 +217,7 @@ fn to_parquet(c: &mut Criterion) {
         first.get_or_insert(b);
     });
     let first = first.expect("rows to write");
-    let dict_by_plan = bptmig_extract::parts::part_properties(&meta, BATCH_ROWS, &plans, &first);
+    let dict_by_plan = bptmig_workdir::part::part_properties(&meta, BATCH_ROWS, &plans, &first);
     for (label, props) in [("snappy", &snappy), ("bptmig parts", &dict_by_plan)] {
         let bytes = write_parquet(&plans, &schema, &rows, props).len();
         eprintln!("parquet file, {label}: {bytes} bytes for {ROWS} rows");

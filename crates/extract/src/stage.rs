@@ -1,13 +1,12 @@
 //! The extract stage: pre-flight, snapshots of both environments, selection of whole process
 //! trees, and keyset-paged streaming of every instance table into Parquet parts.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use arrow::array::{Array, ArrayRef, Int32Array};
+use arrow::array::{Array, Int32Array};
 use arrow::record_batch::RecordBatch;
 use bptmig_model::catalog::{self as c, Table};
 use bptmig_model::pipeline::{PipelineConfig, Selection};
@@ -15,21 +14,21 @@ use bptmig_model::Reporter;
 use futures_util::TryStreamExt as _;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
-use sha2::{Digest, Sha256};
-use tiberius::{ColumnData, QueryItem, ToSql};
+use tiberius::{QueryItem, ToSql};
 
-use crate::db::{self, quote_ident, Side, SqlClient};
-use crate::parts::{self, PartMeta, PartWriter};
-use crate::types::{schema_for, ColumnBuilder, ColumnPlan};
-use crate::workdir::{hex, new_run_id, Manifest, ManifestColumn, RunState, StageState, WorkDir};
+use bptmig_db::column_builder::ColumnBuilder;
+use bptmig_db::query::{append_row, finish_batch};
+use bptmig_db::{self as db, quote_ident, Side, SqlClient};
+use bptmig_workdir::layout::ROOTS_FILE;
+use bptmig_workdir::part::{self as parts, LazyPartWriter, PartMeta};
+use bptmig_workdir::snapshot::{snapshot_tables, SnapshotWriter};
+use bptmig_workdir::sql_type::{schema_for, ColumnPlan};
+use bptmig_workdir::{open_run, Manifest, ManifestColumn, RunState, StageState, WorkDir};
+
 use crate::{Error, Result};
 
 /// Name of this stage in the work directory and in `run.json`.
-pub const STAGE: &str = "extract";
-/// The selected top-level process IDs, written once per run.
-pub const ROOTS_FILE: &str = "roots.parquet";
-/// Per-table row count and maximum ID of an environment.
-pub const INSTANCE_STATS: &str = "instance_stats";
+pub const STAGE: &str = bptmig_workdir::layout::EXTRACT;
 
 /// Knobs that are not part of the pipeline.
 #[derive(Debug, Clone, Default)]
@@ -174,81 +173,10 @@ impl Ctx<'_> {
     }
 }
 
-// ---- run identity ----------------------------------------------------------------------------
-
-/// A stable identity of an endpoint: its server and database, hashed.
-pub fn fingerprint(connection: &str) -> String {
-    let mut server = String::new();
-    let mut database = String::new();
-    for part in connection.split(';') {
-        if let Some((k, v)) = part.split_once('=') {
-            let k = k.trim().to_ascii_lowercase();
-            let v = v.trim().to_ascii_lowercase();
-            match k.as_str() {
-                "server" | "data source" | "address" | "addr" => server = v,
-                "database" | "initial catalog" => database = v,
-                _ => {}
-            }
-        }
-    }
-    let mut h = Sha256::new();
-    h.update(server.as_bytes());
-    h.update(b";");
-    h.update(database.as_bytes());
-    hex(&h.finalize()[..8])
-}
-
-/// The side (`"source"` or `"target"`) whose connection no longer matches the database the
-/// work directory was started for, if any.
-pub fn other_databases(run: &RunState, config: &PipelineConfig) -> Option<&'static str> {
-    [
-        ("source", &run.source_fingerprint, &config.source),
-        ("target", &run.target_fingerprint, &config.target),
-    ]
-    .into_iter()
-    .find(|(_, had, ep)| **had != fingerprint(ep.connection.expose()))
-    .map(|(side, _, _)| side)
-}
-
-/// Reads or starts `run.json`, refusing a work directory that belongs to other databases.
-pub fn open_run(wd: &WorkDir, config: &PipelineConfig) -> Result<RunState> {
-    let text =
-        std::fs::read(&config.path).map_err(|e| Error::io(&config.path, "read the pipeline", e))?;
-    let pipeline_hash = hex(&Sha256::digest(&text));
-    match RunState::read(wd)? {
-        Some(run) => {
-            if let Some(side) = other_databases(&run, config) {
-                return Err(Error::WorkdirMismatch {
-                    workdir: wd.root().to_owned(),
-                    what: side,
-                });
-            }
-            if run.pipeline_hash != pipeline_hash {
-                tracing::warn!(
-                    "the pipeline file changed since this work directory was started; \
-                     finished stages keep their results"
-                );
-            }
-            Ok(run)
-        }
-        None => {
-            let run = RunState {
-                run_id: new_run_id(wd),
-                pipeline_hash,
-                source_fingerprint: fingerprint(config.source.connection.expose()),
-                target_fingerprint: fingerprint(config.target.connection.expose()),
-                stages: BTreeMap::new(),
-            };
-            run.write(wd)?;
-            Ok(run)
-        }
-    }
-}
-
 fn summarize(wd: &WorkDir, run: &RunState) -> Result<ExtractSummary> {
     let mut tables = Vec::new();
     let dir = wd.stage_dir(STAGE);
-    for name in crate::workdir::stage_tables(&dir)? {
+    for name in bptmig_workdir::stage_tables(&dir)? {
         if let Some(m) = Manifest::read(&dir.join(&name))? {
             tables.push(TableSummary {
                 table: name,
@@ -291,10 +219,10 @@ async fn require_platform(client: &mut SqlClient, side: Side) -> Result<()> {
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(Error::NotPlatform {
+        Err(Error::Db(bptmig_db::Error::NotPlatform {
             side,
             missing: missing.join(", "),
-        })
+        }))
     }
 }
 
@@ -308,25 +236,17 @@ async fn refuse_pending_events(client: &mut SqlClient) -> Result<()> {
         )
         .await?;
         if n > 0 {
-            return Err(Error::PendingEvents {
+            return Err(Error::Db(bptmig_db::Error::PendingEvents {
                 side: Side::Source,
                 table: queue,
                 rows: n,
-            });
+            }));
         }
     }
     Ok(())
 }
 
 // ---- snapshots -------------------------------------------------------------------------------
-
-/// The tables copied whole into `extract/snapshot/<side>/` for mapping.
-pub fn snapshot_tables() -> impl Iterator<Item = &'static Table> {
-    c::IDENTITY_TABLES
-        .iter()
-        .chain(c::DEFINITION_TABLES)
-        .chain(c::STATIC_TABLES)
-}
 
 async fn snapshot(ctx: &Ctx<'_>, client: &mut SqlClient, side: Side) -> Result<()> {
     let dir = ctx.wd.snapshot_dir(side.as_str());
@@ -349,14 +269,7 @@ pub async fn write_snapshot(
     side: Side,
     row_group_rows: usize,
 ) -> Result<()> {
-    let mut manifest = Manifest {
-        table: format!("snapshot:{side}"),
-        run_id: run_id.to_owned(),
-        key: None,
-        columns: Vec::new(),
-        complete: false,
-        parts: Vec::new(),
-    };
+    let mut writer = SnapshotWriter::new(dir, side.as_str(), run_id, row_group_rows);
     for table in snapshot_tables() {
         let live = db::table_columns(client, side, table.name).await?;
         // Only the columns the model knows: never password hashes or other payload.
@@ -366,7 +279,7 @@ pub async fn write_snapshot(
             .filter_map(|mc| live.iter().find(|lc| lc.name.eq_ignore_ascii_case(mc.name)))
             .map(|lc| ColumnPlan::from_catalog(table.name, lc))
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::Type { side, source: e })?;
+            .map_err(|e| bptmig_db::Error::Type { side, source: e })?;
         require_columns(side, table, &plans)?;
         let sql = format!(
             "SELECT {} FROM {} ORDER BY {}",
@@ -378,7 +291,7 @@ pub async fn write_snapshot(
             table.name,
             quote_ident(c::ID)
         );
-        let batches = read_batches(
+        let batches = db::read_batches(
             client,
             side,
             table.name,
@@ -389,14 +302,8 @@ pub async fn write_snapshot(
             None,
         )
         .await?;
-        let meta = PartMeta::for_table(run_id, table.name, table, &plans);
-        let entry = parts::write_file(
-            &dir.join(format!("{}.parquet", table.name)),
-            schema_for(&plans),
-            &batches.into_iter().map(|b| b.0).collect::<Vec<_>>(),
-            parts::writer_properties(&meta, row_group_rows, &plans),
-        )?;
-        manifest.parts.push(entry);
+        let batches: Vec<RecordBatch> = batches.into_iter().map(|b| b.0).collect();
+        writer.table(table, &plans, &batches)?;
     }
     // Row count and maximum ID of every instance table: the target's decide the ID block.
     let mut names = Vec::new();
@@ -419,14 +326,7 @@ pub async fn write_snapshot(
         .zip(max_ids)
         .map(|((n, r), m)| (n, r, m))
         .collect();
-    manifest.parts.push(parts::write_instance_stats(
-        dir,
-        run_id,
-        &stats,
-        row_group_rows,
-    )?);
-    manifest.complete = true;
-    manifest.write(dir)?;
+    writer.finish(&stats)?;
     Ok(())
 }
 
@@ -438,11 +338,11 @@ fn require_columns(side: Side, table: &Table, plans: &[ColumnPlan]) -> Result<()
             c::ColumnRole::Value | c::ColumnRole::SchedulerState
         );
         if needed && !plans.iter().any(|p| p.name.eq_ignore_ascii_case(mc.name)) {
-            return Err(Error::MissingColumn {
+            return Err(Error::Db(bptmig_db::Error::MissingColumn {
                 side,
                 table: table.name.to_owned(),
                 column: mc.name,
-            });
+            }));
         }
     }
     Ok(())
@@ -463,7 +363,7 @@ async fn select_roots(ctx: &Ctx<'_>, client: &mut SqlClient, sel: &Selection) ->
     let refs: Vec<&dyn ToSql> = params.iter().map(|p| p as &dyn ToSql).collect();
     let plans = [ColumnPlan {
         name: c::ID.to_owned(),
-        sql_type: crate::types::SqlType::Int,
+        sql_type: bptmig_workdir::sql_type::SqlType::Int,
         nullable: false,
     }];
     let meta = PartMeta {
@@ -725,16 +625,16 @@ async fn event_tables(client: &mut SqlClient) -> Result<Vec<String>> {
 async fn plan_table(client: &mut SqlClient, name: &str, model: &Table) -> Result<Vec<ColumnPlan>> {
     let live = db::table_columns(client, Side::Source, name).await?;
     if live.is_empty() {
-        return Err(Error::NotPlatform {
+        return Err(Error::Db(bptmig_db::Error::NotPlatform {
             side: Side::Source,
             missing: name.to_owned(),
-        });
+        }));
     }
     let plans = live
         .iter()
         .map(|lc| ColumnPlan::from_catalog(name, lc))
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| Error::Type {
+        .map_err(|e| bptmig_db::Error::Type {
             side: Side::Source,
             source: e,
         })?;
@@ -871,23 +771,15 @@ async fn stream_part(
     plans: &[ColumnPlan],
     key_index: Option<usize>,
     meta: &PartMeta,
-) -> Result<Option<crate::workdir::PartEntry>> {
-    let mut writer: Option<PartWriter> = None;
+) -> Result<Option<bptmig_workdir::PartEntry>> {
+    let mut writer =
+        LazyPartWriter::new(dir, file, meta.clone(), ctx.row_group_rows, plans.to_vec());
     let mut builders: Vec<ColumnBuilder> = plans
         .iter()
         .map(|p| ColumnBuilder::new(p, ctx.row_group_rows))
         .collect();
     let mut keys: Option<(i64, i64)> = None;
     let schema = schema_for(plans);
-    // The part is opened on its first batch: an empty page writes no file.
-    let open = |first: &RecordBatch| {
-        PartWriter::create(
-            dir,
-            file,
-            schema.clone(),
-            parts::part_properties(meta, ctx.row_group_rows, plans, first),
-        )
-    };
     let mut stream = client
         .query(sql, params)
         .await
@@ -900,121 +792,15 @@ async fn stream_part(
         let QueryItem::Row(row) = item else { continue };
         append_row(&meta.table, &mut builders, row, key_index, &mut keys)?;
         if builders[0].len() >= ctx.row_group_rows {
-            flush(
-                &meta.table,
-                &schema,
-                &mut builders,
-                &mut writer,
-                keys.take(),
-                &open,
-            )?;
+            let batch = finish_batch(&meta.table, &schema, &mut builders)?;
+            writer.write(&batch, keys.take())?;
         }
     }
     if !builders[0].is_empty() {
-        flush(
-            &meta.table,
-            &schema,
-            &mut builders,
-            &mut writer,
-            keys.take(),
-            &open,
-        )?;
+        let batch = finish_batch(&meta.table, &schema, &mut builders)?;
+        writer.write(&batch, keys.take())?;
     }
-    writer.map(PartWriter::finish).transpose()
-}
-
-fn append_row(
-    table: &str,
-    builders: &mut [ColumnBuilder],
-    row: tiberius::Row,
-    key_index: Option<usize>,
-    keys: &mut Option<(i64, i64)>,
-) -> Result<()> {
-    for (i, (value, builder)) in row.into_iter().zip(builders.iter_mut()).enumerate() {
-        if Some(i) == key_index {
-            let k = match &value {
-                ColumnData::I32(Some(v)) => Some(i64::from(*v)),
-                ColumnData::I64(Some(v)) => Some(*v),
-                _ => None,
-            };
-            if let Some(k) = k {
-                *keys = Some(keys.map_or((k, k), |(lo, hi)| (lo.min(k), hi.max(k))));
-            }
-        }
-        builder.append(value).map_err(|e| Error::Convert {
-            table: table.to_owned(),
-            source: e,
-        })?;
-    }
-    Ok(())
-}
-
-/// Writes the builders' rows as one batch, opening the part on its first batch.
-fn flush(
-    table: &str,
-    schema: &arrow::datatypes::SchemaRef,
-    builders: &mut [ColumnBuilder],
-    writer: &mut Option<PartWriter>,
-    keys: Option<(i64, i64)>,
-    open: &dyn Fn(&RecordBatch) -> Result<PartWriter>,
-) -> Result<()> {
-    let columns: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
-    let batch =
-        RecordBatch::try_new(schema.clone(), columns).map_err(|e| Error::arrow(table, e))?;
-    let w = match writer.as_mut() {
-        Some(w) => w,
-        None => writer.insert(open(&batch)?),
-    };
-    w.write(&batch, keys)
-}
-
-/// Runs a whole query into record batches of at most `batch_rows` rows (small tables), each
-/// with the min/max of the `key_index` column.
-#[allow(clippy::too_many_arguments, reason = "internal helper")]
-pub async fn read_batches(
-    client: &mut SqlClient,
-    side: Side,
-    table: &str,
-    sql: &str,
-    params: &[&dyn ToSql],
-    plans: &[ColumnPlan],
-    batch_rows: usize,
-    key_index: Option<usize>,
-) -> Result<Vec<(RecordBatch, Option<(i64, i64)>)>> {
-    let schema = schema_for(plans);
-    let mut builders: Vec<ColumnBuilder> = plans
-        .iter()
-        .map(|p| ColumnBuilder::new(p, batch_rows))
-        .collect();
-    let mut out = Vec::new();
-    let mut keys = None;
-    let mut stream = client
-        .query(sql, params)
-        .await
-        .map_err(|e| Error::query(side, sql, e))?;
-    while let Some(item) = stream
-        .try_next()
-        .await
-        .map_err(|e| Error::query(side, sql, e))?
-    {
-        let QueryItem::Row(row) = item else { continue };
-        append_row(table, &mut builders, row, key_index, &mut keys)?;
-        if builders[0].len() >= batch_rows {
-            let cols: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
-            out.push((
-                RecordBatch::try_new(schema.clone(), cols).map_err(|e| Error::arrow(table, e))?,
-                keys.take(),
-            ));
-        }
-    }
-    if !builders[0].is_empty() || out.is_empty() {
-        let cols: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
-        out.push((
-            RecordBatch::try_new(schema.clone(), cols).map_err(|e| Error::arrow(table, e))?,
-            keys.take(),
-        ));
-    }
-    Ok(out)
+    Ok(writer.finish()?)
 }
 
 /// An `OSEVT_*` table has no key to page by; its rows (one per open subscribed activity) are
@@ -1054,7 +840,7 @@ async fn extract_keyless(
         .join(", ");
     let sql = format!("SELECT {select} FROM {name} WHERE {filter} ORDER BY {order}");
     let meta = PartMeta::for_table(ctx.run_id, name, model, &plans);
-    let batches = read_batches(
+    let batches = db::read_batches(
         client,
         Side::Source,
         name,
@@ -1065,28 +851,24 @@ async fn extract_keyless(
         None,
     )
     .await?;
-    let schema = schema_for(&plans);
-    let mut writer: Option<PartWriter> = None;
-    for (batch, _) in batches.iter().filter(|(b, _)| b.num_rows() > 0) {
-        let w = match writer.as_mut() {
-            Some(w) => w,
-            None => writer.insert(PartWriter::create(
-                &dir,
-                &Manifest::part_name(manifest.parts.len()),
-                schema.clone(),
-                parts::part_properties(&meta, ctx.row_group_rows, &plans, batch),
-            )?),
-        };
-        w.write(batch, None)?;
-        if w.rows() as usize >= ctx.part_rows {
-            if let Some(done) = writer.take() {
-                manifest.parts.push(done.finish()?);
-            }
+    let new_part = |n: usize| {
+        LazyPartWriter::new(
+            &dir,
+            &Manifest::part_name(n),
+            meta.clone(),
+            ctx.row_group_rows,
+            plans.clone(),
+        )
+    };
+    let mut writer = new_part(manifest.parts.len());
+    for (batch, _) in &batches {
+        writer.write(batch, None)?;
+        if writer.rows() as usize >= ctx.part_rows {
+            let done = std::mem::replace(&mut writer, new_part(manifest.parts.len() + 1));
+            manifest.parts.extend(done.finish()?);
         }
     }
-    if let Some(done) = writer.take() {
-        manifest.parts.push(done.finish()?);
-    }
+    manifest.parts.extend(writer.finish()?);
     manifest.complete = true;
     manifest.write(&dir)?;
     ctx.reporter.rows(name, manifest.rows());

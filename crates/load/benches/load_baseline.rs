@@ -13,13 +13,13 @@
 
 use std::time::Instant;
 
-use bptmig_extract::db::quote_ident;
-use bptmig_extract::workdir::WorkDir;
+use bptmig_db::quote_ident;
 use bptmig_load::plan::{self, Plan};
 use bptmig_load::render::RowRenderer;
 use bptmig_load::LoadOptions;
 use bptmig_model::{NoProgress, PipelineConfig};
 use bptmig_sandbox::{sql, EnvKind, EnvSpec, Environment};
+use bptmig_workdir::WorkDir;
 
 fn main() {
     let processes = std::env::args()

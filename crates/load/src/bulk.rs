@@ -2,7 +2,7 @@
 //! (`Client::bulk_insert_with_options`).
 //!
 //! [`BulkRows`] binds the columns of one `RecordBatch` (their SQL types read once from
-//! the field metadata [`SQL_TYPE_METADATA_KEY`](bptmig_extract::types::SQL_TYPE_METADATA_KEY), their Arrow types checked against
+//! the field metadata [`SQL_TYPE_METADATA_KEY`](bptmig_workdir::sql_type::SQL_TYPE_METADATA_KEY), their Arrow types checked against
 //! [`SqlType::arrow_type`]) and turns a row into a [`TokenRow`] whose values are in the order
 //! of the column names [`BulkRows::new`] was given, which must be the bulk request's columns.
 //!
@@ -84,7 +84,7 @@ use arrow::array::{
     TimestampMillisecondArray, TimestampNanosecondArray, UInt8Array,
 };
 use arrow::record_batch::RecordBatch;
-use bptmig_extract::types::SqlType;
+use bptmig_workdir::sql_type::SqlType;
 use tiberius::numeric::Numeric;
 use tiberius::{ColumnData, TokenRow};
 
@@ -349,9 +349,8 @@ mod tests {
     use std::sync::Arc;
 
     use arrow::datatypes::{DataType, Field, Schema};
-    use bptmig_extract::types::{
-        parse_iso_date_days, parse_iso_datetime_ns, parse_iso_time_ns, SQL_TYPE_METADATA_KEY,
-    };
+    use bptmig_workdir::iso::{parse_iso_date_days, parse_iso_datetime_ns, parse_iso_time_ns};
+    use bptmig_workdir::sql_type::SQL_TYPE_METADATA_KEY;
 
     use super::*;
     use crate::value::ValueError;

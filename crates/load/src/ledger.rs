@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use bptmig_extract::db::{self, quote_text, SqlClient};
-use bptmig_extract::workdir::{RunState, StageState, WorkDir};
-use bptmig_extract::Side;
+use bptmig_db::Side;
+use bptmig_db::{self as db, quote_text, SqlClient};
 use bptmig_model::PipelineConfig;
+use bptmig_workdir::{RunState, StageState, WorkDir};
 
 use crate::plan::Plan;
 use crate::{Error, Result};
@@ -37,7 +37,7 @@ pub(crate) async fn open_target(
 
 /// Refuses to go on unless `run`'s transform is done.
 pub(crate) fn require_transformed(wd: &WorkDir, run: &RunState) -> Result<()> {
-    if run.stages.get(bptmig_transform::STAGE) == Some(&StageState::Done) {
+    if run.stages.get(bptmig_workdir::layout::TRANSFORM) == Some(&StageState::Done) {
         Ok(())
     } else {
         Err(Error::NotTransformed {

@@ -1,5 +1,5 @@
 //! Load: write the transformed Parquet into the target in dependency order, exactly once per
-//! chunk; read it back to verify; remove it again on rollback (design §3–§6).
+//! chunk; read it back to verify; remove it again on rollback (README, "Load", "Verify" and "Rollback").
 //!
 //! * [`load()`]: pre-load checks (queues empty, the reserved ID block still free, every
 //!   definition, user, group and tenant the rows point at still present), then every chunk of
@@ -32,8 +32,12 @@ pub use verify::{verify, TableCheck, VerifySummary, VERIFY_STAGE};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A connection or a statement failed.
     #[error(transparent)]
-    Extract(#[from] bptmig_extract::Error),
+    Db(#[from] bptmig_db::Error),
+    /// The work directory could not be read or written.
+    #[error(transparent)]
+    Workdir(#[from] bptmig_workdir::Error),
     #[error(
         "the transform is not complete in `{}`; run `bptmig transform` first",
         workdir.display()

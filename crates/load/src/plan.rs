@@ -21,10 +21,10 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, BooleanArray, Int32Array, RecordBatch};
 use arrow::datatypes::Int32Type;
-use bptmig_extract::workdir::{Manifest, WorkDir};
 use bptmig_model::catalog::{self as c, ColumnRole, FkKind, Table};
 use bptmig_model::graph;
-use bptmig_transform::{DEFERRED_FILE, LEVEL_COLUMN, STAGE as TRANSFORM};
+use bptmig_workdir::layout::{DEFERRED_FILE, LEVEL_COLUMN, TRANSFORM};
+use bptmig_workdir::{Manifest, WorkDir};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 
@@ -386,7 +386,7 @@ fn rest_order(tables: &[TableInput]) -> Vec<usize> {
 /// The transformed tables, in catalog order (`OSEVT_*` last, by name).
 pub fn inputs(wd: &WorkDir) -> Result<Vec<TableInput>> {
     let dir = wd.stage_dir(TRANSFORM);
-    let names = bptmig_extract::workdir::stage_tables(&dir)?;
+    let names = bptmig_workdir::stage_tables(&dir)?;
     names
         .into_iter()
         .map(|name| {

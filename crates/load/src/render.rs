@@ -2,7 +2,7 @@
 //!
 //! [`render`] appends the literal of one value; [`RowRenderer`] binds the columns of one
 //! `RecordBatch` (their SQL types read once from the field metadata
-//! [`SQL_TYPE_METADATA_KEY`](bptmig_extract::types::SQL_TYPE_METADATA_KEY)) and appends whole rows as `(v1, v2, …)`.
+//! [`SQL_TYPE_METADATA_KEY`](bptmig_workdir::sql_type::SQL_TYPE_METADATA_KEY)) and appends whole rows as `(v1, v2, …)`.
 //!
 //! # The literals
 //!
@@ -84,10 +84,10 @@ use arrow::array::{
 };
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
-use bptmig_extract::types::{
+use bptmig_workdir::iso::{
     format_iso_date_days, format_iso_datetime_ms, format_iso_datetime_ns, format_iso_time_ns,
-    SqlType,
 };
+use bptmig_workdir::sql_type::SqlType;
 
 use crate::value::{self, bind_column, Problem, Result};
 
@@ -468,9 +468,8 @@ mod tests {
         TimestampMillisecondArray, TimestampNanosecondArray, UInt8Array,
     };
     use arrow::datatypes::{Field, Schema};
-    use bptmig_extract::types::{
-        parse_iso_date_days, parse_iso_datetime_ns, parse_iso_time_ns, SQL_TYPE_METADATA_KEY,
-    };
+    use bptmig_workdir::iso::{parse_iso_date_days, parse_iso_datetime_ns, parse_iso_time_ns};
+    use bptmig_workdir::sql_type::SQL_TYPE_METADATA_KEY;
 
     use super::*;
     use crate::value::ValueError;

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use bptmig_extract::db;
-use bptmig_extract::workdir::WorkDir;
+use bptmig_db as db;
 use bptmig_model::{PipelineConfig, Reporter};
+use bptmig_workdir::WorkDir;
 
 use crate::plan::range_predicate;
 use crate::{ledger, target, Error, Result};
@@ -35,7 +35,7 @@ pub struct RollbackSummary {
 pub async fn rollback(config: &PipelineConfig, reporter: &dyn Reporter) -> Result<RollbackSummary> {
     let wd = WorkDir::new(&config.workdir);
     let _lock = wd.lock(ROLLBACK_STAGE)?;
-    let mut run = bptmig_extract::open_run(&wd, config)?;
+    let mut run = bptmig_workdir::open_run(&wd, config)?;
     let ledger::TargetRun {
         plan,
         mut client,

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
-use bptmig_extract::db::{self, SqlClient};
-use bptmig_extract::workdir::{RunState, StageState, WorkDir};
-use bptmig_extract::Side;
+use bptmig_db::Side;
+use bptmig_db::{self as db, SqlClient};
 use bptmig_model::catalog::{ColumnRole, FkKind};
 use bptmig_model::pipeline::LoadStrategy;
 use bptmig_model::{PipelineConfig, Reporter};
+use bptmig_workdir::{RunState, StageState, WorkDir};
 use sha2::{Digest as _, Sha256};
 
 use crate::ledger::{self, LedgerRow};
@@ -99,7 +99,7 @@ pub async fn load(
 ) -> Result<LoadSummary> {
     let wd = WorkDir::new(&config.workdir);
     let _lock = wd.lock(STAGE)?;
-    let mut run = bptmig_extract::open_run(&wd, config)?;
+    let mut run = bptmig_workdir::open_run(&wd, config)?;
     ledger::require_transformed(&wd, &run)?;
     let ledger::TargetRun {
         plan,
@@ -380,7 +380,7 @@ fn render_chunk(
     }
     Ok(Rendered {
         statements,
-        digest: bptmig_extract::workdir::hex(&hasher.finalize()),
+        digest: bptmig_workdir::hex(&hasher.finalize()),
     })
 }
 
@@ -670,7 +670,7 @@ async fn check_references(client: &mut SqlClient, plan: &Plan) -> Result<()> {
 
 /// Bulk copy sends values at the Parquet column's type and scale, and the server would
 /// reinterpret them at the target column's: refuse any difference.
-fn check_bulk_types(t: &TableInput, target: &[bptmig_extract::types::ColumnPlan]) -> Result<()> {
+fn check_bulk_types(t: &TableInput, target: &[bptmig_workdir::sql_type::ColumnPlan]) -> Result<()> {
     let differ: Vec<String> = t
         .manifest
         .columns

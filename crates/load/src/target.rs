@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int32Type;
-use bptmig_extract::db::{self, SqlClient};
-use bptmig_extract::types::ColumnPlan;
-use bptmig_extract::Side;
+use bptmig_db::Side;
+use bptmig_db::{self as db, SqlClient};
 use bptmig_model::catalog::{self as c, ColumnRole, FkKind};
+use bptmig_workdir::sql_type::ColumnPlan;
 
 use crate::ledger::Done;
 use crate::plan::{range_predicate, Plan, TableInput};
@@ -43,7 +43,7 @@ pub async fn column_plans(client: &mut SqlClient, t: &TableInput) -> Result<Vec<
     for name in &t.columns {
         match live.iter().find(|l| l.name.eq_ignore_ascii_case(name)) {
             Some(l) => plans.push(ColumnPlan::from_catalog(&t.name, l).map_err(|e| {
-                bptmig_extract::Error::Type {
+                bptmig_db::Error::Type {
                     side: Side::Target,
                     source: e,
                 }
@@ -207,7 +207,7 @@ pub async fn read_back(
             db::quote_ident(&t.name),
             range_predicate(t.id_column(), group)
         );
-        let batches = bptmig_extract::read_batches(
+        let batches = bptmig_db::read_batches(
             client,
             Side::Target,
             &t.name,

@@ -11,9 +11,8 @@ use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{DataType, Float32Type, Float64Type};
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use bptmig_extract::types::{
-    parse_iso_date_days, parse_iso_time_ns, SqlType, SQL_TYPE_METADATA_KEY,
-};
+use bptmig_workdir::iso::{parse_iso_date_days, parse_iso_time_ns};
+use bptmig_workdir::sql_type::{SqlType, SQL_TYPE_METADATA_KEY};
 use tiberius::time::{Date, DateTime, DateTime2, DateTimeOffset, SmallDateTime, Time};
 use tiberius::Uuid;
 

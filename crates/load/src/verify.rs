@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int32Type;
-use bptmig_extract::workdir::{StageState, WorkDir};
 use bptmig_model::catalog::{self as c, ColumnRole, FkKind};
 use bptmig_model::{PipelineConfig, Reporter};
+use bptmig_workdir::{StageState, WorkDir};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
@@ -87,7 +87,7 @@ impl RowSum {
 pub async fn verify(config: &PipelineConfig, reporter: &dyn Reporter) -> Result<VerifySummary> {
     let wd = WorkDir::new(&config.workdir);
     let _lock = wd.lock(VERIFY_STAGE)?;
-    let mut run = bptmig_extract::open_run(&wd, config)?;
+    let mut run = bptmig_workdir::open_run(&wd, config)?;
     ledger::require_transformed(&wd, &run)?;
     let ledger::TargetRun {
         plan,
@@ -273,6 +273,6 @@ fn write_report(wd: &WorkDir, summary: &VerifySummary) -> Result<()> {
         obj.insert(VERIFY_STAGE.to_owned(), value);
     }
     let text = serde_json::to_vec_pretty(&report).unwrap_or_default();
-    bptmig_extract::workdir::write_atomic(&path, &text)?;
+    bptmig_workdir::write_atomic(&path, &text)?;
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! `ACTIVITY.PROCESS_ID` points back), and an activity its precedent (self). Every edge on a
 //! cycle is a *nullable* column, so a cycle can always be broken by inserting NULL first and
 //! applying the value later; those columns are the *deferrable* ones. bptmig avoids most
-//! deferrals by loading trees level by level (design §4); the graph only says which columns
+//! deferrals by loading trees level by level (README, "Load order"); the graph only says which columns
 //! may need it and what order the tables go in once cycle edges are set aside.
 
 use crate::catalog::{self, ColumnRole, FkKind, Table};

@@ -38,7 +38,7 @@ pub enum Error {
     #[error("cannot start a sandbox server on port {port}: {reason}")]
     Start { port: u16, reason: String },
     #[error("cannot connect to the sandbox")]
-    Connect(#[from] bptmig_extract::Error),
+    Connect(#[from] bptmig_db::Error),
     #[error("sandbox SQL failed: {context}")]
     Sql {
         context: String,

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use crate::{Error, Result};
 
 /// A tiberius client over plain TCP (the tool's own client type).
-pub type SqlClient = bptmig_extract::db::SqlClient;
+pub type SqlClient = bptmig_db::SqlClient;
 
 /// Connects with an ADO connection string (as [`crate::SandboxServer::connection_string`])
 /// through the tool's own connection code, so tests exercise it and share its session setup
@@ -15,7 +15,7 @@ pub async fn connect(connection: &str) -> Result<SqlClient> {
         connection: bptmig_model::ConnectionString::new(connection),
         connect_timeout: std::time::Duration::from_secs(15),
     };
-    Ok(bptmig_extract::db::connect(bptmig_extract::Side::Target, &endpoint).await?)
+    Ok(bptmig_db::connect(bptmig_db::Side::Target, &endpoint).await?)
 }
 
 /// Runs a batch that returns no rows the caller needs.

@@ -13,11 +13,13 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int32Array};
 use arrow::record_batch::RecordBatch;
-use bptmig_extract::parts::{self, PartMeta, PartWriter};
-use bptmig_extract::types::{schema_for, CatalogColumn, ColumnBuilder, ColumnPlan, SqlType};
-use bptmig_extract::workdir::{Manifest, ManifestColumn, RunState, StageState, WorkDir};
-use bptmig_extract::{ROOTS_FILE, STAGE};
+use bptmig_db::column_builder::ColumnBuilder;
 use bptmig_model::catalog::{self as c, Table};
+use bptmig_workdir::layout::{EXTRACT as STAGE, ROOTS_FILE};
+use bptmig_workdir::part::{self as parts, PartMeta, PartWriter};
+use bptmig_workdir::snapshot::{snapshot_tables, SnapshotWriter};
+use bptmig_workdir::sql_type::{schema_for, CatalogColumn, ColumnPlan, SqlType};
+use bptmig_workdir::{Manifest, ManifestColumn, RunState, StageState, WorkDir};
 use tiberius::numeric::Numeric;
 use tiberius::ColumnData;
 
@@ -445,8 +447,8 @@ pub fn generate_workdir(opts: &GenerateOptions) -> Result<Vec<GeneratedTable>> {
     RunState {
         run_id: GENERATED_RUN_ID.to_owned(),
         pipeline_hash: String::new(),
-        source_fingerprint: bptmig_extract::fingerprint("server=generated-prod"),
-        target_fingerprint: bptmig_extract::fingerprint("server=generated-qa"),
+        source_fingerprint: bptmig_workdir::fingerprint("server=generated-prod"),
+        target_fingerprint: bptmig_workdir::fingerprint("server=generated-qa"),
         stages,
     }
     .write(&out)
@@ -490,15 +492,8 @@ fn write_snapshot(
     row_group_rows: usize,
 ) -> Result<()> {
     let dir = out.snapshot_dir(side);
-    let mut manifest = Manifest {
-        table: format!("snapshot:{side}"),
-        run_id: GENERATED_RUN_ID.to_owned(),
-        key: None,
-        columns: Vec::new(),
-        complete: false,
-        parts: Vec::new(),
-    };
-    for model in bptmig_extract::snapshot_tables() {
+    let mut writer = SnapshotWriter::new(&dir, side, GENERATED_RUN_ID, row_group_rows);
+    for model in snapshot_tables() {
         let plans = plans(model.name, Some(model))?;
         let mut builders: Vec<ColumnBuilder> =
             plans.iter().map(|p| ColumnBuilder::new(p, 64)).collect();
@@ -523,15 +518,7 @@ fn write_snapshot(
         let columns: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
         let schema = schema_for(&plans);
         let batch = RecordBatch::try_new(schema.clone(), columns).map_err(unexpected)?;
-        let meta = PartMeta::for_table(GENERATED_RUN_ID, model.name, model, &plans);
-        let entry = parts::write_file(
-            &dir.join(format!("{}.parquet", model.name)),
-            schema,
-            &[batch],
-            parts::writer_properties(&meta, row_group_rows, &plans),
-        )
-        .map_err(unexpected)?;
-        manifest.parts.push(entry);
+        writer.table(model, &plans, &[batch]).map_err(unexpected)?;
     }
     let stats: Vec<(&str, i64, Option<i64>)> = c::INSTANCE_TABLES
         .iter()
@@ -540,11 +527,5 @@ fn write_snapshot(
             (t.name, rows, max)
         })
         .collect();
-    manifest.parts.push(
-        parts::write_instance_stats(&dir, GENERATED_RUN_ID, &stats, row_group_rows)
-            .map_err(unexpected)?,
-    );
-    manifest.complete = true;
-    manifest.write(&dir).map_err(unexpected)?;
-    Ok(())
+    writer.finish(&stats).map_err(unexpected)
 }

@@ -28,8 +28,7 @@ mod stage;
 
 pub use report::Report;
 pub use stage::{
-    output_dir, transform, transform_with, IdMap, TransformOptions, TransformSummary,
-    DEFERRED_FILE, LEVEL_COLUMN, STAGE,
+    output_dir, transform, transform_with, IdMap, TransformOptions, TransformSummary, STAGE,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +79,7 @@ pub enum Error {
     #[error(transparent)]
     Mapping(#[from] principals::MappingError),
     #[error(transparent)]
-    Workdir(#[from] bptmig_extract::Error),
+    Workdir(#[from] bptmig_workdir::Error),
     #[error("cannot {action} `{}`", path.display())]
     Io {
         path: PathBuf,

@@ -142,7 +142,7 @@ impl Snapshot {
 
     /// Row count and maximum ID of each instance table of this environment.
     pub fn instance_stats(&self) -> Result<BTreeMap<String, (i64, Option<i64>)>> {
-        let rows = self.rows(bptmig_extract::INSTANCE_STATS)?;
+        let rows = self.rows(bptmig_workdir::layout::INSTANCE_STATS)?;
         let names = rows.texts("TABLE");
         let counts = rows.ints("ROWS");
         let max = rows.ints("MAX_ID");

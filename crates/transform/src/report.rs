@@ -116,7 +116,7 @@ impl Report {
             source: e.into(),
         })?;
         bytes.push(b'\n');
-        bptmig_extract::workdir::write_atomic(path, &bytes)?;
+        bptmig_workdir::write_atomic(path, &bytes)?;
         Ok(())
     }
 

@@ -13,12 +13,13 @@ use arrow::array::{
 use arrow::buffer::NullBuffer;
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
-use bptmig_extract::parts::{self, PartMeta, PartWriter};
-use bptmig_extract::types::{ColumnPlan, SqlType, SQL_TYPE_METADATA_KEY};
-use bptmig_extract::workdir::{Manifest, PartEntry, RunState, StageState, WorkDir};
 use bptmig_model::catalog::{self as c, ColumnRole, FkKind, Table};
 use bptmig_model::pipeline::{IdStrategy, PipelineConfig, UnmappedDefinition as DefPolicy};
 use bptmig_model::{Reporter, SsType};
+use bptmig_workdir::layout::{DEFERRED_FILE, EXTRACT, LEVEL_COLUMN};
+use bptmig_workdir::part::{self as parts, PartMeta, PartWriter};
+use bptmig_workdir::sql_type::{ColumnPlan, SqlType, SQL_TYPE_METADATA_KEY};
+use bptmig_workdir::{Manifest, PartEntry, RunState, StageState, WorkDir};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 use rayon::prelude::*;
@@ -28,11 +29,8 @@ use crate::principals::{self, MappingFile, Side};
 use crate::report::{Report, SkippedTree, TableCounts, UnmappedValue};
 use crate::{Error, Result};
 
-pub const STAGE: &str = "transform";
-/// Tree level of each process and activity (0 = top-level), for loading level by level.
-pub const LEVEL_COLUMN: &str = "BPTMIG_LEVEL";
-/// `transform/deferred.parquet`.
-pub const DEFERRED_FILE: &str = "deferred.parquet";
+/// Name of this stage in the work directory and in `run.json`.
+pub const STAGE: &str = bptmig_workdir::layout::TRANSFORM;
 
 /// What a transform did.
 #[derive(Debug, Clone)]
@@ -79,10 +77,10 @@ pub fn transform_with(
 ) -> Result<TransformSummary> {
     let wd = WorkDir::new(&config.workdir);
     let _lock = wd.lock(STAGE)?;
-    let mut run = bptmig_extract::open_run(&wd, config)?;
-    if run.stages.get(bptmig_extract::STAGE) != Some(&StageState::Done) {
+    let mut run = bptmig_workdir::open_run(&wd, config)?;
+    if run.stages.get(EXTRACT) != Some(&StageState::Done) {
         return Err(Error::MissingInput {
-            path: wd.stage_dir(bptmig_extract::STAGE),
+            path: wd.stage_dir(EXTRACT),
             hint: "run `bptmig extract` first: the extract is not complete",
         });
     }
@@ -116,8 +114,8 @@ struct Input {
 }
 
 fn inputs(wd: &WorkDir) -> Result<Vec<Input>> {
-    let dir = wd.stage_dir(bptmig_extract::STAGE);
-    let names = bptmig_extract::workdir::stage_tables(&dir)?;
+    let dir = wd.stage_dir(EXTRACT);
+    let names = bptmig_workdir::stage_tables(&dir)?;
     names
         .into_iter()
         .map(|name| {
@@ -1238,7 +1236,7 @@ fn write_done(path: &Path, done: &TableDone) -> Result<()> {
         action: "encode",
         source: e.into(),
     })?;
-    bptmig_extract::workdir::write_atomic(path, &bytes)?;
+    bptmig_workdir::write_atomic(path, &bytes)?;
     Ok(())
 }
 
@@ -1274,7 +1272,7 @@ fn plan_hash(
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(&bytes);
     }
-    Ok(bptmig_extract::workdir::hex(&h.finalize()))
+    Ok(bptmig_workdir::hex(&h.finalize()))
 }
 
 // ---- phase 2 ---------------------------------------------------------------------------------
@@ -1411,7 +1409,7 @@ impl<'a> TableJob<'a> {
             action: "create",
             source: e,
         })?;
-        bptmig_extract::workdir::remove_unlisted(&self.out_dir, &[])?;
+        bptmig_workdir::remove_unlisted(&self.out_dir, &[])?;
         let _ = std::fs::remove_file(Manifest::path(&self.out_dir));
         Ok(())
     }

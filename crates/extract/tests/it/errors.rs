@@ -1,7 +1,9 @@
-use bptmig_extract::workdir::{Manifest, WorkDir};
+use bptmig_db::Error as DbError;
 use bptmig_extract::Error;
 use bptmig_model::catalog as c;
 use bptmig_sandbox::{connect, create_schema, sql, EnvSpec, SandboxServer};
+use bptmig_workdir::Error as WorkdirError;
+use bptmig_workdir::{Manifest, WorkDir};
 
 use crate::{envs, pipeline, pipeline_for, PW_VAR};
 
@@ -27,7 +29,10 @@ async fn pending_events_in_the_source_refuse_the_extract() {
     let dir = tempfile::tempdir().unwrap();
     let config = pipeline_for(dir.path(), &prod, &qa, "");
     let err = crate::extract(&config).await.unwrap_err();
-    assert!(matches!(err, Error::PendingEvents { rows: 1, .. }), "{err}");
+    assert!(
+        matches!(err, Error::Db(DbError::PendingEvents { rows: 1, .. })),
+        "{err}"
+    );
     let msg = err.to_string();
     assert!(
         msg.contains("OSSYS_BPM_EVENT_QUEUE")
@@ -51,7 +56,10 @@ async fn a_second_process_on_the_work_directory_is_refused() {
     wd.create().unwrap();
     let _held = wd.lock("extract").unwrap();
     let err = crate::extract(&config).await.unwrap_err();
-    assert!(matches!(err, Error::Locked { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Workdir(WorkdirError::Locked { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("in use by process"), "{err}");
 }
 
@@ -92,7 +100,10 @@ async fn wrong_credentials_are_named_without_the_password() {
             .unwrap();
     let err = crate::extract(&config).await.unwrap_err();
     assert!(
-        matches!(err, Error::LoginFailed { .. } | Error::Handshake { .. }),
+        matches!(
+            err,
+            Error::Db(DbError::LoginFailed { .. } | DbError::Handshake { .. })
+        ),
         "{err:?}"
     );
     let msg = err.to_string();
@@ -116,7 +127,10 @@ async fn a_database_that_is_not_outsystems_is_refused() {
         "",
     );
     let err = crate::extract(&config).await.unwrap_err();
-    assert!(matches!(err, Error::NotPlatform { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Db(DbError::NotPlatform { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("OSSYS_BPM_PROCESS"), "{err}");
 }
 
@@ -145,7 +159,10 @@ async fn a_missing_column_names_table_and_column() {
         "",
     );
     let err = crate::extract(&config).await.unwrap_err();
-    assert!(matches!(err, Error::MissingColumn { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Db(DbError::MissingColumn { .. })),
+        "{err}"
+    );
     let msg = err.to_string();
     assert!(
         msg.contains("OSSYS_BPM_ACTIVITY_OUTPUT") && msg.contains("SS_KEY"),
@@ -166,6 +183,9 @@ async fn an_unwritable_work_directory_lists_nothing() {
     std::fs::create_dir_all(&config.workdir).unwrap();
     std::fs::write(config.workdir.join("extract"), b"not a directory").unwrap();
     let err = crate::extract(&config).await.unwrap_err();
-    assert!(matches!(err, Error::Io { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Workdir(WorkdirError::Io { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("extract"), "{err}");
 }

@@ -1,8 +1,8 @@
-use bptmig_extract::parts::{META_COLUMN_ROLES, META_RUN_ID, META_TABLE};
-use bptmig_extract::workdir::{Manifest, RunState, WorkDir};
 use bptmig_model::catalog as c;
 use bptmig_sandbox::generator::CANDIDATE_EVENT_TABLE;
 use bptmig_sandbox::EnvSpec;
+use bptmig_workdir::part::{META_COLUMN_ROLES, META_RUN_ID, META_TABLE};
+use bptmig_workdir::{Manifest, RunState, WorkDir};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
 use crate::{envs, ids, pipeline_for, read_file, read_table, rows_by_key};

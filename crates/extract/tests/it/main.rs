@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Int32Type, TimeUnit, TimestampMillisecondType};
 use arrow::record_batch::RecordBatch;
-use bptmig_extract::workdir::Manifest;
 use bptmig_model::PipelineConfig;
 use bptmig_sandbox::{EnvKind, EnvSpec, Environment, Lit};
+use bptmig_workdir::Manifest;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 pub const PW_VAR: &str = "BPTMIG_IT_PASSWORD";

@@ -1,6 +1,6 @@
-use bptmig_extract::workdir::{Manifest, RunState, StageState, WorkDir};
 use bptmig_model::catalog as c;
 use bptmig_sandbox::EnvSpec;
+use bptmig_workdir::{Manifest, RunState, StageState, WorkDir};
 
 use crate::{envs, pipeline_for};
 

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int32Type;
-use bptmig_extract::workdir::{Manifest, WorkDir};
 use bptmig_load::plan::Plan;
 use bptmig_load::LoadOptions;
 use bptmig_model::catalog as c;
 use bptmig_model::{NoProgress, PipelineConfig};
 use bptmig_sandbox::sql::{self, Lit};
 use bptmig_sandbox::{EnvKind, EnvSpec, Environment, SqlClient};
+use bptmig_workdir::{Manifest, WorkDir};
 
 const MOVED: &[&str] = &[
     c::PROCESS,
@@ -74,11 +74,7 @@ async fn ints(client: &mut SqlClient, sql: &str) -> Vec<Vec<Option<i64>>> {
         .await
         .unwrap()
         .iter()
-        .map(|r| {
-            (0..r.len())
-                .map(|i| bptmig_extract::db::int_cell(r, i))
-                .collect()
-        })
+        .map(|r| (0..r.len()).map(|i| bptmig_db::int_cell(r, i)).collect())
         .collect()
 }
 
@@ -93,10 +89,8 @@ async fn texts(client: &mut SqlClient, sql: &str) -> HashMap<i64, Vec<Option<Str
         .iter()
         .map(|r| {
             (
-                bptmig_extract::db::int_cell(r, 0).unwrap(),
-                (1..r.len())
-                    .map(|i| bptmig_extract::db::text_cell(r, i))
-                    .collect(),
+                bptmig_db::int_cell(r, 0).unwrap(),
+                (1..r.len()).map(|i| bptmig_db::text_cell(r, i)).collect(),
             )
         })
         .collect()

@@ -8,11 +8,10 @@ use arrow::array::{
 };
 use arrow::datatypes::{Field, Schema};
 use arrow::record_batch::RecordBatch;
-use bptmig_extract::types::{
-    format_iso_datetime_ms, parse_iso_date_days, SqlType, SQL_TYPE_METADATA_KEY,
-};
 use bptmig_load::render::RowRenderer;
 use bptmig_sandbox::{connect, sql, SandboxServer};
+use bptmig_workdir::iso::{format_iso_datetime_ms, parse_iso_date_days};
+use bptmig_workdir::sql_type::{SqlType, SQL_TYPE_METADATA_KEY};
 use tiberius::numeric::Numeric;
 
 const ROWS: usize = 300;

@@ -3,11 +3,11 @@
 use std::path::Path;
 
 use arrow::record_batch::RecordBatch;
-use bptmig_extract::workdir::Manifest;
 use bptmig_model::catalog as c;
 use bptmig_sandbox::generator::CANDIDATE_EVENT_TABLE;
 use bptmig_sandbox::workdir::{generate_workdir, GenerateOptions};
 use bptmig_sandbox::{EnvKind, EnvSpec, Environment, DEFAULT_PASSWORD};
+use bptmig_workdir::Manifest;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 fn read(path: &Path) -> Vec<RecordBatch> {

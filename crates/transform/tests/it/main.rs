@@ -13,8 +13,8 @@ use std::path::Path;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int32Type};
-use bptmig_extract::workdir::Manifest;
 use bptmig_model::PipelineConfig;
+use bptmig_workdir::Manifest;
 
 /// A pipeline over an existing work directory `workdir` (connection strings only name the
 /// databases the work directory was made from), with `extra` TOML.

@@ -186,7 +186,7 @@ async fn definitions_and_users_land_on_their_namesakes_in_qa() {
     // Scheduler locks are cleared; tree levels and deferred self-references are recorded.
     let acts = read_stage(&wd, "transform", c::ACTIVITY);
     assert!(texts(&acts, c::IS_RUNNING_AT).iter().all(Option::is_none));
-    let levels = ints(&after, bptmig_transform::LEVEL_COLUMN);
+    let levels = ints(&after, bptmig_workdir::layout::LEVEL_COLUMN);
     assert!(levels.contains(&Some(2)));
     let roots = ints(&after, c::PARENT_PROCESS_ID)
         .iter()

@@ -15,7 +15,10 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
-use crate::workdir::{commit_file, hex, tmp_path, PartEntry};
+use crate::atomic::{commit_file, hex, tmp_path};
+use crate::layout::INSTANCE_STATS;
+use crate::manifest::PartEntry;
+use crate::sql_type::{ColumnPlan, SqlType};
 use crate::{Error, Result};
 
 /// Key-value metadata keys of every part file.
@@ -39,7 +42,7 @@ impl PartMeta {
         run_id: &str,
         name: &str,
         table: &bptmig_model::Table,
-        plans: &[crate::types::ColumnPlan],
+        plans: &[ColumnPlan],
     ) -> Self {
         let roles: std::collections::BTreeMap<&str, String> = plans
             .iter()
@@ -64,7 +67,7 @@ impl PartMeta {
 pub fn writer_properties(
     meta: &PartMeta,
     row_group_rows: usize,
-    plans: &[crate::types::ColumnPlan],
+    plans: &[ColumnPlan],
 ) -> WriterProperties {
     // Statistics only where a reader prunes by them (integer keys and IDs): min/max over
     // long text and timestamps cost a large share of the write time and serve no one.
@@ -72,10 +75,7 @@ pub fn writer_properties(
     for plan in plans {
         let path = ColumnPath::from(plan.name.as_str());
         builder = builder.set_column_dictionary_enabled(path.clone(), plan.dictionary_encoding());
-        if matches!(
-            plan.sql_type,
-            crate::types::SqlType::Int | crate::types::SqlType::BigInt
-        ) {
+        if matches!(plan.sql_type, SqlType::Int | SqlType::BigInt) {
             builder = builder.set_column_statistics_enabled(path, EnabledStatistics::Chunk);
         }
     }
@@ -96,7 +96,7 @@ pub fn writer_properties(
 pub fn part_properties(
     meta: &PartMeta,
     row_group_rows: usize,
-    plans: &[crate::types::ColumnPlan],
+    plans: &[ColumnPlan],
     first: &RecordBatch,
 ) -> WriterProperties {
     repeating_text(plans, first)
@@ -116,7 +116,7 @@ pub fn part_properties(
 /// Where they repeat, as inbox details and input values made from a few templates do, a
 /// dictionary makes the part a fraction of the size and every later read and write of it
 /// cheaper (no per-value decompression or UTF-8 check).
-pub fn repeating_text(plans: &[crate::types::ColumnPlan], batch: &RecordBatch) -> Vec<String> {
+pub fn repeating_text(plans: &[ColumnPlan], batch: &RecordBatch) -> Vec<String> {
     /// Values looked at per column: enough to tell, cheap next to writing the part.
     const SAMPLE: usize = 4096;
     plans
@@ -247,6 +247,69 @@ impl PartWriter {
     }
 }
 
+/// A part that opens itself on its first batch, like arrow-rs's `ArrowWriter` opens its row
+/// group on the first `write`: an empty part leaves no file. The file takes the first batch's
+/// schema and [`part_properties`] of that batch.
+#[derive(Debug)]
+pub struct LazyPartWriter {
+    dir: PathBuf,
+    file_name: String,
+    meta: PartMeta,
+    row_group_rows: usize,
+    plans: Vec<ColumnPlan>,
+    open: Option<PartWriter>,
+}
+
+impl LazyPartWriter {
+    /// A part `dir/file_name` of a table read with `plans`, not yet created.
+    pub fn new(
+        dir: &Path,
+        file_name: &str,
+        meta: PartMeta,
+        row_group_rows: usize,
+        plans: Vec<ColumnPlan>,
+    ) -> Self {
+        Self {
+            dir: dir.to_owned(),
+            file_name: file_name.to_owned(),
+            meta,
+            row_group_rows,
+            plans,
+            open: None,
+        }
+    }
+
+    /// Appends a batch whose keys span `keys` (inclusive); an empty batch is skipped.
+    pub fn write(&mut self, batch: &RecordBatch, keys: Option<(i64, i64)>) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let writer = match self.open.as_mut() {
+            Some(w) => w,
+            None => {
+                let props = part_properties(&self.meta, self.row_group_rows, &self.plans, batch);
+                self.open.insert(PartWriter::create(
+                    &self.dir,
+                    &self.file_name,
+                    batch.schema(),
+                    props,
+                )?)
+            }
+        };
+        writer.write(batch, keys)
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.open.as_ref().map_or(0, PartWriter::rows)
+    }
+
+    /// The finished part's manifest entry, or `None` when no row was written (no file).
+    pub fn finish(self) -> Result<Option<PartEntry>> {
+        self.open.map(PartWriter::finish).transpose()
+    }
+}
+
 /// Writes `batches` as one Parquet file at `path`, atomically (snapshots).
 pub fn write_file(
     path: &Path,
@@ -294,14 +357,14 @@ pub fn write_instance_stats(
             )),
         ],
     )
-    .map_err(|e| Error::arrow(crate::INSTANCE_STATS, e))?;
+    .map_err(|e| Error::arrow(INSTANCE_STATS, e))?;
     let meta = PartMeta {
         run_id: run_id.to_owned(),
-        table: crate::INSTANCE_STATS.to_owned(),
+        table: INSTANCE_STATS.to_owned(),
         column_roles: "{}".to_owned(),
     };
     write_file(
-        &dir.join(format!("{}.parquet", crate::INSTANCE_STATS)),
+        &dir.join(format!("{INSTANCE_STATS}.parquet")),
         schema,
         &[batch],
         writer_properties(&meta, row_group_rows, &[]),
@@ -316,8 +379,7 @@ mod tests {
     use arrow::datatypes::{DataType, Field, Schema};
 
     use super::*;
-    use crate::types::{ColumnPlan, SqlType};
-    use crate::workdir::file_sha256;
+    use crate::atomic::file_sha256;
 
     #[test]
     fn a_part_records_the_size_and_sha256_of_the_file_it_leaves() {

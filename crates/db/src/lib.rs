@@ -1,0 +1,123 @@
+//! The SQL Server side of bptmig, shared by the extract, the load and `check`.
+//!
+//! * [`connect()`] opens a session from a pipeline [`Endpoint`](bptmig_model::pipeline::Endpoint),
+//!   turning every way a connection fails into an [`Error`] that says what to check.
+//! * [`query`]: statements, parameterised queries and typed cells; [`read_batches`] runs a
+//!   query straight into Arrow batches through [`column_builder`].
+//! * [`catalog`]: what `INFORMATION_SCHEMA` says about a table.
+//! * [`sql`]: quoting identifiers and text for T-SQL.
+//!
+//! ```no_run
+//! # async fn demo(endpoint: bptmig_model::pipeline::Endpoint) -> bptmig_db::Result<()> {
+//! let mut client = bptmig_db::connect(bptmig_db::Side::Source, &endpoint).await?;
+//! let n = bptmig_db::scalar(&mut client, bptmig_db::Side::Source, "SELECT 1").await?;
+//! assert_eq!(n, 1);
+//! # Ok(()) }
+//! ```
+
+pub mod catalog;
+pub mod column_builder;
+mod connect;
+pub mod query;
+pub mod sql;
+
+pub use catalog::table_columns;
+pub use connect::{connect, Side, SqlClient};
+pub use query::{execute, int_cell, query_rows, read_batches, scalar, text_cell};
+pub use sql::{quote_ident, quote_text};
+/// A query parameter, for callers of [`query_rows`] that do not depend on tiberius.
+pub use tiberius::ToSql;
+
+use bptmig_workdir::sql_type::TypeError;
+use column_builder::ConvertError;
+
+/// Errors of a connection or a statement.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("the {side} connection string is not valid: {reason}")]
+    BadConnection { side: Side, reason: String },
+    #[error(
+        "cannot reach the {side} at `{addr}` within {timeout_secs} s ({reason}); check the host and \
+         port in the pipeline's `{side}.connection`, the network, and `{side}.connect_timeout_secs`"
+    )]
+    Unreachable {
+        side: Side,
+        addr: String,
+        timeout_secs: u64,
+        reason: String,
+    },
+    #[error("login to the {side} at `{addr}` failed: {reason}; check the user in `{side}.connection` and the password variable it references")]
+    LoginFailed {
+        side: Side,
+        addr: String,
+        reason: String,
+    },
+    #[error("the {side} at `{addr}` refused the session: {reason}")]
+    Handshake {
+        side: Side,
+        addr: String,
+        reason: String,
+    },
+    #[error("the {side} is not an OutSystems platform database: missing {missing}; check `{side}.connection` (server and database)")]
+    NotPlatform { side: Side, missing: String },
+    #[error(
+        "the {side} table `{table}` lacks column `{column}` that bptmig needs; the platform \
+         version may be older than the one bptmig knows"
+    )]
+    MissingColumn {
+        side: Side,
+        table: String,
+        column: &'static str,
+    },
+    #[error(
+        "the {side}'s `{table}` holds {rows} unprocessed event(s): the BPT scheduler has not \
+         drained it. Let it finish (or stop the applications that raise events) and run again; \
+         extracting now would lose those events"
+    )]
+    PendingEvents {
+        side: Side,
+        table: &'static str,
+        rows: i64,
+    },
+    #[error("{side} query failed: `{sql}`")]
+    Query {
+        side: Side,
+        sql: String,
+        #[source]
+        source: tiberius::error::Error,
+    },
+    #[error("{side} column type")]
+    Type {
+        side: Side,
+        #[source]
+        source: TypeError,
+    },
+    #[error("table `{table}`")]
+    Convert {
+        table: String,
+        #[source]
+        source: ConvertError,
+    },
+    #[error("Arrow data of `{what}`")]
+    Arrow {
+        what: String,
+        #[source]
+        source: arrow::error::ArrowError,
+    },
+}
+
+/// The result of a connection or a statement.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A failed query, with its SQL cut to one line of at most 200 characters.
+    pub fn query(side: Side, sql: &str, source: tiberius::error::Error) -> Self {
+        let one_line = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        let sql = match one_line.char_indices().nth(200) {
+            Some((i, _)) => format!("{}…", &one_line[..i]),
+            None => one_line,
+        };
+        Error::Query { side, sql, source }
+    }
+}

@@ -1,0 +1,152 @@
+//! Statements and queries, with errors that name the side and the statement.
+
+use arrow::array::ArrayRef;
+use arrow::record_batch::RecordBatch;
+use bptmig_workdir::sql_type::{schema_for, ColumnPlan};
+use futures_util::TryStreamExt as _;
+use tiberius::{ColumnData, QueryItem, Row, ToSql};
+
+use crate::column_builder::ColumnBuilder;
+use crate::{Error, Result, Side, SqlClient};
+
+/// Runs a batch whose results are not needed.
+pub async fn execute(client: &mut SqlClient, side: Side, sql: &str) -> Result<()> {
+    client
+        .simple_query(sql)
+        .await
+        .map_err(|e| Error::query(side, sql, e))?
+        .into_results()
+        .await
+        .map_err(|e| Error::query(side, sql, e))?;
+    Ok(())
+}
+
+/// Runs a parameterised query and collects its first result set (small results only).
+pub async fn query_rows(
+    client: &mut SqlClient,
+    side: Side,
+    sql: &str,
+    params: &[&dyn ToSql],
+) -> Result<Vec<Row>> {
+    let mut stream = client
+        .query(sql, params)
+        .await
+        .map_err(|e| Error::query(side, sql, e))?;
+    let mut rows = Vec::new();
+    while let Some(item) = stream
+        .try_next()
+        .await
+        .map_err(|e| Error::query(side, sql, e))?
+    {
+        if let QueryItem::Row(r) = item {
+            rows.push(r);
+        }
+    }
+    Ok(rows)
+}
+
+/// Reads an integer cell whatever width the server chose for it.
+pub fn int_cell(row: &Row, i: usize) -> Option<i64> {
+    row.try_get::<i32, _>(i)
+        .ok()
+        .flatten()
+        .map(i64::from)
+        .or_else(|| row.try_get::<i64, _>(i).ok().flatten())
+        .or_else(|| row.try_get::<i16, _>(i).ok().flatten().map(i64::from))
+        .or_else(|| row.try_get::<u8, _>(i).ok().flatten().map(i64::from))
+}
+
+/// Reads a text cell.
+pub fn text_cell(row: &Row, i: usize) -> Option<String> {
+    row.try_get::<&str, _>(i).ok().flatten().map(str::to_owned)
+}
+
+/// `SELECT COUNT(*)`-style scalar.
+pub async fn scalar(client: &mut SqlClient, side: Side, sql: &str) -> Result<i64> {
+    let rows = query_rows(client, side, sql, &[]).await?;
+    Ok(rows.first().and_then(|r| int_cell(r, 0)).unwrap_or(0))
+}
+
+/// Runs a whole query into record batches of at most `batch_rows` rows (small tables), each
+/// with the min/max of the `key_index` column.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one query's description; each is used once"
+)]
+pub async fn read_batches(
+    client: &mut SqlClient,
+    side: Side,
+    table: &str,
+    sql: &str,
+    params: &[&dyn ToSql],
+    plans: &[ColumnPlan],
+    batch_rows: usize,
+    key_index: Option<usize>,
+) -> Result<Vec<(RecordBatch, Option<(i64, i64)>)>> {
+    let schema = schema_for(plans);
+    let mut builders: Vec<ColumnBuilder> = plans
+        .iter()
+        .map(|p| ColumnBuilder::new(p, batch_rows))
+        .collect();
+    let mut out = Vec::new();
+    let mut keys = None;
+    let mut stream = client
+        .query(sql, params)
+        .await
+        .map_err(|e| Error::query(side, sql, e))?;
+    while let Some(item) = stream
+        .try_next()
+        .await
+        .map_err(|e| Error::query(side, sql, e))?
+    {
+        let QueryItem::Row(row) = item else { continue };
+        append_row(table, &mut builders, row, key_index, &mut keys)?;
+        if builders[0].len() >= batch_rows {
+            out.push((finish_batch(table, &schema, &mut builders)?, keys.take()));
+        }
+    }
+    if !builders[0].is_empty() || out.is_empty() {
+        out.push((finish_batch(table, &schema, &mut builders)?, keys.take()));
+    }
+    Ok(out)
+}
+
+/// The values appended to `builders` as one batch; the builders are empty afterwards.
+pub fn finish_batch(
+    table: &str,
+    schema: &arrow::datatypes::SchemaRef,
+    builders: &mut [ColumnBuilder],
+) -> Result<RecordBatch> {
+    let cols: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
+    RecordBatch::try_new(schema.clone(), cols).map_err(|e| Error::Arrow {
+        what: table.to_owned(),
+        source: e,
+    })
+}
+
+/// Appends one row to `builders`, widening `keys` by the row's `key_index` column.
+pub fn append_row(
+    table: &str,
+    builders: &mut [ColumnBuilder],
+    row: Row,
+    key_index: Option<usize>,
+    keys: &mut Option<(i64, i64)>,
+) -> Result<()> {
+    for (i, (value, builder)) in row.into_iter().zip(builders.iter_mut()).enumerate() {
+        if Some(i) == key_index {
+            let k = match &value {
+                ColumnData::I32(Some(v)) => Some(i64::from(*v)),
+                ColumnData::I64(Some(v)) => Some(*v),
+                _ => None,
+            };
+            if let Some(k) = k {
+                *keys = Some(keys.map_or((k, k), |(lo, hi)| (lo.min(k), hi.max(k))));
+            }
+        }
+        builder.append(value).map_err(|e| Error::Convert {
+            table: table.to_owned(),
+            source: e,
+        })?;
+    }
+    Ok(())
+}
