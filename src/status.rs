@@ -48,6 +48,7 @@ fn state(run: Option<&RunState>, stage: &str) -> &'static str {
     match run.and_then(|r| r.stages.get(stage)) {
         Some(StageState::Done) => "done",
         Some(StageState::Running) => "running",
+        Some(StageState::Failed) => "failed",
         None => "pending",
     }
 }

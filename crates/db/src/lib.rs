@@ -5,6 +5,7 @@
 //! * [`query`]: statements, parameterised queries and typed cells; [`read_batches`] runs a
 //!   query straight into Arrow batches through [`column_builder`].
 //! * [`catalog`]: what `INFORMATION_SCHEMA` says about a table.
+//! * [`preflight`]: the platform tables present, the BPT queues drained.
 //! * [`sql`]: quoting identifiers and text for T-SQL.
 //!
 //! ```no_run
@@ -18,6 +19,7 @@
 pub mod catalog;
 pub mod column_builder;
 mod connect;
+pub mod preflight;
 pub mod query;
 pub mod sql;
 

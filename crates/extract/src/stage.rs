@@ -78,10 +78,10 @@ pub async fn extract(
     run.write(&wd)?;
 
     let mut source = db::connect(Side::Source, &config.source).await?;
-    require_platform(&mut source, Side::Source).await?;
+    bptmig_db::preflight::require_platform(&mut source, Side::Source).await?;
     refuse_pending_events(&mut source).await?;
     let mut target = db::connect(Side::Target, &config.target).await?;
-    require_platform(&mut target, Side::Target).await?;
+    bptmig_db::preflight::require_platform(&mut target, Side::Target).await?;
 
     let ctx = Ctx {
         wd: &wd,
@@ -197,53 +197,16 @@ fn summarize(wd: &WorkDir, run: &RunState) -> Result<ExtractSummary> {
 
 // ---- pre-flight ------------------------------------------------------------------------------
 
-/// Refuses a database that lacks the platform tables bptmig reads.
-async fn require_platform(client: &mut SqlClient, side: Side) -> Result<()> {
-    let sql = "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES";
-    let rows = db::query_rows(client, side, sql, &[]).await?;
-    let present: Vec<String> = rows
-        .iter()
-        .filter_map(|r| db::text_cell(r, 0))
-        .map(|n| n.to_ascii_uppercase())
-        .collect();
-    let required = c::INSTANCE_TABLES
-        .iter()
-        .chain(c::DEFINITION_TABLES)
-        .chain(c::STATIC_TABLES)
-        .chain(c::QUEUE_TABLES)
-        .chain(c::IDENTITY_TABLES);
-    let missing: Vec<&str> = required
-        .map(|t| t.name)
-        .filter(|n| !present.iter().any(|p| p == n))
-        .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Db(bptmig_db::Error::NotPlatform {
-            side,
-            missing: missing.join(", "),
-        }))
-    }
-}
-
 /// The scheduler must have drained both BPT queues before history is copied.
 async fn refuse_pending_events(client: &mut SqlClient) -> Result<()> {
-    for queue in [c::EVENT_QUEUE, c::LIGHT_EVENT] {
-        let n = db::scalar(
-            client,
-            Side::Source,
-            &format!("SELECT COUNT(*) FROM {queue}"),
-        )
-        .await?;
-        if n > 0 {
-            return Err(Error::Db(bptmig_db::Error::PendingEvents {
-                side: Side::Source,
-                table: queue,
-                rows: n,
-            }));
-        }
+    match bptmig_db::preflight::queued_events(client, Side::Source).await? {
+        Some((table, rows)) => Err(Error::Db(bptmig_db::Error::PendingEvents {
+            side: Side::Source,
+            table,
+            rows,
+        })),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 // ---- snapshots -------------------------------------------------------------------------------

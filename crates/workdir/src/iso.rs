@@ -338,11 +338,13 @@ const POW10_I64: [i64; 10] = [
     1_000_000_000,
 ];
 
-fn is_leap_year(year: u32) -> bool {
+/// Whether `year` has a 29 February (proleptic Gregorian).
+pub fn is_leap_year(year: u32) -> bool {
     year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
-fn days_in_month(year: u32, month: u32) -> u32 {
+/// Days of `month` (1–12) in `year`.
+pub fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if is_leap_year(year) => 29,
         2 => 28,
@@ -353,7 +355,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`),
 /// for years 1..=9999, which keeps every intermediate value non-negative.
-fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
+pub fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year / 400;
     let year_of_era = year - era * 400;
@@ -364,7 +366,7 @@ fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
 }
 
 /// The inverse of [`days_from_civil`]: (year, month, day).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;

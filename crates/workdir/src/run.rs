@@ -28,6 +28,8 @@ pub struct RunState {
 pub enum StageState {
     Running,
     Done,
+    /// The stage ran to its end and found the run wrong (a failed verify).
+    Failed,
 }
 
 impl RunState {
