@@ -8,6 +8,7 @@
 //! * [`sstype`]: the `SS_TYPE` grammar (`rt<Name>` or `bt<eSpace key>*<entity key>`).
 //! * [`pipeline`]: the pipeline file (TOML) and the validated settings it yields.
 //! * [`progress`]: the [`Reporter`] trait through which stages report progress.
+//! * [`used`]: the source IDs the rows to move reference ([`UsedIds`]).
 //!
 //! ```
 //! use bptmig_model::{catalog, graph};
@@ -20,8 +21,10 @@ pub mod graph;
 pub mod pipeline;
 pub mod progress;
 pub mod sstype;
+pub mod used;
 
 pub use catalog::{Column, ColumnRole, FkKind, Table, TableRole};
 pub use pipeline::{ConfigError, ConnectionString, PipelineConfig};
 pub use progress::{NoProgress, Reporter};
 pub use sstype::{SsType, SsTypeError};
+pub use used::UsedIds;

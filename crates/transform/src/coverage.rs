@@ -2,8 +2,6 @@
 //! target lacks, and whether every referenced user, group and tenant is mapped by the mapping
 //! file, by name or by policy. The same rules as the transform's phase 1.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use bptmig_model::PipelineConfig;
 
 use crate::maps::{DefinitionMaps, Snapshot, UnmappedDefinition};
@@ -11,15 +9,7 @@ use crate::principals::{MappingError, Resolution};
 use crate::stage::{resolve_used, Used};
 use crate::{Error, Result};
 
-/// Source IDs that the rows to move reference.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UsedIds {
-    /// Per definition table.
-    pub definitions: BTreeMap<String, BTreeSet<i64>>,
-    pub users: BTreeSet<i64>,
-    pub groups: BTreeSet<i64>,
-    pub tenants: BTreeSet<i64>,
-}
+pub use bptmig_model::UsedIds;
 
 /// What a transform of rows referencing [`UsedIds`] would find.
 #[derive(Debug)]
