@@ -5,7 +5,7 @@ CARGO ?= cargo
 export BPTMIG_DEMO_PASSWORD ?= Sandbox-Only-1
 
 .DEFAULT_GOAL := help
-.PHONY: help demo sandbox test check fmt clippy bench
+.PHONY: help demo sandbox test check fmt clippy doc bench
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,9 +26,13 @@ fmt: ## Format the code
 clippy: ## Lint (warnings are errors)
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-check: ## What CI runs: formatting, lints, tests
+doc: ## Build the API docs; a broken intra-doc link or any other rustdoc warning is an error
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+
+check: ## What CI runs: formatting, lints, docs, tests
 	$(CARGO) fmt --all -- --check
 	$(MAKE) clippy
+	$(MAKE) doc
 	$(MAKE) test
 
 bench: ## Benchmarks: extract criterion, load vs raw INSERT baseline, extract peak RSS, transform vs DuckDB
