@@ -15,7 +15,7 @@
 //! ```
 //!
 //! * [`layout`]: every path, stage name and file or column name ([`WorkDir`]).
-//! * [`lock`]: one stage at a time in a work directory.
+//! * [`lock`]: one stage at a time in a work directory (an OS-level lock the kernel releases).
 //! * [`run`]: `run.json` ([`RunState`]), endpoint fingerprints, [`open_run`].
 //! * [`manifest`]: the part files of a table that are complete ([`Manifest`]).
 //! * [`atomic`]: files that appear whole or not at all.
@@ -89,7 +89,8 @@ pub enum Error {
     Corrupt { path: PathBuf, reason: String },
     #[error(
         "the work directory `{}` is in use by process {pid} (`bptmig {stage}`); wait for it to \
-         finish, or remove `lock` there if that process is gone", path.parent().unwrap_or(path).display()
+         finish: the lock is the operating system's and goes when that process ends, however it \
+         ends", path.parent().unwrap_or(path).display()
     )]
     Locked {
         path: PathBuf,

@@ -1,17 +1,30 @@
 //! The work directory's lock: one stage at a time.
+//!
+//! The lock is an OS-level exclusive lock (`flock`) on `<workdir>/lock`, so the kernel releases
+//! it when its holder dies, however it dies; no process ever judges another's lock stale.
+//! The file also says who holds it (pid and stage), for the message of the one refused.
+//!
+//! The holder removes the file before it lets go of the lock. A process that opened the file
+//! just before that removal may then lock the removed file; it notices, because the path no
+//! longer leads to the file it locked, and starts again. So at any moment at most one process
+//! holds a lock on the file the path names.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write as _;
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-/// Held while a stage runs; removed on drop.
+/// How often a process retries when the file it locked was removed under it.
+const ATTEMPTS: usize = 16;
+
+/// Held while a stage runs; the file is removed and the lock released on drop.
 #[derive(Debug)]
 pub struct Lock {
     path: PathBuf,
+    file: File,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -28,37 +41,32 @@ impl Lock {
         };
         let body =
             serde_json::to_vec(&info).map_err(|e| Error::io(path, "encode the lock", e.into()))?;
-        for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(path) {
-                Ok(mut f) => {
-                    f.write_all(&body)
-                        .and_then(|()| f.sync_all())
-                        .map_err(|e| Error::io(path, "write the lock", e))?;
-                    return Ok(Self {
-                        path: path.to_owned(),
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let held: Option<LockInfo> = fs::read(path)
-                        .ok()
-                        .and_then(|b| serde_json::from_slice(&b).ok());
-                    match held {
-                        Some(h) if process_alive(h.pid) => {
-                            return Err(Error::Locked {
-                                path: path.to_owned(),
-                                pid: h.pid,
-                                stage: h.stage,
-                            });
-                        }
-                        // The holder died (kill -9): its lock is stale; take it over.
-                        _ => {
-                            tracing::warn!(lock = %path.display(), "removing a stale lock left by a process that is gone");
-                            let _ = fs::remove_file(path);
-                        }
-                    }
-                }
-                Err(e) => return Err(Error::io(path, "create the lock", e)),
+        for _ in 0..ATTEMPTS {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
+                .map_err(|e| Error::io(path, "create the lock", e))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) => return Err(held_by(path, &mut file)),
+                Err(TryLockError::Error(e)) => return Err(Error::io(path, "lock", e)),
             }
+            if !same_file(path, &file) {
+                // Removed by its last holder after we opened it: lock the new one.
+                continue;
+            }
+            file.set_len(0)
+                .and_then(|()| file.seek(SeekFrom::Start(0)))
+                .and_then(|_| file.write_all(&body))
+                .and_then(|()| file.sync_all())
+                .map_err(|e| Error::io(path, "write the lock", e))?;
+            return Ok(Self {
+                path: path.to_owned(),
+                file,
+            });
         }
         Err(Error::io(
             path,
@@ -70,23 +78,106 @@ impl Lock {
 
 impl Drop for Lock {
     fn drop(&mut self) {
+        // Remove first, unlock second (closing the file releases the lock).
         let _ = fs::remove_file(&self.path);
+        let _ = self.file.unlock();
     }
 }
 
-#[cfg(target_os = "linux")]
-fn process_alive(pid: u32) -> bool {
-    // A zombie still has a /proc entry but will never release the lock.
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
+/// The refusal for a lock another process holds, naming it when the file says who.
+fn held_by(path: &Path, file: &mut File) -> Error {
+    let mut text = String::new();
+    let info: Option<LockInfo> = file
+        .read_to_string(&mut text)
+        .ok()
+        .and_then(|_| serde_json::from_str(&text).ok());
+    // A holder that has not written the file yet is just starting.
+    let (pid, stage) = info.map_or((0, "starting".to_owned()), |i| (i.pid, i.stage));
+    Error::Locked {
+        path: path.to_owned(),
+        pid,
+        stage,
     }
 }
 
-#[cfg(not(target_os = "linux"))]
-fn process_alive(_pid: u32) -> bool {
-    // Without a cheap liveness check, never steal a lock: a person removes it.
-    true
+/// Whether `path` still names the file that `file` has open.
+#[cfg(unix)]
+fn same_file(path: &Path, file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (fs::metadata(path), file.metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(path: &Path, _file: &File) -> bool {
+    path.exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Barrier};
+
+    use super::*;
+
+    #[test]
+    fn contenders_for_a_stale_lock_never_hold_it_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lock");
+        let inside = Arc::new(AtomicUsize::new(0));
+        let mut won_total = 0;
+        for round in 0..40 {
+            // A lock file left by a process that died, or one whose holder was still writing it.
+            let stale = if round % 2 == 0 {
+                ""
+            } else {
+                r#"{"pid":1,"stage":"load"}"#
+            };
+            fs::write(&path, stale).unwrap();
+            let barrier = Arc::new(Barrier::new(3));
+            let contenders: Vec<_> = (0..3)
+                .map(|_| {
+                    let (path, barrier, inside) = (path.clone(), barrier.clone(), inside.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        let Ok(lock) = Lock::acquire(&path, "transform") else {
+                            return 0;
+                        };
+                        assert_eq!(
+                            inside.fetch_add(1, Ordering::SeqCst),
+                            0,
+                            "two holders at once"
+                        );
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                        drop(lock);
+                        1
+                    })
+                })
+                .collect();
+            let won: usize = contenders.into_iter().map(|h| h.join().unwrap()).sum();
+            assert!(won >= 1, "round {round}: nobody got the stale lock");
+            won_total += won;
+        }
+        assert!(won_total >= 40);
+    }
+
+    #[test]
+    fn the_refusal_names_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lock");
+        let held = Lock::acquire(&path, "load").unwrap();
+        match Lock::acquire(&path, "verify") {
+            Err(Error::Locked { pid, stage, .. }) => {
+                assert_eq!(pid, std::process::id());
+                assert_eq!(stage, "load");
+            }
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        drop(held);
+        assert!(!path.exists(), "the lock file is removed on release");
+        drop(Lock::acquire(&path, "verify").unwrap());
+    }
 }
