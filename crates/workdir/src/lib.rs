@@ -88,6 +88,20 @@ pub enum Error {
     #[error("`{}` is damaged ({reason}); delete the work directory's stage folder to redo the stage", path.display())]
     Corrupt { path: PathBuf, reason: String },
     #[error(
+        "`{}` is not the part its manifest lists: its {what} is `{found}`, the manifest says \
+         `{listed}`; the file was changed or damaged after it was written. Run `bptmig {stage}` \
+         again: it writes damaged parts anew", path.display()
+    )]
+    PartDamaged {
+        path: PathBuf,
+        /// `size` or `SHA-256`.
+        what: &'static str,
+        listed: String,
+        found: String,
+        /// The stage whose directory holds the part.
+        stage: String,
+    },
+    #[error(
         "the work directory `{}` is in use by process {pid} (`bptmig {stage}`); wait for it to \
          finish: the lock is the operating system's and goes when that process ends, however it \
          ends", path.parent().unwrap_or(path).display()

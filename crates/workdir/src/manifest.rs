@@ -22,6 +22,50 @@ pub struct PartEntry {
     pub sha256: String,
 }
 
+impl PartEntry {
+    /// Checks that `dir`'s file of this entry is the one the manifest lists: its size, then
+    /// its SHA-256. A stage calls this before it uses any of a part, so that a file changed or
+    /// damaged after it was written is refused, never read.
+    pub fn verify(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(&self.file);
+        let bytes = fs::metadata(&path)
+            .map_err(|e| Error::io(&path, "read the size of", e))?
+            .len();
+        if bytes != self.bytes {
+            return Err(damaged(
+                path,
+                "size",
+                self.bytes.to_string(),
+                bytes.to_string(),
+            ));
+        }
+        let sha256 = crate::atomic::file_sha256(&path)?;
+        if sha256 != self.sha256 {
+            return Err(damaged(path, "SHA-256", self.sha256.clone(), sha256));
+        }
+        Ok(())
+    }
+}
+
+fn damaged(path: PathBuf, what: &'static str, listed: String, found: String) -> Error {
+    // Parts live in `<workdir>/<stage>/<TABLE>/`: the stage that wrote the file redoes it.
+    let stage = path
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::file_name)
+        .map_or_else(
+            || "the stage".to_owned(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+    Error::PartDamaged {
+        path,
+        what,
+        listed,
+        found,
+        stage,
+    }
+}
+
 /// A column as the stage wrote it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ManifestColumn {

@@ -66,3 +66,64 @@ fn a_corrupt_manifest_is_an_error_naming_the_file() {
     let err = Manifest::read(dir.path()).unwrap_err().to_string();
     assert!(err.contains("manifest.json"), "{err}");
 }
+
+#[test]
+fn a_part_changed_after_it_was_listed_is_refused_naming_both_digests() {
+    use arrow::array::{ArrayRef, Int32Array};
+    use arrow::record_batch::RecordBatch;
+    use part::{writer_properties, PartMeta, PartReader, PartWriter};
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("transform").join("T");
+    let batch = RecordBatch::try_from_iter([(
+        "ID",
+        std::sync::Arc::new(Int32Array::from_iter_values(0..1000)) as ArrayRef,
+    )])
+    .unwrap();
+    let meta = PartMeta {
+        run_id: "r".into(),
+        table: "T".into(),
+        column_roles: "{}".into(),
+    };
+    let mut w = PartWriter::create(
+        &dir,
+        "part-00000.parquet",
+        batch.schema(),
+        writer_properties(&meta, 1024, &[]),
+    )
+    .unwrap();
+    w.write(&batch, Some((0, 999))).unwrap();
+    let entry = w.finish().unwrap();
+    assert_eq!(PartReader::open_listed(&dir, &entry).unwrap().rows(), 1000);
+
+    // One byte changed in the middle: same size, other digest.
+    let path = dir.join(&entry.file);
+    let mut bytes = fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    fs::write(&path, &bytes).unwrap();
+    let err = PartReader::open_listed(&dir, &entry).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            Error::PartDamaged {
+                what: "SHA-256",
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("part-00000.parquet") && text.contains(&entry.sha256),
+        "{text}"
+    );
+    assert!(text.contains("bptmig transform"), "{text}");
+
+    // A cut file: the size says so before any hashing.
+    fs::write(&path, &bytes[..mid]).unwrap();
+    let err = entry.verify(&dir).unwrap_err();
+    assert!(
+        matches!(err, Error::PartDamaged { what: "size", .. }),
+        "{err}"
+    );
+}

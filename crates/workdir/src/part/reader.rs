@@ -8,6 +8,7 @@ use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 
+use crate::manifest::PartEntry;
 use crate::{Error, Result};
 
 /// Rows per batch unless [`PartReader::batch_size`] says otherwise.
@@ -47,6 +48,13 @@ impl PartReader {
             path: path.to_owned(),
             builder,
         })
+    }
+
+    /// Opens the part `entry` of `dir` after checking it against its manifest entry
+    /// ([`PartEntry::verify`]): a damaged part is refused before any of it is read.
+    pub fn open_listed(dir: &Path, entry: &PartEntry) -> Result<Self> {
+        entry.verify(dir)?;
+        Self::open(&dir.join(&entry.file))
     }
 
     /// The file's Arrow schema (every column, whatever is selected).
