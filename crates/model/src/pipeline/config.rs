@@ -1,0 +1,226 @@
+//! The validated settings a pipeline file yields.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{
+    ConnectionString, DEFAULT_BATCH_ROWS, DEFAULT_CHUNK_ROWS, DEFAULT_LEDGER_TABLE,
+    DEFAULT_PART_ROWS, DEFAULT_ROW_GROUP_ROWS,
+};
+
+/// A validated pipeline file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineConfig {
+    /// The file it came from, for messages.
+    pub path: PathBuf,
+    /// `workdir`: the directory holding this run's files; a relative path is resolved against
+    /// the pipeline file's directory.
+    pub workdir: PathBuf,
+    /// `[source]`: the environment the processes come from.
+    pub source: Endpoint,
+    /// `[target]`: the environment they go to.
+    pub target: Endpoint,
+    /// `[selection]`: which top-level processes move (with their whole trees).
+    pub selection: Selection,
+    /// `[mapping]`: how users, groups, tenants, definitions and entity IDs are matched.
+    pub mapping: Mapping,
+    /// `ids.strategy`: how moved rows get their IDs in the target.
+    pub ids: IdStrategy,
+    /// `[extract]`: Parquet part and row-group sizes.
+    pub extract: ExtractSettings,
+    /// `[transform]`: transform options.
+    pub transform: TransformSettings,
+    /// `[load]`: how rows are written into the target.
+    pub load: LoadSettings,
+}
+
+/// A database to read from or write to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `connection`: the ADO.NET connection string, `${VAR}` references expanded.
+    pub connection: ConnectionString,
+    /// `connect_timeout_secs`: how long to wait for a connection (1 to 600 s, default 15).
+    pub connect_timeout: Duration,
+}
+
+/// `[selection]`: the top-level processes to move. Every list left empty means "all".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// `statuses`: process status names, e.g. `["Closed", "Terminated"]`.
+    pub statuses: Vec<String>,
+    /// `created_from`: `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS`, inclusive, as written.
+    pub created_from: Option<String>,
+    /// `created_to`: same forms, exclusive; later than `created_from` when both are given.
+    pub created_to: Option<String>,
+    /// `tenants`: tenant names.
+    pub tenants: Vec<String>,
+    /// `process_definitions`: process definition names.
+    pub process_definitions: Vec<String>,
+    /// `espaces`: eSpace (module) names.
+    pub espaces: Vec<String>,
+    /// `include_inactive_definitions`: also move processes of inactive definitions (default true).
+    pub include_inactive_definitions: bool,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Self {
+            statuses: Vec::new(),
+            created_from: None,
+            created_to: None,
+            tenants: Vec::new(),
+            process_definitions: Vec::new(),
+            espaces: Vec::new(),
+            include_inactive_definitions: true,
+        }
+    }
+}
+
+/// `[mapping]`: how source references are matched to the target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mapping {
+    /// `file`: CSV with header `kind,source,target`, resolved against the pipeline file's directory.
+    pub file: Option<PathBuf>,
+    /// `unmapped_user`: what to do with a user that has no match in the target.
+    pub unmapped_user: UnmappedPrincipal,
+    /// `unmapped_group`: what to do with a group that has no match in the target.
+    pub unmapped_group: UnmappedPrincipal,
+    /// `unmapped_definition`: what to do with a process tree whose definition has no match.
+    pub unmapped_definition: UnmappedDefinition,
+    /// `[mapping.entity_maps]`: physical table name -> CSV or Parquet file of `old_id,new_id`,
+    /// resolved against the pipeline file's directory.
+    pub entity_maps: BTreeMap<String, PathBuf>,
+}
+
+/// Policy for a user or group reference that has no match in the target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum UnmappedPrincipal {
+    /// `"fail"`: stop and report every unmapped reference.
+    #[default]
+    Fail,
+    /// `"null"`: write NULL.
+    Null,
+    /// `"user:<username>"` / `"group:<name>"`: write this target user or group instead.
+    To(String),
+}
+
+/// Policy for a process tree whose definition has no match in the target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UnmappedDefinition {
+    /// `"fail"`: stop and report every unmapped definition.
+    #[default]
+    Fail,
+    /// `"skip-tree"`: leave the whole tree out and list it in the report.
+    SkipTree,
+}
+
+impl UnmappedDefinition {
+    /// The spelling used in the pipeline file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fail => "fail",
+            Self::SkipTree => "skip-tree",
+        }
+    }
+}
+
+/// `ids.strategy`: how moved rows get their IDs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IdStrategy {
+    /// `"renumber"`: a dense block above the target's current maximum.
+    #[default]
+    Renumber,
+    /// `"keep"`: source IDs, when they do not collide with the target.
+    Keep,
+}
+
+impl IdStrategy {
+    /// The spelling used in the pipeline file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Renumber => "renumber",
+            Self::Keep => "keep",
+        }
+    }
+}
+
+/// `[extract]` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtractSettings {
+    /// `part_rows`: rows per Parquet part file (at least 1, default 100 000).
+    pub part_rows: usize,
+    /// `row_group_rows`: rows per Parquet row group (1 to `part_rows`, default 10 000).
+    pub row_group_rows: usize,
+}
+
+impl Default for ExtractSettings {
+    fn default() -> Self {
+        Self {
+            part_rows: DEFAULT_PART_ROWS,
+            row_group_rows: DEFAULT_ROW_GROUP_ROWS,
+        }
+    }
+}
+
+/// `[transform]` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransformSettings {
+    /// `clear_scheduler_locks`: clear the scheduler's lock/claim columns of moved rows (default true).
+    pub clear_scheduler_locks: bool,
+}
+
+impl Default for TransformSettings {
+    fn default() -> Self {
+        Self {
+            clear_scheduler_locks: true,
+        }
+    }
+}
+
+/// `[load]` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadSettings {
+    /// `strategy`: how rows are written.
+    pub strategy: LoadStrategy,
+    /// `batch_rows`: rows per `INSERT ... VALUES` statement (1 to 1000, default 200).
+    pub batch_rows: usize,
+    /// `chunk_rows`: rows per transaction and ledger entry (at least `batch_rows`, default 5000).
+    pub chunk_rows: usize,
+    /// `ledger_table`: the target table recording applied chunks (default `BPTMIG_LEDGER`).
+    pub ledger_table: String,
+}
+
+impl Default for LoadSettings {
+    fn default() -> Self {
+        Self {
+            strategy: LoadStrategy::default(),
+            batch_rows: DEFAULT_BATCH_ROWS,
+            chunk_rows: DEFAULT_CHUNK_ROWS,
+            ledger_table: DEFAULT_LEDGER_TABLE.to_owned(),
+        }
+    }
+}
+
+/// `load.strategy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LoadStrategy {
+    /// `"auto"`: bulk copy where the server supports it, otherwise batched inserts.
+    #[default]
+    Auto,
+    /// `"insert"`: multi-row `INSERT ... VALUES` batches.
+    Insert,
+    /// `"bulk"`: TDS bulk copy.
+    Bulk,
+}
+
+impl LoadStrategy {
+    /// The spelling used in the pipeline file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Insert => "insert",
+            Self::Bulk => "bulk",
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Keys allowed in each table of the pipeline file, and the defaults of optional keys.
+
+/// Keys allowed at the top level of a pipeline file.
+pub const ROOT_KEYS: &[&str] = &[
+    "workdir",
+    "source",
+    "target",
+    "selection",
+    "mapping",
+    "ids",
+    "extract",
+    "transform",
+    "load",
+];
+/// Keys allowed in `[source]` and `[target]`.
+pub const ENDPOINT_KEYS: &[&str] = &["connection", "connect_timeout_secs"];
+/// Keys allowed in `[selection]`.
+pub const SELECTION_KEYS: &[&str] = &[
+    "statuses",
+    "created_from",
+    "created_to",
+    "tenants",
+    "process_definitions",
+    "espaces",
+    "include_inactive_definitions",
+];
+/// Keys allowed in `[mapping]`.
+pub const MAPPING_KEYS: &[&str] = &[
+    "file",
+    "unmapped_user",
+    "unmapped_group",
+    "unmapped_definition",
+    "entity_maps",
+];
+/// Keys allowed in `[ids]`.
+pub const IDS_KEYS: &[&str] = &["strategy"];
+/// Keys allowed in `[extract]`.
+pub const EXTRACT_KEYS: &[&str] = &["part_rows", "row_group_rows"];
+/// Keys allowed in `[transform]`.
+pub const TRANSFORM_KEYS: &[&str] = &["clear_scheduler_locks"];
+/// Keys allowed in `[load]`.
+pub const LOAD_KEYS: &[&str] = &["strategy", "batch_rows", "chunk_rows", "ledger_table"];
+
+/// Default of `source.connect_timeout_secs` / `target.connect_timeout_secs`.
+pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 15;
+/// Largest accepted `connect_timeout_secs`.
+pub const MAX_CONNECT_TIMEOUT_SECS: u64 = 600;
+/// Default of `extract.part_rows`.
+pub const DEFAULT_PART_ROWS: usize = 100_000;
+/// Default of `extract.row_group_rows` (lowered to `part_rows` when that is smaller).
+pub const DEFAULT_ROW_GROUP_ROWS: usize = 10_000;
+/// Default of `load.batch_rows` (lowered to `chunk_rows` when that is smaller).
+pub const DEFAULT_BATCH_ROWS: usize = 200;
+/// Largest accepted `load.batch_rows`: SQL Server accepts at most 1000 rows in one `VALUES`.
+pub const MAX_BATCH_ROWS: usize = 1000;
+/// Default of `load.chunk_rows`.
+pub const DEFAULT_CHUNK_ROWS: usize = 5000;
+/// Default of `load.ledger_table`.
+pub const DEFAULT_LEDGER_TABLE: &str = "BPTMIG_LEDGER";
+/// Longest SQL Server identifier (`sysname`).
+pub(super) const MAX_IDENTIFIER_LEN: usize = 128;
+/// Earliest year a SQL Server `datetime` holds; the platform's date columns are `datetime`.
+pub(super) const MIN_YEAR: u32 = 1753;
