@@ -64,6 +64,7 @@ use bptmig_workdir::iso::{
     parse_iso_time_ns, AsciiBuf, ParseError,
 };
 use bptmig_workdir::sql_type::{ColumnPlan, SqlType};
+use tiberius::numeric::Numeric;
 use tiberius::ColumnData;
 
 const NANOS_PER_MILLI: i64 = 1_000_000;
@@ -381,60 +382,18 @@ impl ColumnBuilder {
             (Inner::Int64(b), ColumnData::I16(Some(v))) => b.append_value(v.into()),
             (Inner::Int64(b), ColumnData::U8(Some(v))) => b.append_value(v.into()),
             (Inner::Boolean(b), ColumnData::Bit(Some(v))) => b.append_value(v),
-            (Inner::Decimal(d), ColumnData::Numeric(Some(n))) => {
-                let value = rescale(n.value(), n.scale(), d.scale)
-                    .filter(|v| v.unsigned_abs() < d.bound.unsigned_abs())
-                    .ok_or_else(|| ConvertError::Unrepresentable {
-                        column: name.clone(),
-                        value: n.to_string(),
-                        target: "the column's Decimal128(precision, scale)",
-                        hint: "the value has more digits than the catalog declares; re-read \
-                               the catalog and plan the column again",
-                    })?;
-                d.builder.append_value(value);
-            }
+            (Inner::Decimal(d), ColumnData::Numeric(Some(n))) => d.append_numeric(name, n)?,
             (Inner::Decimal(d), ColumnData::F64(Some(v))) if d.money => {
-                let scaled = money_scaled_from_f64(v)
-                    .map(|s| i128::from(s) * 10_i128.pow(u32::from(d.scale).saturating_sub(4)))
-                    .filter(|s| s.unsigned_abs() < d.bound.unsigned_abs())
-                    .ok_or_else(|| ConvertError::Unrepresentable {
-                        column: name.clone(),
-                        value: v.to_string(),
-                        target: "money decoded by tiberius as f64 (exact below 450,359,962,737)",
-                        hint: "select the column as `CAST(c AS DECIMAL(19,4))`, as \
-                               `ColumnPlan::select_expr` does",
-                    })?;
-                d.builder.append_value(scaled);
+                d.append_money_f64(name, v)?;
             }
             (Inner::Float64(b), ColumnData::F64(Some(v))) => b.append_value(v),
             (Inner::Float32(b), ColumnData::F32(Some(v))) => b.append_value(v),
             (Inner::Utf8(b), ColumnData::String(Some(s))) => b.append_value(&s),
             (Inner::TimestampMs(b), ColumnData::String(Some(s))) => {
-                let (days, nanos) =
-                    parse_iso_datetime_parts(&s).map_err(|source| parse_error(name, &s, source))?;
-                if nanos % NANOS_PER_MILLI != 0 {
-                    return Err(ConvertError::Unrepresentable {
-                        column: name.clone(),
-                        value: s.into_owned(),
-                        target: "Timestamp(Millisecond)",
-                        hint: "a `datetime` has no digits below the millisecond; check the \
-                               column is `datetime` or `smalldatetime` in the catalog",
-                    });
-                }
-                b.append_value(days * MILLIS_PER_DAY + nanos / NANOS_PER_MILLI);
+                b.append_value(datetime_ms(name, &s)?);
             }
             (Inner::TimestampNs(b), ColumnData::String(Some(s))) => {
-                let ns = parse_iso_datetime_ns(&s).map_err(|source| match source {
-                    ParseError::Overflow => ConvertError::Unrepresentable {
-                        column: name.clone(),
-                        value: s.to_string(),
-                        target: "Timestamp(Nanosecond), which spans 1677-09-21 to 2262-04-11",
-                        hint: "exclude the column from the extract and report it, or correct \
-                               the value in the source",
-                    },
-                    source => parse_error(name, &s, source),
-                })?;
-                b.append_value(ns);
+                b.append_value(datetime2_ns(name, &s)?);
             }
             (Inner::Date32(b), ColumnData::String(Some(s))) => {
                 let days =
@@ -490,6 +449,70 @@ impl ColumnBuilder {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+impl DecimalColumn {
+    /// Appends a `Numeric`, rescaled to the column's scale when no digit is lost.
+    fn append_numeric(&mut self, column: &str, n: Numeric) -> Result<(), ConvertError> {
+        let value = rescale(n.value(), n.scale(), self.scale)
+            .filter(|v| v.unsigned_abs() < self.bound.unsigned_abs())
+            .ok_or_else(|| ConvertError::Unrepresentable {
+                column: column.to_owned(),
+                value: n.to_string(),
+                target: "the column's Decimal128(precision, scale)",
+                hint: "the value has more digits than the catalog declares; re-read \
+                       the catalog and plan the column again",
+            })?;
+        self.builder.append_value(value);
+        Ok(())
+    }
+
+    /// Appends money as `tiberius` decodes it (`f64`), when the scaled integer is recoverable.
+    fn append_money_f64(&mut self, column: &str, v: f64) -> Result<(), ConvertError> {
+        let scaled = money_scaled_from_f64(v)
+            .map(|s| i128::from(s) * 10_i128.pow(u32::from(self.scale).saturating_sub(4)))
+            .filter(|s| s.unsigned_abs() < self.bound.unsigned_abs())
+            .ok_or_else(|| ConvertError::Unrepresentable {
+                column: column.to_owned(),
+                value: v.to_string(),
+                target: "money decoded by tiberius as f64 (exact below 450,359,962,737)",
+                hint: "select the column as `CAST(c AS DECIMAL(19,4))`, as \
+                       `ColumnPlan::select_expr` does",
+            })?;
+        self.builder.append_value(scaled);
+        Ok(())
+    }
+}
+
+/// Milliseconds since the Unix epoch of a `datetime`'s ISO text, which has no digit below the
+/// millisecond.
+fn datetime_ms(column: &str, text: &str) -> Result<i64, ConvertError> {
+    let (days, nanos) =
+        parse_iso_datetime_parts(text).map_err(|source| parse_error(column, text, source))?;
+    if nanos % NANOS_PER_MILLI != 0 {
+        return Err(ConvertError::Unrepresentable {
+            column: column.to_owned(),
+            value: text.to_owned(),
+            target: "Timestamp(Millisecond)",
+            hint: "a `datetime` has no digits below the millisecond; check the \
+                   column is `datetime` or `smalldatetime` in the catalog",
+        });
+    }
+    Ok(days * MILLIS_PER_DAY + nanos / NANOS_PER_MILLI)
+}
+
+/// Nanoseconds since the Unix epoch of a `datetime2`'s ISO text, within the 64-bit range.
+fn datetime2_ns(column: &str, text: &str) -> Result<i64, ConvertError> {
+    parse_iso_datetime_ns(text).map_err(|source| match source {
+        ParseError::Overflow => ConvertError::Unrepresentable {
+            column: column.to_owned(),
+            value: text.to_owned(),
+            target: "Timestamp(Nanosecond), which spans 1677-09-21 to 2262-04-11",
+            hint: "exclude the column from the extract and report it, or correct \
+                   the value in the source",
+        },
+        source => parse_error(column, text, source),
+    })
 }
 
 fn parse_error(column: &str, value: &str, source: ParseError) -> ConvertError {

@@ -2,10 +2,12 @@
 //!
 //! * [`connect()`] opens a session from a pipeline [`Endpoint`](bptmig_model::pipeline::Endpoint),
 //!   turning every way a connection fails into an [`Error`] that says what to check.
-//! * [`query`]: statements, parameterised queries and typed cells; [`read_batches`] runs a
-//!   query straight into Arrow batches through [`column_builder`].
-//! * [`catalog`]: what `INFORMATION_SCHEMA` says about a table.
+//! * [`query`]: statements, parameterised queries and typed cells; [`for_each_batch`] streams
+//!   a query into Arrow batches through [`column_builder`], [`read_batches`] collects them.
+//! * [`catalog`]: what `INFORMATION_SCHEMA` says about a table; [`counts`]: its rows and
+//!   highest ID.
 //! * [`preflight`]: the platform tables present, the BPT queues drained.
+//! * [`permissions`]: what the session may do to a table ([`has_object_permission`]).
 //! * [`sql`]: quoting identifiers and text for T-SQL.
 //!
 //! ```no_run
@@ -19,13 +21,19 @@
 pub mod catalog;
 pub mod column_builder;
 mod connect;
+pub mod counts;
+pub mod permissions;
 pub mod preflight;
 pub mod query;
 pub mod sql;
 
 pub use catalog::table_columns;
 pub use connect::{connect, Side, SqlClient};
-pub use query::{execute, int_cell, query_rows, read_batches, scalar, text_cell};
+pub use counts::{max_id, row_count, table_stats};
+pub use permissions::{has_object_permission, Permission};
+pub use query::{
+    execute, for_each_batch, int_cell, query_rows, read_batches, scalar, text_cell, BatchQuery,
+};
 pub use sql::{quote_ident, quote_text};
 /// A query parameter, for callers of [`query_rows`] that do not depend on tiberius.
 pub use tiberius::ToSql;

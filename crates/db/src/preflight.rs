@@ -2,7 +2,8 @@
 
 use bptmig_model::catalog as c;
 
-use crate::query::{query_rows, scalar, text_cell};
+use crate::counts::row_count;
+use crate::query::{query_rows, text_cell};
 use crate::{Error, Result, Side, SqlClient};
 
 /// Refuses a database that lacks the platform tables bptmig reads ([`Error::NotPlatform`]).
@@ -34,14 +35,17 @@ pub async fn require_platform(client: &mut SqlClient, side: Side) -> Result<()> 
     }
 }
 
+/// The BPT queues, in the order they are checked.
+pub const QUEUES: [&str; 2] = [c::EVENT_QUEUE, c::LIGHT_EVENT];
+
 /// The first BPT queue that still holds events, with its row count; `None` when both are
 /// drained. The scheduler must have drained them before history is copied or written.
 pub async fn queued_events(
     client: &mut SqlClient,
     side: Side,
 ) -> Result<Option<(&'static str, i64)>> {
-    for queue in [c::EVENT_QUEUE, c::LIGHT_EVENT] {
-        let rows = scalar(client, side, &format!("SELECT COUNT(*) FROM {queue}")).await?;
+    for queue in QUEUES {
+        let rows = row_count(client, side, queue).await?;
         if rows > 0 {
             return Ok(Some((queue, rows)));
         }

@@ -67,8 +67,81 @@ pub async fn scalar(client: &mut SqlClient, side: Side, sql: &str) -> Result<i64
     Ok(rows.first().and_then(|r| int_cell(r, 0)).unwrap_or(0))
 }
 
+/// A query read into Arrow batches: the statement and how its rows become columns.
+#[derive(Clone, Copy)]
+pub struct BatchQuery<'a> {
+    pub side: Side,
+    /// The table read, for error messages.
+    pub table: &'a str,
+    pub sql: &'a str,
+    pub params: &'a [&'a dyn ToSql],
+    /// One plan per selected column, in `SELECT` order.
+    pub plans: &'a [ColumnPlan],
+    /// Most rows per batch.
+    pub batch_rows: usize,
+    /// The column whose min/max each batch reports, when the table has a key.
+    pub key_index: Option<usize>,
+}
+
+impl std::fmt::Debug for BatchQuery<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchQuery")
+            .field("side", &self.side)
+            .field("table", &self.table)
+            .field("sql", &self.sql)
+            .field("batch_rows", &self.batch_rows)
+            .field("key_index", &self.key_index)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Streams `query`'s rows into batches of at most `batch_rows` rows and hands each, with the
+/// min/max of its key column, to `on_batch` before reading on: memory holds one batch. An
+/// empty result hands over nothing. Returns how many batches were handed over.
+pub async fn for_each_batch<E: From<Error>>(
+    client: &mut SqlClient,
+    query: &BatchQuery<'_>,
+    mut on_batch: impl FnMut(RecordBatch, Option<(i64, i64)>) -> Result<(), E>,
+) -> Result<usize, E> {
+    let BatchQuery {
+        side,
+        table,
+        sql,
+        params,
+        plans,
+        batch_rows,
+        key_index,
+    } = *query;
+    let schema = schema_for(plans);
+    let mut builders = builders(plans, batch_rows);
+    let buffered = |builders: &[ColumnBuilder]| builders.first().map_or(0, ColumnBuilder::len);
+    let mut keys = None;
+    let mut batches = 0;
+    let mut stream = client
+        .query(sql, params)
+        .await
+        .map_err(|e| Error::query(side, sql, e))?;
+    while let Some(item) = stream
+        .try_next()
+        .await
+        .map_err(|e| Error::query(side, sql, e))?
+    {
+        let QueryItem::Row(row) = item else { continue };
+        append_row(table, &mut builders, row, key_index, &mut keys)?;
+        if buffered(&builders) >= batch_rows {
+            on_batch(finish_batch(table, &schema, &mut builders)?, keys.take())?;
+            batches += 1;
+        }
+    }
+    if buffered(&builders) > 0 {
+        on_batch(finish_batch(table, &schema, &mut builders)?, keys.take())?;
+        batches += 1;
+    }
+    Ok(batches)
+}
+
 /// Runs a whole query into record batches of at most `batch_rows` rows (small tables), each
-/// with the min/max of the `key_index` column.
+/// with the min/max of the `key_index` column. An empty result is one empty batch.
 #[expect(
     clippy::too_many_arguments,
     reason = "one query's description; each is used once"
@@ -83,32 +156,34 @@ pub async fn read_batches(
     batch_rows: usize,
     key_index: Option<usize>,
 ) -> Result<Vec<(RecordBatch, Option<(i64, i64)>)>> {
-    let schema = schema_for(plans);
-    let mut builders: Vec<ColumnBuilder> = plans
-        .iter()
-        .map(|p| ColumnBuilder::new(p, batch_rows))
-        .collect();
+    let query = BatchQuery {
+        side,
+        table,
+        sql,
+        params,
+        plans,
+        batch_rows,
+        key_index,
+    };
     let mut out = Vec::new();
-    let mut keys = None;
-    let mut stream = client
-        .query(sql, params)
-        .await
-        .map_err(|e| Error::query(side, sql, e))?;
-    while let Some(item) = stream
-        .try_next()
-        .await
-        .map_err(|e| Error::query(side, sql, e))?
-    {
-        let QueryItem::Row(row) = item else { continue };
-        append_row(table, &mut builders, row, key_index, &mut keys)?;
-        if builders[0].len() >= batch_rows {
-            out.push((finish_batch(table, &schema, &mut builders)?, keys.take()));
-        }
-    }
-    if !builders[0].is_empty() || out.is_empty() {
-        out.push((finish_batch(table, &schema, &mut builders)?, keys.take()));
+    for_each_batch(client, &query, |batch, keys| {
+        out.push((batch, keys));
+        Ok::<_, Error>(())
+    })
+    .await?;
+    if out.is_empty() {
+        let empty = finish_batch(table, &schema_for(plans), &mut builders(plans, batch_rows))?;
+        out.push((empty, None));
     }
     Ok(out)
+}
+
+/// An empty builder per column, each with room for `batch_rows` values.
+fn builders(plans: &[ColumnPlan], batch_rows: usize) -> Vec<ColumnBuilder> {
+    plans
+        .iter()
+        .map(|p| ColumnBuilder::new(p, batch_rows))
+        .collect()
 }
 
 /// The values appended to `builders` as one batch; the builders are empty afterwards.

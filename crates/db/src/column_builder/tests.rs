@@ -359,14 +359,40 @@ const ROWS: usize = 6;
 
 /// A column of every supported type with `ROWS` values each, NULLs and extremes included.
 fn every_type() -> Vec<(ColumnPlan, Vec<ColumnData<'static>>)> {
-    let long_unicode: String = "Ünïcödé ✓ 日本語 𝄞 ".repeat(300); // 4,800 characters
-    let long_ascii = "x".repeat(8_000);
-    let max_38 = 10_i128.pow(38) - 1;
-    let guid = Uuid::parse_str("ff1e2c3d-4b5a-6978-8796-a5b4c3d2e1f0").unwrap();
-    let bytes: Vec<u8> = (0..=255).cycle().take(10_000).collect();
-    let binary = |b: &[u8]| ColumnData::Binary(Some(Cow::Owned(b.to_vec())));
-    let s = |v: &str| text(v);
-    let null_text = || ColumnData::String(None);
+    [
+        integer_and_bit_columns(),
+        decimal_and_float_columns(),
+        text_columns(),
+        date_time_columns(),
+        guid_and_binary_columns(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+type Columns = Vec<(ColumnPlan, Vec<ColumnData<'static>>)>;
+
+/// 4,800 characters outside ASCII.
+fn long_unicode() -> String {
+    "Ünïcödé ✓ 日本語 𝄞 ".repeat(300)
+}
+
+/// 8,000 ASCII characters.
+fn long_ascii() -> String {
+    "x".repeat(8_000)
+}
+
+fn null_text() -> ColumnData<'static> {
+    ColumnData::String(None)
+}
+
+fn binary(b: &[u8]) -> ColumnData<'static> {
+    ColumnData::Binary(Some(Cow::Owned(b.to_vec())))
+}
+
+/// Integers and bits, at their extremes.
+fn integer_and_bit_columns() -> Columns {
     vec![
         (
             plan("TINY", SqlType::TinyInt, true),
@@ -423,6 +449,13 @@ fn every_type() -> Vec<(ColumnPlan, Vec<ColumnData<'static>>)> {
                 ColumnData::Bit(None),
             ],
         ),
+    ]
+}
+
+/// Decimals, money and floats, at their extremes.
+fn decimal_and_float_columns() -> Columns {
+    let max_38 = 10_i128.pow(38) - 1;
+    vec![
         (
             plan(
                 "DEC38",
@@ -503,6 +536,15 @@ fn every_type() -> Vec<(ColumnPlan, Vec<ColumnData<'static>>)> {
                 ColumnData::F32(Some(0.1)),
             ],
         ),
+    ]
+}
+
+/// Text of every width, long values and control characters included.
+fn text_columns() -> Columns {
+    let long_unicode = long_unicode();
+    let long_ascii = long_ascii();
+    let s = |v: &str| text(v);
+    vec![
         (
             plan("CODE", SqlType::Char { len: 10 }, true),
             vec![
@@ -566,6 +608,13 @@ fn every_type() -> Vec<(ColumnPlan, Vec<ColumnData<'static>>)> {
             plan("NTXT", SqlType::NText, true),
             vec![s(&long_unicode), s(""), null_text(), s("t"), s("u"), s("v")],
         ),
+    ]
+}
+
+/// Date/times as the ISO text the server sends, at the ends of their ranges.
+fn date_time_columns() -> Columns {
+    let s = |v: &str| text(v);
+    vec![
         (
             plan("CREATED", SqlType::DateTime, false),
             vec![
@@ -632,6 +681,14 @@ fn every_type() -> Vec<(ColumnPlan, Vec<ColumnData<'static>>)> {
                 s("2019-11-26 12:03:25.0000000 -05:30"),
             ],
         ),
+    ]
+}
+
+/// GUIDs and binaries, long values included.
+fn guid_and_binary_columns() -> Columns {
+    let guid = Uuid::parse_str("ff1e2c3d-4b5a-6978-8796-a5b4c3d2e1f0").unwrap();
+    let bytes: Vec<u8> = (0..=255).cycle().take(10_000).collect();
+    vec![
         (
             plan("SS_KEY", SqlType::UniqueIdentifier, true),
             vec![
