@@ -1,0 +1,480 @@
+//! The history of one environment: process trees with their activities, inputs, outputs
+//! and event subscriptions.
+
+use bptmig_model::catalog as c;
+
+use super::applications::{
+    Kind, ProcDef, VarType, AWKWARD, CANDIDATE_EVENT_TABLE, PROCESS_DEFS, USERS,
+};
+use super::columns::{
+    ACTIVITY_CLOSED, ACTIVITY_COLUMNS, ACTIVITY_LISTENING, ACTIVITY_OUTPUT_COLUMNS, ACTIVITY_READY,
+    ACTIVITY_RUNNING, ACTIVITY_TERMINATED, DECIMALS, EVENT_COLUMNS, PROCESS_ACTIVE, PROCESS_CLOSED,
+    PROCESS_COLUMNS, PROCESS_INPUT_COLUMNS, PROCESS_OUTPUT_COLUMNS, PROCESS_SUSPENDED,
+    PROCESS_TERMINATED,
+};
+use super::ids::Ids;
+use super::publish::{data_type, ss_type};
+use super::published::{PublishedIds, EMPTY_DATE};
+use super::random::{activity_output_key, input_key, output_key, Rng};
+use super::sink::Sink;
+use super::EnvKind;
+use crate::sql::{datetime, Lit};
+
+pub(super) struct History<'a> {
+    kind: EnvKind,
+    p: &'a PublishedIds,
+    candidates: Vec<i64>,
+    rng: &'a mut Rng,
+    process_ids: Ids,
+    activity_ids: Ids,
+    input_ids: Ids,
+    output_ids: Ids,
+    act_output_ids: Ids,
+    sink: &'a mut dyn Sink,
+}
+
+/// What a process instance is being created for.
+struct Spawn {
+    def: &'static ProcDef,
+    level: usize,
+    tenant: i64,
+    top: Option<i64>,
+    parent: Option<(i64, i64)>,
+    status: i64,
+    created: i64,
+    candidate: i64,
+}
+
+impl<'a> History<'a> {
+    pub(super) fn new(
+        kind: EnvKind,
+        p: &'a PublishedIds,
+        candidates: Vec<i64>,
+        rng: &'a mut Rng,
+        sink: &'a mut dyn Sink,
+    ) -> Self {
+        let prod = kind == EnvKind::Prod;
+        Self {
+            kind,
+            p,
+            candidates,
+            rng,
+            process_ids: Ids::new(if prod { 1001 } else { 1 }, prod),
+            activity_ids: Ids::new(if prod { 5001 } else { 1 }, prod),
+            input_ids: Ids::new(if prod { 20_001 } else { 1 }, prod),
+            output_ids: Ids::new(if prod { 30_001 } else { 1 }, prod),
+            act_output_ids: Ids::new(if prod { 40_001 } else { 1 }, prod),
+            sink,
+        }
+    }
+
+    pub(super) fn generate(mut self, roots: usize) {
+        // The Launch-On subscription that publishing CandidateSelection writes.
+        self.sink.row(
+            CANDIDATE_EVENT_TABLE,
+            EVENT_COLUMNS,
+            0,
+            vec![
+                Lit::Int(self.p.espace["Recruitment"]),
+                Lit::Null,
+                Lit::Null,
+                Lit::Int(self.p.process_def["CandidateSelection"]),
+                Lit::Bool(false),
+                Lit::Bool(false),
+                Lit::Null,
+                Lit::Null,
+            ],
+        );
+        let statuses = [
+            PROCESS_ACTIVE,
+            PROCESS_CLOSED,
+            PROCESS_SUSPENDED,
+            PROCESS_TERMINATED,
+        ];
+        let root_defs: Vec<&'static ProcDef> = PROCESS_DEFS
+            .iter()
+            .filter(|d| match self.kind {
+                EnvKind::Prod => d.name != "BackgroundCheck",
+                EnvKind::Qa => d.name == "Onboarding",
+            })
+            .collect();
+        for i in 0..roots {
+            // The first roots cover every definition and status; the rest are random,
+            // weighted towards the Candidate Selection tree.
+            let def = if i < root_defs.len() {
+                root_defs[i]
+            } else if self.rng.chance(55) {
+                root_defs[0]
+            } else {
+                *self.rng.pick(&root_defs)
+            };
+            let status = if i < statuses.len() {
+                statuses[i]
+            } else {
+                *self.rng.pick(&[
+                    PROCESS_ACTIVE,
+                    PROCESS_ACTIVE,
+                    PROCESS_CLOSED,
+                    PROCESS_CLOSED,
+                    PROCESS_CLOSED,
+                    PROCESS_SUSPENDED,
+                    PROCESS_TERMINATED,
+                ])
+            };
+            let tenant = match self.rng.below(10) {
+                0 => "AcmeCorp",
+                1 => "Globex",
+                _ => "Users",
+            };
+            let created =
+                datetime(2019, 1, 1, 8, 0, 0) + (i as i64) * 7_919 + self.rng.below(3_600) as i64;
+            let candidate = *self.rng.pick(&self.candidates);
+            self.spawn(&Spawn {
+                def,
+                level: 0,
+                tenant: self.p.tenant[tenant],
+                top: None,
+                parent: None,
+                status,
+                created,
+                candidate,
+            });
+        }
+    }
+
+    fn user(&mut self, tenant: i64) -> Option<i64> {
+        let candidates: Vec<(&&str, i64)> = USERS
+            .iter()
+            .filter_map(|u| self.p.user.get(u.0).map(|id| (&u.2, *id)))
+            .filter(|(t, _)| self.p.tenant[**t] == tenant)
+            .collect();
+        if candidates.is_empty() || self.rng.chance(10) {
+            None
+        } else {
+            Some(self.rng.pick(&candidates).1)
+        }
+    }
+
+    fn group(&mut self, tenant: i64) -> Option<i64> {
+        let options: Vec<i64> = self
+            .p
+            .group
+            .iter()
+            .filter(|((_, t), _)| self.p.tenant[*t] == tenant)
+            .map(|(_, id)| *id)
+            .collect();
+        if options.is_empty() {
+            None
+        } else {
+            Some(*self.rng.pick(&options))
+        }
+    }
+
+    /// The process's `PROCESS_COST`: every extreme among the first processes, then random.
+    fn cost(&mut self, id: i64) -> Lit {
+        let first = usize::try_from(id - 1001)
+            .ok()
+            .filter(|i| *i < DECIMALS.len());
+        let value = match first {
+            Some(i) => DECIMALS[i],
+            None if self.rng.chance(20) => return Lit::Null,
+            None => i128::from(self.rng.next() >> 8) * if self.rng.chance(30) { -1 } else { 1 },
+        };
+        Lit::Decimal { value, scale: 8 }
+    }
+
+    fn awkward_text(&mut self) -> Lit {
+        match self.rng.below(12) {
+            0 => Lit::Null,
+            // Longer than NVARCHAR(4000): exercises MAX columns end to end.
+            1 => Lit::Text(format!("{} ", self.rng.pick(AWKWARD)).repeat(400)),
+            _ => Lit::text(*self.rng.pick(AWKWARD)),
+        }
+    }
+
+    /// Creates a process, its activities, inputs, outputs, subscriptions and sub-processes.
+    fn spawn(&mut self, s: &Spawn) -> i64 {
+        let id = self.process_ids.take(self.rng);
+        let top = s.top.unwrap_or(id);
+        let creator = self.user(s.tenant);
+        let modifier = self.user(s.tenant);
+        let suspended = s.status == PROCESS_SUSPENDED;
+        let last_modified = s.created + 3_600 + self.rng.below(86_400) as i64;
+        let label = if s.def.name == "CandidateSelection" {
+            Lit::Text(format!("{} #{}", self.rng.pick(&AWKWARD[..7]), s.candidate))
+        } else if self.rng.chance(10) {
+            Lit::Null
+        } else {
+            Lit::text(s.def.label)
+        };
+        let row = vec![
+            Lit::Int(id),
+            Lit::Int(s.tenant),
+            label,
+            Lit::DateTime(s.created),
+            Lit::opt_int(creator),
+            Lit::Int(self.p.process_def[s.def.name]),
+            Lit::opt_int(s.parent.map(|p| p.0)),
+            Lit::opt_int(s.parent.map(|p| p.1)),
+            Lit::Int(top),
+            Lit::Int(s.status),
+            Lit::DateTime(last_modified),
+            Lit::opt_int(modifier),
+            if suspended {
+                Lit::DateTime(last_modified)
+            } else {
+                EMPTY_DATE
+            },
+            if suspended {
+                Lit::opt_int(modifier)
+            } else {
+                Lit::Null
+            },
+            self.cost(id),
+        ];
+        self.sink.row(c::PROCESS, PROCESS_COLUMNS, s.level, row);
+
+        for v in s.def.inputs {
+            let value = match v.ty {
+                VarType::CandidateId => Lit::Text(s.candidate.to_string()),
+                VarType::Basic("Text") => self.awkward_text(),
+                VarType::Basic("Date") => Lit::text("2019-12-02"),
+                VarType::Basic(_) => Lit::Text(self.rng.below(1000).to_string()),
+            };
+            let input_id = self.input_ids.take(self.rng);
+            let key = input_key(s.def.name, v.name);
+            self.sink.row(
+                c::PROCESS_INPUT,
+                PROCESS_INPUT_COLUMNS,
+                0,
+                vec![
+                    Lit::Int(input_id),
+                    Lit::Int(s.tenant),
+                    Lit::opt_int(self.p.input_def.get(&(s.def.name, v.name)).copied()),
+                    Lit::Int(id),
+                    Lit::text(key),
+                    Lit::text(v.name),
+                    Lit::text(data_type(v.ty)),
+                    value,
+                    Lit::text(ss_type(v.ty)),
+                ],
+            );
+        }
+
+        // How far the process got: a finished one ran every activity; an open one stopped
+        // at a random activity, which is still open.
+        let n = s.def.activities.len();
+        let finished = s.status == PROCESS_CLOSED;
+        let reached = if finished {
+            n
+        } else {
+            2 + self.rng.below((n - 1) as u64) as usize
+        };
+        let reached = reached.min(n);
+        let mut precedent: Option<i64> = None;
+        let mut clock = s.created;
+        for (x, a) in s.def.activities.iter().take(reached).enumerate() {
+            let open = !finished && x + 1 == reached;
+            let aid = self.activity_ids.take(self.rng);
+            clock += 60 + self.rng.below(7_200) as i64;
+            let status = if open {
+                match a.kind {
+                    Kind::Human => ACTIVITY_READY,
+                    Kind::Wait => ACTIVITY_LISTENING,
+                    _ => ACTIVITY_RUNNING,
+                }
+            } else if s.status == PROCESS_TERMINATED && x + 2 == reached {
+                ACTIVITY_TERMINATED
+            } else {
+                ACTIVITY_CLOSED
+            };
+            let human = matches!(a.kind, Kind::Human);
+            let user = if human && !(open && self.rng.chance(40)) {
+                self.user(s.tenant)
+            } else {
+                None
+            };
+            let group = if human && user.is_none() {
+                self.group(s.tenant)
+            } else {
+                None
+            };
+            let running = open
+                && matches!(
+                    a.kind,
+                    Kind::Automatic
+                        | Kind::Execute
+                        | Kind::Decision
+                        | Kind::SendEmail
+                        | Kind::Start
+                        | Kind::End
+                );
+            let closed_at = if open {
+                EMPTY_DATE
+            } else {
+                Lit::DateTime(clock + 30)
+            };
+            let detail = if human {
+                self.awkward_text()
+            } else {
+                Lit::Null
+            };
+            self.sink.row(
+                c::ACTIVITY,
+                ACTIVITY_COLUMNS,
+                s.level,
+                vec![
+                    Lit::Int(aid),
+                    Lit::Int(s.tenant),
+                    Lit::Int(self.p.activity_def[&(s.def.name, a.name)]),
+                    Lit::Int(id),
+                    Lit::text(a.name),
+                    Lit::opt_int(user),
+                    Lit::DateTime(clock),
+                    Lit::DateTime(clock + 5),
+                    closed_at,
+                    Lit::Int(status),
+                    if running {
+                        Lit::DateTime(clock + 10)
+                    } else {
+                        Lit::Null
+                    },
+                    if running {
+                        Lit::text("FRONTEND-01")
+                    } else {
+                        Lit::Null
+                    },
+                    if matches!(a.kind, Kind::Wait) && open {
+                        Lit::DateTime(clock + 86_400)
+                    } else {
+                        Lit::Null
+                    },
+                    Lit::opt_int(precedent),
+                    if precedent.is_some() && self.rng.chance(30) {
+                        Lit::text("Approved")
+                    } else {
+                        Lit::Null
+                    },
+                    if human {
+                        Lit::DateTime(clock + 3 * 86_400)
+                    } else {
+                        Lit::Null
+                    },
+                    detail,
+                    Lit::Bool(false),
+                    Lit::Bool(!open && human && self.rng.chance(5)),
+                    Lit::Int(if running && self.rng.chance(30) { 2 } else { 0 }),
+                    Lit::Null,
+                    Lit::DateTime(clock + 40),
+                    Lit::opt_int(group),
+                ],
+            );
+            for v in a.outputs {
+                let value = match v.ty {
+                    VarType::CandidateId => {
+                        Lit::Text((*self.rng.pick(&self.candidates)).to_string())
+                    }
+                    VarType::Basic("Boolean") => {
+                        Lit::text(if self.rng.chance(50) { "True" } else { "False" })
+                    }
+                    VarType::Basic(_) => Lit::Text(format!(
+                        "{}.{:02}",
+                        self.rng.below(100),
+                        self.rng.below(100)
+                    )),
+                };
+                let oid = self.act_output_ids.take(self.rng);
+                self.sink.row(
+                    c::ACTIVITY_OUTPUT,
+                    ACTIVITY_OUTPUT_COLUMNS,
+                    0,
+                    vec![
+                        Lit::Int(oid),
+                        Lit::Int(s.tenant),
+                        Lit::Int(self.p.activity_output_def[&(s.def.name, a.name, v.name)]),
+                        Lit::Int(aid),
+                        Lit::text(activity_output_key(s.def.name, a.name, v.name)),
+                        Lit::text(v.name),
+                        Lit::text(data_type(v.ty)),
+                        value,
+                        Lit::text(ss_type(v.ty)),
+                    ],
+                );
+            }
+            // An open Human or Wait activity with "Close On" Candidate update subscribes to
+            // its candidate's row.
+            if open && matches!(a.kind, Kind::Wait | Kind::Human) && s.def.espace == "Recruitment" {
+                self.sink.row(
+                    CANDIDATE_EVENT_TABLE,
+                    EVENT_COLUMNS,
+                    0,
+                    vec![
+                        Lit::Int(self.p.espace["Recruitment"]),
+                        Lit::Int(s.tenant),
+                        Lit::Int(aid),
+                        Lit::Null,
+                        Lit::Bool(true),
+                        Lit::Bool(false),
+                        Lit::Int(s.candidate),
+                        Lit::Null,
+                    ],
+                );
+            }
+            if let Some(sub) = a.invokes {
+                let sub_def = PROCESS_DEFS.iter().find(|d| d.name == sub);
+                if let Some(sub_def) = sub_def {
+                    let sub_status = if open {
+                        if s.status == PROCESS_SUSPENDED {
+                            PROCESS_SUSPENDED
+                        } else {
+                            PROCESS_ACTIVE
+                        }
+                    } else if s.status == PROCESS_TERMINATED {
+                        PROCESS_TERMINATED
+                    } else {
+                        PROCESS_CLOSED
+                    };
+                    self.spawn(&Spawn {
+                        def: sub_def,
+                        level: s.level + 1,
+                        tenant: s.tenant,
+                        top: Some(top),
+                        parent: Some((id, aid)),
+                        status: sub_status,
+                        created: clock + 1,
+                        candidate: s.candidate,
+                    });
+                }
+            }
+            precedent = Some(aid);
+        }
+
+        if finished {
+            for v in s.def.outputs {
+                let value = match v.ty {
+                    VarType::Basic("Text") => self.awkward_text(),
+                    VarType::Basic("Boolean") => Lit::text("True"),
+                    _ => Lit::Text(format!("{}.5", self.rng.below(10))),
+                };
+                let oid = self.output_ids.take(self.rng);
+                self.sink.row(
+                    c::PROCESS_OUTPUT,
+                    PROCESS_OUTPUT_COLUMNS,
+                    0,
+                    vec![
+                        Lit::Int(oid),
+                        Lit::Int(s.tenant),
+                        Lit::opt_int(self.p.output_def.get(&(s.def.name, v.name)).copied()),
+                        Lit::Int(id),
+                        Lit::text(output_key(s.def.name, v.name)),
+                        Lit::text(v.name),
+                        Lit::text(data_type(v.ty)),
+                        value,
+                        Lit::text(ss_type(v.ty)),
+                    ],
+                );
+            }
+        }
+        id
+    }
+}
