@@ -4,7 +4,7 @@
 use bptmig_model::catalog as c;
 
 use super::applications::{
-    Kind, ProcDef, VarType, AWKWARD, CANDIDATE_EVENT_TABLE, PROCESS_DEFS, USERS,
+    ActDef, Kind, ProcDef, VarType, AWKWARD, CANDIDATE_EVENT_TABLE, PROCESS_DEFS, USERS,
 };
 use super::columns::{
     ACTIVITY_CLOSED, ACTIVITY_COLUMNS, ACTIVITY_LISTENING, ACTIVITY_OUTPUT_COLUMNS, ACTIVITY_READY,
@@ -31,6 +31,19 @@ pub(super) struct History<'a> {
     output_ids: Ids,
     act_output_ids: Ids,
     sink: &'a mut dyn Sink,
+}
+
+/// An activity of a process being created.
+struct Step {
+    def: &'static ActDef,
+    id: i64,
+    /// The activity the process stopped at, still open.
+    open: bool,
+    status: i64,
+    /// When the activity was created.
+    clock: i64,
+    /// The activity before it in the process.
+    precedent: Option<i64>,
 }
 
 /// What a process instance is being created for.
@@ -196,6 +209,17 @@ impl<'a> History<'a> {
     fn spawn(&mut self, s: &Spawn) -> i64 {
         let id = self.process_ids.take(self.rng);
         let top = s.top.unwrap_or(id);
+        self.process(s, id, top);
+        self.inputs(s, id);
+        self.activities(s, id, top);
+        if s.status == PROCESS_CLOSED {
+            self.outputs(s, id);
+        }
+        id
+    }
+
+    /// The process row of `s`, with ID `id` in the tree of `top`.
+    fn process(&mut self, s: &Spawn, id: i64, top: i64) {
         let creator = self.user(s.tenant);
         let modifier = self.user(s.tenant);
         let suspended = s.status == PROCESS_SUSPENDED;
@@ -233,7 +257,10 @@ impl<'a> History<'a> {
             self.cost(id),
         ];
         self.sink.row(c::PROCESS, PROCESS_COLUMNS, s.level, row);
+    }
 
+    /// The input rows of process `id`.
+    fn inputs(&mut self, s: &Spawn, id: i64) {
         for v in s.def.inputs {
             let value = match v.ty {
                 VarType::CandidateId => Lit::Text(s.candidate.to_string()),
@@ -260,7 +287,11 @@ impl<'a> History<'a> {
                 ],
             );
         }
+    }
 
+    /// The activities process `id` reached, each with its outputs, its subscription and the
+    /// sub-process it started.
+    fn activities(&mut self, s: &Spawn, id: i64, top: i64) {
         // How far the process got: a finished one ran every activity; an open one stopped
         // at a random activity, which is still open.
         let n = s.def.activities.len();
@@ -277,204 +308,243 @@ impl<'a> History<'a> {
             let open = !finished && x + 1 == reached;
             let aid = self.activity_ids.take(self.rng);
             clock += 60 + self.rng.below(7_200) as i64;
-            let status = if open {
-                match a.kind {
-                    Kind::Human => ACTIVITY_READY,
-                    Kind::Wait => ACTIVITY_LISTENING,
-                    _ => ACTIVITY_RUNNING,
-                }
-            } else if s.status == PROCESS_TERMINATED && x + 2 == reached {
-                ACTIVITY_TERMINATED
-            } else {
-                ACTIVITY_CLOSED
+            let terminated = s.status == PROCESS_TERMINATED && x + 2 == reached;
+            let step = Step {
+                def: a,
+                id: aid,
+                open,
+                status: activity_status(a.kind, open, terminated),
+                clock,
+                precedent,
             };
-            let human = matches!(a.kind, Kind::Human);
-            let user = if human && !(open && self.rng.chance(40)) {
-                self.user(s.tenant)
-            } else {
-                None
-            };
-            let group = if human && user.is_none() {
-                self.group(s.tenant)
-            } else {
-                None
-            };
-            let running = open
-                && matches!(
-                    a.kind,
-                    Kind::Automatic
-                        | Kind::Execute
-                        | Kind::Decision
-                        | Kind::SendEmail
-                        | Kind::Start
-                        | Kind::End
-                );
-            let closed_at = if open {
-                EMPTY_DATE
-            } else {
-                Lit::DateTime(clock + 30)
-            };
-            let detail = if human {
-                self.awkward_text()
-            } else {
-                Lit::Null
-            };
-            self.sink.row(
-                c::ACTIVITY,
-                ACTIVITY_COLUMNS,
-                s.level,
-                vec![
-                    Lit::Int(aid),
-                    Lit::Int(s.tenant),
-                    Lit::Int(self.p.activity_def[&(s.def.name, a.name)]),
-                    Lit::Int(id),
-                    Lit::text(a.name),
-                    Lit::opt_int(user),
-                    Lit::DateTime(clock),
-                    Lit::DateTime(clock + 5),
-                    closed_at,
-                    Lit::Int(status),
-                    if running {
-                        Lit::DateTime(clock + 10)
-                    } else {
-                        Lit::Null
-                    },
-                    if running {
-                        Lit::text("FRONTEND-01")
-                    } else {
-                        Lit::Null
-                    },
-                    if matches!(a.kind, Kind::Wait) && open {
-                        Lit::DateTime(clock + 86_400)
-                    } else {
-                        Lit::Null
-                    },
-                    Lit::opt_int(precedent),
-                    if precedent.is_some() && self.rng.chance(30) {
-                        Lit::text("Approved")
-                    } else {
-                        Lit::Null
-                    },
-                    if human {
-                        Lit::DateTime(clock + 3 * 86_400)
-                    } else {
-                        Lit::Null
-                    },
-                    detail,
-                    Lit::Bool(false),
-                    Lit::Bool(!open && human && self.rng.chance(5)),
-                    Lit::Int(if running && self.rng.chance(30) { 2 } else { 0 }),
-                    Lit::Null,
-                    Lit::DateTime(clock + 40),
-                    Lit::opt_int(group),
-                ],
-            );
-            for v in a.outputs {
-                let value = match v.ty {
-                    VarType::CandidateId => {
-                        Lit::Text((*self.rng.pick(&self.candidates)).to_string())
-                    }
-                    VarType::Basic("Boolean") => {
-                        Lit::text(if self.rng.chance(50) { "True" } else { "False" })
-                    }
-                    VarType::Basic(_) => Lit::Text(format!(
-                        "{}.{:02}",
-                        self.rng.below(100),
-                        self.rng.below(100)
-                    )),
-                };
-                let oid = self.act_output_ids.take(self.rng);
-                self.sink.row(
-                    c::ACTIVITY_OUTPUT,
-                    ACTIVITY_OUTPUT_COLUMNS,
-                    0,
-                    vec![
-                        Lit::Int(oid),
-                        Lit::Int(s.tenant),
-                        Lit::Int(self.p.activity_output_def[&(s.def.name, a.name, v.name)]),
-                        Lit::Int(aid),
-                        Lit::text(activity_output_key(s.def.name, a.name, v.name)),
-                        Lit::text(v.name),
-                        Lit::text(data_type(v.ty)),
-                        value,
-                        Lit::text(ss_type(v.ty)),
-                    ],
-                );
-            }
+            self.activity(s, id, &step);
+            self.activity_outputs(s, &step);
             // An open Human or Wait activity with "Close On" Candidate update subscribes to
             // its candidate's row.
             if open && matches!(a.kind, Kind::Wait | Kind::Human) && s.def.espace == "Recruitment" {
-                self.sink.row(
-                    CANDIDATE_EVENT_TABLE,
-                    EVENT_COLUMNS,
-                    0,
-                    vec![
-                        Lit::Int(self.p.espace["Recruitment"]),
-                        Lit::Int(s.tenant),
-                        Lit::Int(aid),
-                        Lit::Null,
-                        Lit::Bool(true),
-                        Lit::Bool(false),
-                        Lit::Int(s.candidate),
-                        Lit::Null,
-                    ],
-                );
+                self.subscription(s, aid);
             }
             if let Some(sub) = a.invokes {
-                let sub_def = PROCESS_DEFS.iter().find(|d| d.name == sub);
-                if let Some(sub_def) = sub_def {
-                    let sub_status = if open {
-                        if s.status == PROCESS_SUSPENDED {
-                            PROCESS_SUSPENDED
-                        } else {
-                            PROCESS_ACTIVE
-                        }
-                    } else if s.status == PROCESS_TERMINATED {
-                        PROCESS_TERMINATED
-                    } else {
-                        PROCESS_CLOSED
-                    };
-                    self.spawn(&Spawn {
-                        def: sub_def,
-                        level: s.level + 1,
-                        tenant: s.tenant,
-                        top: Some(top),
-                        parent: Some((id, aid)),
-                        status: sub_status,
-                        created: clock + 1,
-                        candidate: s.candidate,
-                    });
-                }
+                self.sub_process(s, sub, &step, id, top);
             }
             precedent = Some(aid);
         }
+    }
 
-        if finished {
-            for v in s.def.outputs {
-                let value = match v.ty {
-                    VarType::Basic("Text") => self.awkward_text(),
-                    VarType::Basic("Boolean") => Lit::text("True"),
-                    _ => Lit::Text(format!("{}.5", self.rng.below(10))),
-                };
-                let oid = self.output_ids.take(self.rng);
-                self.sink.row(
-                    c::PROCESS_OUTPUT,
-                    PROCESS_OUTPUT_COLUMNS,
-                    0,
-                    vec![
-                        Lit::Int(oid),
-                        Lit::Int(s.tenant),
-                        Lit::opt_int(self.p.output_def.get(&(s.def.name, v.name)).copied()),
-                        Lit::Int(id),
-                        Lit::text(output_key(s.def.name, v.name)),
-                        Lit::text(v.name),
-                        Lit::text(data_type(v.ty)),
-                        value,
-                        Lit::text(ss_type(v.ty)),
-                    ],
-                );
-            }
+    /// The activity row of `step` in process `process`.
+    fn activity(&mut self, s: &Spawn, process: i64, step: &Step) {
+        let (a, open, clock, precedent) = (step.def, step.open, step.clock, step.precedent);
+        let human = matches!(a.kind, Kind::Human);
+        let (user, group) = self.assignee(s.tenant, human, open);
+        let running = open
+            && matches!(
+                a.kind,
+                Kind::Automatic
+                    | Kind::Execute
+                    | Kind::Decision
+                    | Kind::SendEmail
+                    | Kind::Start
+                    | Kind::End
+            );
+        let closed_at = if open {
+            EMPTY_DATE
+        } else {
+            Lit::DateTime(clock + 30)
+        };
+        let detail = if human {
+            self.awkward_text()
+        } else {
+            Lit::Null
+        };
+        let row = vec![
+            Lit::Int(step.id),
+            Lit::Int(s.tenant),
+            Lit::Int(self.p.activity_def[&(s.def.name, a.name)]),
+            Lit::Int(process),
+            Lit::text(a.name),
+            Lit::opt_int(user),
+            Lit::DateTime(clock),
+            Lit::DateTime(clock + 5),
+            closed_at,
+            Lit::Int(step.status),
+            if running {
+                Lit::DateTime(clock + 10)
+            } else {
+                Lit::Null
+            },
+            if running {
+                Lit::text("FRONTEND-01")
+            } else {
+                Lit::Null
+            },
+            if matches!(a.kind, Kind::Wait) && open {
+                Lit::DateTime(clock + 86_400)
+            } else {
+                Lit::Null
+            },
+            Lit::opt_int(precedent),
+            if precedent.is_some() && self.rng.chance(30) {
+                Lit::text("Approved")
+            } else {
+                Lit::Null
+            },
+            if human {
+                Lit::DateTime(clock + 3 * 86_400)
+            } else {
+                Lit::Null
+            },
+            detail,
+            Lit::Bool(false),
+            Lit::Bool(!open && human && self.rng.chance(5)),
+            Lit::Int(if running && self.rng.chance(30) { 2 } else { 0 }),
+            Lit::Null,
+            Lit::DateTime(clock + 40),
+            Lit::opt_int(group),
+        ];
+        self.sink.row(c::ACTIVITY, ACTIVITY_COLUMNS, s.level, row);
+    }
+
+    /// Who an activity is assigned to: a user of `tenant`, or else a group, for a human
+    /// activity (an open one is often still unassigned to a user); nobody otherwise.
+    fn assignee(&mut self, tenant: i64, human: bool, open: bool) -> (Option<i64>, Option<i64>) {
+        let user = if human && !(open && self.rng.chance(40)) {
+            self.user(tenant)
+        } else {
+            None
+        };
+        let group = if human && user.is_none() {
+            self.group(tenant)
+        } else {
+            None
+        };
+        (user, group)
+    }
+
+    /// The output rows of the activity of `step`.
+    fn activity_outputs(&mut self, s: &Spawn, step: &Step) {
+        let a = step.def;
+        for v in a.outputs {
+            let value = match v.ty {
+                VarType::CandidateId => Lit::Text((*self.rng.pick(&self.candidates)).to_string()),
+                VarType::Basic("Boolean") => {
+                    Lit::text(if self.rng.chance(50) { "True" } else { "False" })
+                }
+                VarType::Basic(_) => Lit::Text(format!(
+                    "{}.{:02}",
+                    self.rng.below(100),
+                    self.rng.below(100)
+                )),
+            };
+            let oid = self.act_output_ids.take(self.rng);
+            self.sink.row(
+                c::ACTIVITY_OUTPUT,
+                ACTIVITY_OUTPUT_COLUMNS,
+                0,
+                vec![
+                    Lit::Int(oid),
+                    Lit::Int(s.tenant),
+                    Lit::Int(self.p.activity_output_def[&(s.def.name, a.name, v.name)]),
+                    Lit::Int(step.id),
+                    Lit::text(activity_output_key(s.def.name, a.name, v.name)),
+                    Lit::text(v.name),
+                    Lit::text(data_type(v.ty)),
+                    value,
+                    Lit::text(ss_type(v.ty)),
+                ],
+            );
         }
-        id
+    }
+
+    /// The subscription of open activity `activity` to its candidate's row.
+    fn subscription(&mut self, s: &Spawn, activity: i64) {
+        self.sink.row(
+            CANDIDATE_EVENT_TABLE,
+            EVENT_COLUMNS,
+            0,
+            vec![
+                Lit::Int(self.p.espace["Recruitment"]),
+                Lit::Int(s.tenant),
+                Lit::Int(activity),
+                Lit::Null,
+                Lit::Bool(true),
+                Lit::Bool(false),
+                Lit::Int(s.candidate),
+                Lit::Null,
+            ],
+        );
+    }
+
+    /// The sub-process of definition `sub` that the activity of `step` started, one level
+    /// below process `parent` in the tree of `top`: still running while that activity is open.
+    fn sub_process(&mut self, s: &Spawn, sub: &str, step: &Step, parent: i64, top: i64) {
+        let Some(sub_def) = PROCESS_DEFS.iter().find(|d| d.name == sub) else {
+            return;
+        };
+        let status = if step.open {
+            if s.status == PROCESS_SUSPENDED {
+                PROCESS_SUSPENDED
+            } else {
+                PROCESS_ACTIVE
+            }
+        } else if s.status == PROCESS_TERMINATED {
+            PROCESS_TERMINATED
+        } else {
+            PROCESS_CLOSED
+        };
+        self.spawn(&Spawn {
+            def: sub_def,
+            level: s.level + 1,
+            tenant: s.tenant,
+            top: Some(top),
+            parent: Some((parent, step.id)),
+            status,
+            created: step.clock + 1,
+            candidate: s.candidate,
+        });
+    }
+
+    /// The output rows of finished process `id`.
+    fn outputs(&mut self, s: &Spawn, id: i64) {
+        for v in s.def.outputs {
+            let value = match v.ty {
+                VarType::Basic("Text") => self.awkward_text(),
+                VarType::Basic("Boolean") => Lit::text("True"),
+                _ => Lit::Text(format!("{}.5", self.rng.below(10))),
+            };
+            let oid = self.output_ids.take(self.rng);
+            self.sink.row(
+                c::PROCESS_OUTPUT,
+                PROCESS_OUTPUT_COLUMNS,
+                0,
+                vec![
+                    Lit::Int(oid),
+                    Lit::Int(s.tenant),
+                    Lit::opt_int(self.p.output_def.get(&(s.def.name, v.name)).copied()),
+                    Lit::Int(id),
+                    Lit::text(output_key(s.def.name, v.name)),
+                    Lit::text(v.name),
+                    Lit::text(data_type(v.ty)),
+                    value,
+                    Lit::text(ss_type(v.ty)),
+                ],
+            );
+        }
+    }
+}
+
+/// The status of an activity: the one a process stopped at is open (Ready for a human,
+/// Listening for a wait, Running otherwise); the one before the end of a terminated
+/// process was terminated; every other one closed.
+fn activity_status(kind: Kind, open: bool, terminated: bool) -> i64 {
+    if open {
+        match kind {
+            Kind::Human => ACTIVITY_READY,
+            Kind::Wait => ACTIVITY_LISTENING,
+            _ => ACTIVITY_RUNNING,
+        }
+    } else if terminated {
+        ACTIVITY_TERMINATED
+    } else {
+        ACTIVITY_CLOSED
     }
 }
