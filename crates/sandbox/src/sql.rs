@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use bptmig_workdir::iso;
+
 use crate::{Error, Result};
 
 /// A tiberius client over plain TCP (the tool's own client type).
@@ -161,46 +163,21 @@ pub fn format_decimal(value: i128, scale: u8) -> String {
 }
 
 /// Seconds since 1900-01-01 00:00:00 for a civil date and time.
-pub fn datetime(year: i32, month: u32, day: u32, h: u32, m: u32, s: u32) -> i64 {
-    (days_from_civil(year, month, day) - days_from_civil(1900, 1, 1)) * 86_400
+pub fn datetime(year: u32, month: u32, day: u32, h: u32, m: u32, s: u32) -> i64 {
+    (iso::days_from_civil(year, month, day) - days_1900()) * 86_400
         + i64::from(h * 3600 + m * 60 + s)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` for seconds since 1900-01-01 (whole seconds only: the sandbox
 /// server rejects fractional literals).
 pub fn format_datetime(secs: i64) -> String {
-    let days = secs.div_euclid(86_400) + days_from_civil(1900, 1, 1);
-    let tod = secs.rem_euclid(86_400);
-    let (y, mo, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
-        tod / 3600,
-        tod / 60 % 60,
-        tod % 60
-    )
+    let since_1970 = secs + days_1900() * 86_400;
+    iso::format_iso_datetime_ns(since_1970 * iso::NANOS_PER_SECOND, 0)
 }
 
-// Howard Hinnant's civil-calendar algorithms (days relative to 1970-01-01).
-fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
-    let y = i64::from(y) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+/// 1900-01-01, the `DATETIME` epoch, in days since 1970-01-01.
+fn days_1900() -> i64 {
+    iso::days_from_civil(1900, 1, 1)
 }
 
 #[cfg(test)]

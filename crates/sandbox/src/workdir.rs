@@ -16,7 +16,7 @@ use arrow::record_batch::RecordBatch;
 use bptmig_db::column_builder::ColumnBuilder;
 use bptmig_model::catalog::{self as c, Table};
 use bptmig_workdir::layout::{EXTRACT as STAGE, ROOTS_FILE};
-use bptmig_workdir::part::{self as parts, PartMeta, PartWriter};
+use bptmig_workdir::part::{self as parts, LazyPartWriter, PartMeta};
 use bptmig_workdir::snapshot::{snapshot_tables, SnapshotWriter};
 use bptmig_workdir::sql_type::{schema_for, CatalogColumn, ColumnPlan, SqlType};
 use bptmig_workdir::{Manifest, ManifestColumn, RunState, StageState, WorkDir};
@@ -138,6 +138,44 @@ fn unexpected(e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// The column positions in `columns` (a generator's row) of each of `plans`.
+fn positions(plans: &[ColumnPlan], columns: &[&str]) -> Vec<Option<usize>> {
+    plans
+        .iter()
+        .map(|p| columns.iter().position(|c| c.eq_ignore_ascii_case(&p.name)))
+        .collect()
+}
+
+/// Appends `row` to `builders`, one column per plan; `positions` says where each plan's value
+/// is in the row (NULL when the row has no such column).
+fn append_row(
+    plans: &[ColumnPlan],
+    builders: &mut [ColumnBuilder],
+    positions: &[Option<usize>],
+    row: &[Lit],
+) -> Result<()> {
+    for ((plan, builder), pos) in plans.iter().zip(builders).zip(positions) {
+        let value = pos.map_or(&Lit::Null, |i| &row[i]);
+        builder
+            .append(column_data(value, plan.sql_type))
+            .map_err(unexpected)?;
+    }
+    Ok(())
+}
+
+/// The model's shape of table `name`, and whether it has a key (`OSEVT_*` tables have none).
+fn table_shape(name: &str) -> (Table, bool) {
+    match c::table(name) {
+        Some(t) => (*t, true),
+        None => (c::osevt_table(CANDIDATE_EVENT_TABLE), false),
+    }
+}
+
+/// The position of the `ID` plan, for a table with a key.
+fn plans_id(plans: &[ColumnPlan], key: bool) -> Option<usize> {
+    plans.iter().position(|p| p.name == c::ID).filter(|_| key)
+}
+
 /// One table's part writer.
 struct TableOut {
     dir: PathBuf,
@@ -147,24 +185,24 @@ struct TableOut {
     positions: Option<Vec<Option<usize>>>,
     builders: Vec<ColumnBuilder>,
     keys: Option<(i64, i64)>,
-    writer: Option<PartWriter>,
+    /// The plan of the `ID` column, when the table has a key.
+    id_plan: Option<usize>,
+    /// The part being written; it opens itself on its first batch.
+    part: LazyPartWriter,
     manifest: Manifest,
     meta: PartMeta,
-    key: bool,
+    row_group_rows: usize,
     max_id: Option<i64>,
 }
 
 impl TableOut {
-    fn new(
-        out: &WorkDir,
-        name: &str,
-        model: &Table,
-        key: bool,
-        row_group_rows: usize,
-    ) -> Result<Self> {
+    fn new(out: &WorkDir, name: &str, row_group_rows: usize) -> Result<Self> {
+        let (model, key) = table_shape(name);
         let plans = plans(name, None)?;
         let dir = out.table_dir(STAGE, name);
         std::fs::create_dir_all(&dir).map_err(unexpected)?;
+        let meta = PartMeta::for_table(GENERATED_RUN_ID, name, &model, &plans);
+        let id_plan = plans_id(&plans, key);
         Ok(Self {
             schema: schema_for(&plans),
             builders: plans
@@ -185,41 +223,35 @@ impl TableOut {
                 complete: false,
                 parts: Vec::new(),
             },
-            meta: PartMeta::for_table(GENERATED_RUN_ID, name, model, &plans),
+            part: LazyPartWriter::new(
+                &dir,
+                &Manifest::part_name(0),
+                meta.clone(),
+                row_group_rows,
+                plans.clone(),
+            ),
+            meta,
+            row_group_rows,
             plans,
             dir,
+            id_plan,
             positions: None,
             keys: None,
-            writer: None,
-            key,
             max_id: None,
         })
     }
 
     fn push(&mut self, columns: &[&str], row: &[Lit], opts: &GenerateOptions) -> Result<()> {
-        let positions = self.positions.get_or_insert_with(|| {
-            self.plans
-                .iter()
-                .map(|p| columns.iter().position(|c| c.eq_ignore_ascii_case(&p.name)))
-                .collect()
-        });
-        for ((plan, builder), pos) in self
-            .plans
-            .iter()
-            .zip(&mut self.builders)
-            .zip(positions.iter())
-        {
-            let value = pos.map_or(&Lit::Null, |i| &row[i]);
-            if self.key && plan.name == c::ID {
-                if let Some(k) = value.as_int() {
-                    self.keys = Some(self.keys.map_or((k, k), |(lo, hi)| (lo.min(k), hi.max(k))));
-                    self.max_id = Some(self.max_id.map_or(k, |m| m.max(k)));
-                }
+        let positions = self
+            .positions
+            .get_or_insert_with(|| positions(&self.plans, columns));
+        if let Some(id) = self.id_plan {
+            if let Some(k) = positions[id].and_then(|i| row[i].as_int()) {
+                self.keys = Some(self.keys.map_or((k, k), |(lo, hi)| (lo.min(k), hi.max(k))));
+                self.max_id = Some(self.max_id.map_or(k, |m| m.max(k)));
             }
-            builder
-                .append(column_data(value, plan.sql_type))
-                .map_err(unexpected)?;
         }
+        append_row(&self.plans, &mut self.builders, positions, row)?;
         if self.builders[0].len() >= opts.row_group_rows {
             self.flush(opts)?;
         }
@@ -236,35 +268,36 @@ impl TableOut {
             .map(ColumnBuilder::finish)
             .collect();
         let batch = RecordBatch::try_new(self.schema.clone(), columns).map_err(unexpected)?;
-        let writer = match self.writer.as_mut() {
-            Some(w) => w,
-            None => self.writer.insert(
-                PartWriter::create(
-                    &self.dir,
-                    &Manifest::part_name(self.manifest.parts.len()),
-                    self.schema.clone(),
-                    parts::part_properties(&self.meta, opts.row_group_rows, &self.plans, &batch),
-                )
-                .map_err(unexpected)?,
-            ),
-        };
-        writer.write(&batch, self.keys.take()).map_err(unexpected)?;
-        if writer.rows() as usize >= opts.part_rows {
-            self.finish_part()?;
+        self.part
+            .write(&batch, self.keys.take())
+            .map_err(unexpected)?;
+        if self.part.rows() as usize >= opts.part_rows {
+            self.next_part()?;
         }
         Ok(())
     }
 
-    fn finish_part(&mut self) -> Result<()> {
-        if let Some(w) = self.writer.take() {
-            self.manifest.parts.push(w.finish().map_err(unexpected)?);
-        }
+    /// Finishes the full part and starts the next one.
+    fn next_part(&mut self) -> Result<()> {
+        let next = LazyPartWriter::new(
+            &self.dir,
+            &Manifest::part_name(self.manifest.parts.len() + 1),
+            self.meta.clone(),
+            self.row_group_rows,
+            self.plans.clone(),
+        );
+        let full = std::mem::replace(&mut self.part, next);
+        self.manifest
+            .parts
+            .extend(full.finish().map_err(unexpected)?);
         Ok(())
     }
 
     fn close(mut self, opts: &GenerateOptions) -> Result<(Manifest, Option<i64>)> {
         self.flush(opts)?;
-        self.finish_part()?;
+        self.manifest
+            .parts
+            .extend(self.part.finish().map_err(unexpected)?);
         self.manifest.complete = true;
         self.manifest.write(&self.dir).map_err(unexpected)?;
         Ok((self.manifest, self.max_id))
@@ -311,7 +344,18 @@ impl Sink for ParquetSink<'_> {
     }
 }
 
-impl ParquetSink<'_> {
+impl<'a> ParquetSink<'a> {
+    fn new(out: &'a WorkDir, opts: &'a GenerateOptions) -> Self {
+        Self {
+            out,
+            opts,
+            tables: BTreeMap::new(),
+            keyless: BTreeMap::new(),
+            roots: Vec::new(),
+            error: None,
+        }
+    }
+
     fn push(
         &mut self,
         table: &'static str,
@@ -329,11 +373,7 @@ impl ParquetSink<'_> {
             }
         }
         if !self.tables.contains_key(table) {
-            let (model, key) = match c::table(table) {
-                Some(t) => (*t, true),
-                None => (c::osevt_table(CANDIDATE_EVENT_TABLE), false),
-            };
-            let out = TableOut::new(self.out, table, &model, key, self.opts.row_group_rows)?;
+            let out = TableOut::new(self.out, table, self.opts.row_group_rows)?;
             self.tables.insert(table, out);
         }
         match self.tables.get_mut(table) {
@@ -341,7 +381,63 @@ impl ParquetSink<'_> {
             None => Ok(()),
         }
     }
+
+    /// Writes the key-less rows held back, each table sorted as SQL Server's `ORDER BY` over
+    /// its columns sorts: NULL first, then by value.
+    fn write_keyless(&mut self) -> Result<()> {
+        for (table, (columns, mut rows)) in std::mem::take(&mut self.keyless) {
+            let order: Vec<Option<usize>> = ddl_columns(table)
+                .unwrap_or_default()
+                .iter()
+                .map(|lc| {
+                    columns
+                        .iter()
+                        .position(|c| c.eq_ignore_ascii_case(&lc.name))
+                })
+                .collect();
+            let key = |r: &Vec<Lit>| {
+                order
+                    .iter()
+                    .map(|i| i.map_or(Lit::Null, |i| r[i].clone()))
+                    .collect::<Vec<_>>()
+            };
+            rows.sort_by_cached_key(key);
+            for row in rows {
+                self.push(table, columns, 0, &row)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes every instance table in load order (a table without rows still gets its empty
+    /// manifest); returns the summary and each table's (rows, largest ID).
+    fn close_tables(&mut self) -> Result<(Vec<GeneratedTable>, InstanceStats)> {
+        let mut summary = Vec::new();
+        let mut stats = BTreeMap::new();
+        let order = c::INSTANCE_TABLES
+            .iter()
+            .map(|t| t.name)
+            .chain([CANDIDATE_EVENT_TABLE]);
+        let mut tables = std::mem::take(&mut self.tables);
+        for name in order {
+            let t = match tables.remove(name) {
+                Some(t) => t,
+                None => TableOut::new(self.out, name, self.opts.row_group_rows)?,
+            };
+            let (manifest, max_id) = t.close(self.opts)?;
+            stats.insert(name, (manifest.rows() as i64, max_id));
+            summary.push(GeneratedTable {
+                table: name.to_owned(),
+                rows: manifest.rows(),
+                parts: manifest.parts.len(),
+            });
+        }
+        Ok((summary, stats))
+    }
 }
+
+/// Rows and largest ID per instance table, for a snapshot's `instance_stats`.
+type InstanceStats = BTreeMap<&'static str, (i64, Option<i64>)>;
 
 /// Writes the work directory; returns rows and parts per instance table.
 pub fn generate_workdir(opts: &GenerateOptions) -> Result<Vec<GeneratedTable>> {
@@ -357,70 +453,14 @@ pub fn generate_workdir(opts: &GenerateOptions) -> Result<Vec<GeneratedTable>> {
     std::fs::create_dir_all(out.stage_dir(STAGE)).map_err(unexpected)?;
 
     let mut prod = generate_published(EnvKind::Prod, &opts.spec);
-    let mut sink = ParquetSink {
-        out: &out,
-        opts,
-        tables: BTreeMap::new(),
-        keyless: BTreeMap::new(),
-        roots: Vec::new(),
-        error: None,
-    };
+    let mut sink = ParquetSink::new(&out, opts);
     prod.history(&opts.spec, &mut sink);
-    for (table, (columns, mut rows)) in std::mem::take(&mut sink.keyless) {
-        // SQL Server's ORDER BY over the table's columns: NULL first, then by value.
-        let order: Vec<Option<usize>> = ddl_columns(table)
-            .unwrap_or_default()
-            .iter()
-            .map(|lc| {
-                columns
-                    .iter()
-                    .position(|c| c.eq_ignore_ascii_case(&lc.name))
-            })
-            .collect();
-        let key = |r: &Vec<Lit>| {
-            order
-                .iter()
-                .map(|i| i.map_or(Lit::Null, |i| r[i].clone()))
-                .collect::<Vec<_>>()
-        };
-        rows.sort_by_cached_key(key);
-        for row in rows {
-            sink.push(table, columns, 0, &row)?;
-        }
-    }
+    sink.write_keyless()?;
     if let Some(e) = sink.error.take() {
         return Err(e);
     }
-    let mut summary = Vec::new();
-    let mut source_stats = BTreeMap::new();
-    let order: Vec<&str> = c::INSTANCE_TABLES
-        .iter()
-        .map(|t| t.name)
-        .chain([CANDIDATE_EVENT_TABLE])
-        .collect();
-    let mut tables = std::mem::take(&mut sink.tables);
-    for name in order {
-        let t = match tables.remove(name) {
-            Some(t) => t,
-            // A table without rows still gets its (empty) manifest.
-            None => {
-                let (model, key) = match c::table(name) {
-                    Some(t) => (*t, true),
-                    None => (c::osevt_table(CANDIDATE_EVENT_TABLE), false),
-                };
-                TableOut::new(&out, name, &model, key, opts.row_group_rows)?
-            }
-        };
-        let (manifest, max_id) = t.close(opts)?;
-        source_stats.insert(name, (manifest.rows() as i64, max_id));
-        summary.push(GeneratedTable {
-            table: name.to_owned(),
-            rows: manifest.rows(),
-            parts: manifest.parts.len(),
-        });
-    }
+    let (summary, source_stats) = sink.close_tables()?;
     write_roots(&out, &sink.roots, opts.row_group_rows)?;
-
     write_snapshot(
         &out,
         "source",
@@ -428,11 +468,18 @@ pub fn generate_workdir(opts: &GenerateOptions) -> Result<Vec<GeneratedTable>> {
         &source_stats,
         opts.row_group_rows,
     )?;
+    write_target_snapshot(&out, opts)?;
+    write_run_state(&out)?;
+    Ok(summary)
+}
+
+/// The target snapshot: a small qa, generated in memory.
+fn write_target_snapshot(out: &WorkDir, opts: &GenerateOptions) -> Result<()> {
     let qa = generate(EnvKind::Qa, &opts.spec);
-    let mut qa_stats = BTreeMap::new();
+    let mut stats = BTreeMap::new();
     for t in c::INSTANCE_TABLES {
         let rows = qa.rows(t.name);
-        qa_stats.insert(
+        stats.insert(
             t.name,
             (
                 rows.len() as i64,
@@ -440,8 +487,11 @@ pub fn generate_workdir(opts: &GenerateOptions) -> Result<Vec<GeneratedTable>> {
             ),
         );
     }
-    write_snapshot(&out, "target", &qa.tables, &qa_stats, opts.row_group_rows)?;
+    write_snapshot(out, "target", &qa.tables, &stats, opts.row_group_rows)
+}
 
+/// `run.json`: the extract done, under [`GENERATED_RUN_ID`].
+fn write_run_state(out: &WorkDir) -> Result<()> {
     let mut stages = BTreeMap::new();
     stages.insert(STAGE.to_owned(), StageState::Done);
     RunState {
@@ -451,9 +501,8 @@ pub fn generate_workdir(opts: &GenerateOptions) -> Result<Vec<GeneratedTable>> {
         target_fingerprint: bptmig_workdir::fingerprint("server=generated-qa"),
         stages,
     }
-    .write(&out)
-    .map_err(unexpected)?;
-    Ok(summary)
+    .write(out)
+    .map_err(unexpected)
 }
 
 fn write_roots(out: &WorkDir, roots: &[i32], row_group_rows: usize) -> Result<()> {
@@ -488,7 +537,7 @@ fn write_snapshot(
     out: &WorkDir,
     side: &str,
     tables: &[TableRows],
-    stats: &BTreeMap<&str, (i64, Option<i64>)>,
+    stats: &InstanceStats,
     row_group_rows: usize,
 ) -> Result<()> {
     let dir = out.snapshot_dir(side);
@@ -498,21 +547,9 @@ fn write_snapshot(
         let mut builders: Vec<ColumnBuilder> =
             plans.iter().map(|p| ColumnBuilder::new(p, 64)).collect();
         for group in tables.iter().filter(|t| t.table == model.name) {
-            let positions: Vec<Option<usize>> = plans
-                .iter()
-                .map(|p| {
-                    group
-                        .columns
-                        .iter()
-                        .position(|c| c.eq_ignore_ascii_case(&p.name))
-                })
-                .collect();
+            let positions = positions(&plans, &group.columns);
             for row in &group.rows {
-                for ((plan, b), pos) in plans.iter().zip(&mut builders).zip(&positions) {
-                    let value = pos.map_or(&Lit::Null, |i| &row[i]);
-                    b.append(column_data(value, plan.sql_type))
-                        .map_err(unexpected)?;
-                }
+                append_row(&plans, &mut builders, &positions, row)?;
             }
         }
         let columns: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
