@@ -2,11 +2,11 @@
 //!
 //! The path of a column is catalog → [`SqlType`] → [`ColumnPlan`] → [`ColumnBuilder`]:
 //!
-//! * [`SqlType::from_catalog`] reads a row of `INFORMATION_SCHEMA.COLUMNS` ([`CatalogColumn`])
-//!   and refuses every type that cannot be moved exactly ([`TypeError::Unsupported`]).
+//! * [`SqlType::from_catalog`] reads a row of `INFORMATION_SCHEMA.COLUMNS` ([`CatalogColumn`](bptmig_workdir::sql_type::CatalogColumn))
+//!   and refuses every type that cannot be moved exactly ([`TypeError::Unsupported`](bptmig_workdir::sql_type::TypeError::Unsupported)).
 //! * [`ColumnPlan::select_expr`] is the `SELECT` list item that reads the column, and
 //!   [`ColumnPlan::arrow_field`] the Arrow field that stores it. The field carries the SQL type
-//!   as metadata ([`SQL_TYPE_METADATA_KEY`], parsed back by [`SqlType::from_ddl`]) so the load
+//!   as metadata ([`SQL_TYPE_METADATA_KEY`](bptmig_workdir::sql_type::SQL_TYPE_METADATA_KEY), parsed back by [`SqlType::from_ddl`]) so the load
 //!   side knows what to write.
 //! * [`ColumnBuilder`] appends the `tiberius` values of one column and yields an Arrow array.
 //!

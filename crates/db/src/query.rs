@@ -104,21 +104,15 @@ pub async fn for_each_batch<E: From<Error>>(
     mut on_batch: impl FnMut(RecordBatch, Option<(i64, i64)>) -> Result<(), E>,
 ) -> Result<usize, E> {
     let BatchQuery {
-        side,
-        table,
-        sql,
-        params,
-        plans,
-        batch_rows,
-        key_index,
+        side, table, sql, ..
     } = *query;
-    let schema = schema_for(plans);
-    let mut builders = builders(plans, batch_rows);
+    let schema = schema_for(query.plans);
+    let mut builders = builders(query.plans, query.batch_rows);
     let buffered = |builders: &[ColumnBuilder]| builders.first().map_or(0, ColumnBuilder::len);
     let mut keys = None;
     let mut batches = 0;
     let mut stream = client
-        .query(sql, params)
+        .query(sql, query.params)
         .await
         .map_err(|e| Error::query(side, sql, e))?;
     while let Some(item) = stream
@@ -127,8 +121,8 @@ pub async fn for_each_batch<E: From<Error>>(
         .map_err(|e| Error::query(side, sql, e))?
     {
         let QueryItem::Row(row) = item else { continue };
-        append_row(table, &mut builders, row, key_index, &mut keys)?;
-        if buffered(&builders) >= batch_rows {
+        append_row(table, &mut builders, row, query.key_index, &mut keys)?;
+        if buffered(&builders) >= query.batch_rows {
             on_batch(finish_batch(table, &schema, &mut builders)?, keys.take())?;
             batches += 1;
         }
