@@ -1,9 +1,16 @@
 //! Extract: stream the selected BPT process history from a platform database into Parquet.
 //!
-//! * [`extract()`] runs the stage: pre-flight (platform tables present, BPT queues drained),
-//!   snapshots of the mapping tables of both environments, selection of whole process trees,
-//!   then each instance table in load order, keyset-paged (`ID > @last ORDER BY ID`) into part
-//!   files of bounded row groups. An interrupted extract resumes from its manifests.
+//! [`extract()`] runs the stage (its `stage` module reads as its table of contents):
+//!
+//! * pre-flight: the platform tables present, the BPT queues drained (`bptmig_db::preflight`);
+//! * `snapshot`: the mapping tables of both environments ([`write_snapshot`]);
+//! * [`selection`]: the selected top-level processes ([`selection::roots_query`]), kept in
+//!   `extract/roots.parquet`, and the trees under them, scoped level by level in temporary
+//!   tables; `bptmig check` reads what those trees reference through
+//!   [`selection::used_ids`];
+//! * `stream`: each instance table in load order, keyset-paged (`ID > @last ORDER BY ID`)
+//!   into part files of bounded row groups, and the key-less `OSEVT_*` tables through the
+//!   same streaming writer. An interrupted extract resumes from its manifests.
 //!
 //! The work-directory format is `bptmig_workdir`'s; connections, queries and the TDS → Arrow
 //! conversion are `bptmig_db`'s.
@@ -15,13 +22,13 @@
 //! # Ok(()) }
 //! ```
 
-use std::path::Path;
+pub use snapshot::write_snapshot;
+pub use stage::{extract, ExtractOptions, ExtractSummary, TableSummary, STAGE};
 
+pub mod selection;
+mod snapshot;
 mod stage;
-
-pub use stage::{
-    extract, roots_query, write_snapshot, ExtractOptions, ExtractSummary, TableSummary, STAGE,
-};
+mod stream;
 
 /// Errors of the extract stage.
 #[derive(Debug, thiserror::Error)]
@@ -47,22 +54,3 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
-
-impl Error {
-    pub(crate) fn io(path: &Path, action: &'static str, source: std::io::Error) -> Self {
-        bptmig_workdir::Error::io(path, action, source).into()
-    }
-
-    pub(crate) fn parquet(path: &Path, source: parquet::errors::ParquetError) -> Self {
-        bptmig_workdir::Error::parquet(path, source).into()
-    }
-
-    pub(crate) fn arrow(what: &str, source: arrow::error::ArrowError) -> Self {
-        bptmig_workdir::Error::arrow(what, source).into()
-    }
-
-    /// A failed query, with its SQL cut to one line of at most 200 characters.
-    pub fn query(side: bptmig_db::Side, sql: &str, source: tiberius::error::Error) -> Self {
-        bptmig_db::Error::query(side, sql, source).into()
-    }
-}

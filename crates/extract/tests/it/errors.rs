@@ -5,7 +5,7 @@ use bptmig_sandbox::{connect, create_schema, sql, EnvSpec, SandboxServer};
 use bptmig_workdir::Error as WorkdirError;
 use bptmig_workdir::{Manifest, WorkDir};
 
-use crate::{envs, pipeline, pipeline_for, PW_VAR};
+use crate::{envs, pipeline, processes, setup, PW_VAR};
 
 fn nothing_listed(workdir: &std::path::Path) {
     for t in [c::PROCESS, c::ACTIVITY] {
@@ -20,15 +20,16 @@ fn nothing_listed(workdir: &std::path::Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_events_in_the_source_refuse_the_extract() {
-    let (prod, qa) = envs(&EnvSpec {
-        processes: 10,
-        pending_event: true,
-        ..EnvSpec::default()
-    })
+    let test = setup(
+        &EnvSpec {
+            pending_event: true,
+            ..processes(10)
+        },
+        "",
+    )
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = pipeline_for(dir.path(), &prod, &qa, "");
-    let err = crate::extract(&config).await.unwrap_err();
+    let config = &test.config;
+    let err = crate::extract(config).await.unwrap_err();
     assert!(
         matches!(err, Error::Db(DbError::PendingEvents { rows: 1, .. })),
         "{err}"
@@ -45,17 +46,12 @@ async fn pending_events_in_the_source_refuse_the_extract() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_process_on_the_work_directory_is_refused() {
-    let (prod, qa) = envs(&EnvSpec {
-        processes: 10,
-        ..EnvSpec::default()
-    })
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = pipeline_for(dir.path(), &prod, &qa, "");
+    let test = setup(&processes(10), "").await;
+    let config = &test.config;
     let wd = WorkDir::new(&config.workdir);
     wd.create().unwrap();
     let _held = wd.lock("extract").unwrap();
-    let err = crate::extract(&config).await.unwrap_err();
+    let err = crate::extract(config).await.unwrap_err();
     assert!(
         matches!(err, Error::Workdir(WorkdirError::Locked { .. })),
         "{err}"
@@ -172,17 +168,12 @@ async fn a_missing_column_names_table_and_column() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unwritable_work_directory_lists_nothing() {
-    let (prod, qa) = envs(&EnvSpec {
-        processes: 5,
-        ..EnvSpec::default()
-    })
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = pipeline_for(dir.path(), &prod, &qa, "");
+    let test = setup(&processes(5), "").await;
+    let config = &test.config;
     // The extract directory is a file: every write under it fails, like a full disk would.
     std::fs::create_dir_all(&config.workdir).unwrap();
     std::fs::write(config.workdir.join("extract"), b"not a directory").unwrap();
-    let err = crate::extract(&config).await.unwrap_err();
+    let err = crate::extract(config).await.unwrap_err();
     assert!(
         matches!(err, Error::Workdir(WorkdirError::Io { .. })),
         "{err}"

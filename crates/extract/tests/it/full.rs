@@ -5,7 +5,7 @@ use bptmig_workdir::part::{META_COLUMN_ROLES, META_RUN_ID, META_TABLE};
 use bptmig_workdir::{Manifest, RunState, WorkDir};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
-use crate::{envs, ids, pipeline_for, read_file, read_table, rows_by_key};
+use crate::{envs, ids, pipeline_for, processes, read_file, read_table, rows_by_key, setup};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_row_and_value_arrives_exactly() {
@@ -106,14 +106,9 @@ async fn every_row_and_value_arrives_exactly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshots_hold_both_environments_without_secrets() {
-    let (prod, qa) = envs(&EnvSpec {
-        processes: 10,
-        ..EnvSpec::default()
-    })
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = pipeline_for(dir.path(), &prod, &qa, "");
-    crate::extract(&config).await.unwrap();
+    let test = setup(&processes(10), "").await;
+    let (prod, qa, config) = (&test.prod, &test.qa, &test.config);
+    crate::extract(config).await.unwrap();
     for (side, env) in [("source", &prod), ("target", &qa)] {
         let snap = config.workdir.join("extract/snapshot").join(side);
         for table in [

@@ -29,6 +29,36 @@ pub async fn envs(spec: &EnvSpec) -> (Environment, Environment) {
     (prod, qa)
 }
 
+/// Seeded prod and qa, and a pipeline between them (with `extra` TOML) in a directory of the
+/// test's own.
+pub struct Setup {
+    pub prod: Environment,
+    pub qa: Environment,
+    pub config: PipelineConfig,
+    _dir: tempfile::TempDir,
+}
+
+/// [`Setup`] of `spec`'s environments.
+pub async fn setup(spec: &EnvSpec, extra: &str) -> Setup {
+    let (prod, qa) = envs(spec).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = pipeline_for(dir.path(), &prod, &qa, extra);
+    Setup {
+        prod,
+        qa,
+        config,
+        _dir: dir,
+    }
+}
+
+/// `processes` top-level processes, everything else as [`EnvSpec::default`].
+pub fn processes(processes: usize) -> EnvSpec {
+    EnvSpec {
+        processes,
+        ..EnvSpec::default()
+    }
+}
+
 /// A pipeline file in `dir` from `prod` to `qa`, with `extra` TOML appended.
 pub fn pipeline(dir: &Path, source: &str, target: &str, extra: &str) -> PipelineConfig {
     let text = format!(

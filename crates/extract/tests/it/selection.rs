@@ -1,10 +1,12 @@
 use std::collections::BTreeSet;
 
-use bptmig_model::catalog as c;
+use bptmig_db::Side;
+use bptmig_extract::selection::used_ids;
+use bptmig_model::catalog::{self as c, FkKind};
 use bptmig_sandbox::generator::{CANDIDATE_EVENT_TABLE, INACTIVE_DEFINITION};
 use bptmig_sandbox::{EnvSpec, Environment};
 
-use crate::{envs, ids, pipeline_for, read_table};
+use crate::{envs, ids, pipeline_for, processes, read_table, setup};
 
 /// Extracts with `selection` and checks, table by table, that the output holds exactly the
 /// rows the equivalent SQL (`root_filter` on top-level processes) selects in the source,
@@ -161,21 +163,62 @@ async fn each_filter_selects_whole_trees() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_name_in_the_selection_is_refused_with_the_known_ones() {
-    let (prod, qa) = envs(&EnvSpec {
-        processes: 10,
-        ..EnvSpec::default()
-    })
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = pipeline_for(
-        dir.path(),
-        &prod,
-        &qa,
-        "[selection]\nstatuses = [\"Closd\"]\n",
-    );
-    let err = crate::extract(&config).await.unwrap_err().to_string();
+    let test = setup(&processes(10), "[selection]\nstatuses = [\"Closd\"]\n").await;
+    let config = &test.config;
+    let err = crate::extract(config).await.unwrap_err().to_string();
     assert!(
         err.contains("`selection.statuses`") && err.contains("`Closd`") && err.contains("Closed"),
         "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn used_ids_are_what_the_extracted_trees_reference_even_with_two_checks_at_once() {
+    let test = setup(
+        &processes(30),
+        "[selection]\nstatuses = [\"Closed\", \"Terminated\"]\n",
+    )
+    .await;
+    let config = &test.config;
+    crate::extract(config).await.unwrap();
+    let mut expected = bptmig_model::UsedIds::default();
+    for table in c::INSTANCE_TABLES {
+        let batches = read_table(&config.workdir, table.name);
+        for (column, kind, referenced) in table.foreign_keys() {
+            let set = match kind {
+                FkKind::Definition => expected
+                    .definitions
+                    .entry(referenced.to_owned())
+                    .or_default(),
+                FkKind::User => &mut expected.users,
+                FkKind::Group => &mut expected.groups,
+                FkKind::Tenant => &mut expected.tenants,
+                _ => continue,
+            };
+            set.extend(ids(&batches, column.name).into_iter().flatten());
+        }
+    }
+    assert!(
+        !expected.users.is_empty() && !expected.definitions.is_empty(),
+        "{expected:?}"
+    );
+
+    // Two checks at once on one server: their temporary tables must not collide.
+    let mut first = bptmig_db::connect(Side::Source, &config.source)
+        .await
+        .unwrap();
+    let mut second = bptmig_db::connect(Side::Source, &config.source)
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        used_ids(&mut first, &config.selection),
+        used_ids(&mut second, &config.selection)
+    );
+    assert_eq!(a.unwrap(), expected);
+    assert_eq!(b.unwrap(), expected);
+    // And again on a connection that already scoped once.
+    assert_eq!(
+        used_ids(&mut first, &config.selection).await.unwrap(),
+        expected
     );
 }

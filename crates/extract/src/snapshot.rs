@@ -1,0 +1,97 @@
+//! Snapshots of an environment's mapping tables (principals, definitions, static tables) and
+//! its instance statistics, written through [`SnapshotWriter`].
+
+use std::path::Path;
+
+use arrow::record_batch::RecordBatch;
+use bptmig_db::{self as db, quote_ident, Side, SqlClient};
+use bptmig_model::catalog::{self as c, Table};
+use bptmig_workdir::snapshot::{snapshot_tables, InstanceStat, SnapshotWriter};
+use bptmig_workdir::sql_type::ColumnPlan;
+use bptmig_workdir::Manifest;
+
+use crate::stage::Ctx;
+use crate::stream::select_list;
+use crate::{Error, Result};
+
+/// Writes `side`'s snapshot into the work directory unless a complete one is there.
+pub(crate) async fn snapshot(ctx: &Ctx<'_>, client: &mut SqlClient, side: Side) -> Result<()> {
+    let dir = ctx.wd.snapshot_dir(side.as_str());
+    if Manifest::read(&dir)?.is_some_and(|m| m.complete) {
+        return Ok(());
+    }
+    ctx.check_cancel()?;
+    write_snapshot(&dir, ctx.run_id, client, side, ctx.row_group_rows).await?;
+    ctx.reporter
+        .note(&format!("snapshot of the {side} written"));
+    Ok(())
+}
+
+/// Copies the mapping tables of `side` (model columns only) into `dir`, with a manifest
+/// written last. Used by extract and by `bptmig check`.
+pub async fn write_snapshot(
+    dir: &Path,
+    run_id: &str,
+    client: &mut SqlClient,
+    side: Side,
+    row_group_rows: usize,
+) -> Result<()> {
+    let mut writer = SnapshotWriter::new(dir, side.as_str(), run_id, row_group_rows);
+    for table in snapshot_tables() {
+        let live = db::table_columns(client, side, table.name).await?;
+        // Only the columns the model knows: never password hashes or other payload.
+        let plans: Vec<ColumnPlan> = table
+            .columns
+            .iter()
+            .filter_map(|mc| live.iter().find(|lc| lc.name.eq_ignore_ascii_case(mc.name)))
+            .map(|lc| ColumnPlan::from_catalog(table.name, lc))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| db::Error::Type { side, source: e })?;
+        require_columns(side, table, &plans)?;
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            select_list(&plans),
+            table.name,
+            quote_ident(c::ID)
+        );
+        let batches = db::read_batches(
+            client,
+            side,
+            table.name,
+            &sql,
+            &[],
+            &plans,
+            row_group_rows,
+            None,
+        )
+        .await?;
+        let batches: Vec<RecordBatch> = batches.into_iter().map(|b| b.0).collect();
+        writer.table(table, &plans, &batches)?;
+    }
+    // Row count and maximum ID of every instance table: the target's decide the ID block.
+    let mut stats: Vec<InstanceStat<'_>> = Vec::new();
+    for table in c::INSTANCE_TABLES {
+        let (rows, max_id) = db::table_stats(client, side, table.name).await?;
+        stats.push((table.name, rows, max_id));
+    }
+    writer.finish(&stats)?;
+    Ok(())
+}
+
+/// Every column with a role other than a plain value must exist (older platform versions).
+pub(crate) fn require_columns(side: Side, table: &Table, plans: &[ColumnPlan]) -> Result<()> {
+    for mc in table.columns {
+        let needed = !matches!(
+            mc.role,
+            c::ColumnRole::Value | c::ColumnRole::SchedulerState
+        );
+        if needed && !plans.iter().any(|p| p.name.eq_ignore_ascii_case(mc.name)) {
+            return Err(Error::Db(db::Error::MissingColumn {
+                side,
+                table: table.name.to_owned(),
+                column: mc.name,
+            }));
+        }
+    }
+    Ok(())
+}
