@@ -1,14 +1,15 @@
 //! `bptmig check`: pre-flight on both sides, printed as a table; exit 1 when anything blocks.
 
-use bptmig_db::{self as db, SqlClient};
 use std::path::PathBuf;
 
-use bptmig_db::Side;
-use bptmig_model::catalog::{self as c, FkKind};
+use bptmig_db::permissions::{has_object_permission, Permission};
+use bptmig_db::{self as db, Side, SqlClient};
+use bptmig_model::catalog as c;
 use bptmig_model::pipeline::{mask_secrets, LoadStrategy, UnmappedDefinition};
 use bptmig_model::PipelineConfig;
-use bptmig_transform::coverage::UsedIds;
+use bptmig_transform::coverage::Coverage;
 use bptmig_transform::maps::Snapshot;
+use bptmig_transform::report::Report;
 use bptmig_workdir::{Manifest, RunState, WorkDir};
 
 /// One line of the table.
@@ -58,41 +59,44 @@ pub async fn check(config: &PipelineConfig) -> Vec<Line> {
         queues(Side::Target, t, &mut out).await;
         permissions(config, t, &mut out).await;
     }
-    // ID room needs both sides.
+    // ID room and mapping need both sides.
     if let (Some(s), Some(t)) = (source.as_mut(), target.as_mut()) {
-        for table in [c::PROCESS, c::ACTIVITY] {
-            let rows = db::scalar(s, Side::Source, &format!("SELECT COUNT(*) FROM {table}")).await;
-            let max = db::scalar(t, Side::Target, &format!("SELECT MAX(ID) FROM {table}")).await;
-            match (rows, max) {
-                (Ok(rows), Ok(max)) => {
-                    let top = max + rows;
-                    let verdict = if top <= i64::from(i32::MAX) {
-                        Verdict::Ok
-                    } else {
-                        Verdict::Block
-                    };
-                    out.push(line(
-                        format!("ID room in target {table}"),
-                        verdict,
-                        format!(
-                            "target max ID {max} + at most {rows} source rows = {top} (limit {})",
-                            i32::MAX
-                        ),
-                    ));
-                }
-                (Err(e), _) | (_, Err(e)) => out.push(line(
-                    format!("ID room in target {table}"),
-                    Verdict::Block,
-                    mask_secrets(&e.to_string()),
-                )),
-            }
-        }
-    }
-    if let (Some(s), Some(t)) = (source.as_mut(), target.as_mut()) {
+        id_room(s, t, &mut out).await;
         mapping(config, s, t, &mut out).await;
     }
     workdir(config, &mut out);
     out
+}
+
+/// Whether the target's process and activity IDs leave room for every source row.
+async fn id_room(source: &mut SqlClient, target: &mut SqlClient, out: &mut Vec<Line>) {
+    for table in [c::PROCESS, c::ACTIVITY] {
+        let rows = db::row_count(source, Side::Source, table).await;
+        let max = db::max_id(target, Side::Target, table).await;
+        let name = format!("ID room in target {table}");
+        match (rows, max) {
+            (Ok(rows), Ok(max)) => {
+                let max = max.unwrap_or(0);
+                let top = max + rows;
+                let verdict = if top <= i64::from(i32::MAX) {
+                    Verdict::Ok
+                } else {
+                    Verdict::Block
+                };
+                out.push(line(
+                    name,
+                    verdict,
+                    format!(
+                        "target max ID {max} + at most {rows} source rows = {top} (limit {})",
+                        i32::MAX
+                    ),
+                ));
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                out.push(line(name, Verdict::Block, mask_secrets(&e.to_string())));
+            }
+        }
+    }
 }
 
 /// Snapshots of both sides: the extract's when it wrote them, otherwise fresh ones in a
@@ -148,84 +152,6 @@ async fn snapshots(
     Ok(out)
 }
 
-/// The source IDs of definitions, users, groups and tenants that the selected trees
-/// reference, read from the source with the extract's own selection.
-async fn used_ids(
-    config: &PipelineConfig,
-    source: &mut SqlClient,
-) -> Result<UsedIds, bptmig_extract::Error> {
-    let (roots, params) = bptmig_extract::roots_query(source, &config.selection).await?;
-    let refs: Vec<&dyn db::ToSql> = params.iter().map(|p| p as &dyn db::ToSql).collect();
-    // The trees' IDs in temporary tables, as the extract does: nested IN subqueries are slow
-    // on some servers.
-    let scopes = [
-        ("#bptmig_check_roots", roots),
-        (
-            "#bptmig_check_procs",
-            format!(
-                "SELECT ID FROM {} WHERE {} IN (SELECT ID FROM #bptmig_check_roots)",
-                c::PROCESS,
-                c::TOP_PROCESS_ID
-            ),
-        ),
-        (
-            "#bptmig_check_acts",
-            format!(
-                "SELECT ID FROM {} WHERE {} IN (SELECT ID FROM #bptmig_check_procs)",
-                c::ACTIVITY,
-                c::PROCESS_ID
-            ),
-        ),
-    ];
-    for (i, (name, select)) in scopes.iter().enumerate() {
-        db::execute(
-            source,
-            Side::Source,
-            &format!("CREATE TABLE {name} (ID INT NOT NULL PRIMARY KEY)"),
-        )
-        .await?;
-        let params: &[&dyn db::ToSql] = if i == 0 { &refs } else { &[] };
-        db::query_rows(
-            source,
-            Side::Source,
-            &format!("INSERT INTO {name} (ID) {select}"),
-            params,
-        )
-        .await?;
-    }
-    let mut used = UsedIds::default();
-    for table in c::INSTANCE_TABLES {
-        let scope = match table.name {
-            c::PROCESS => format!(
-                "{} IN (SELECT ID FROM #bptmig_check_roots)",
-                c::TOP_PROCESS_ID
-            ),
-            c::ACTIVITY_OUTPUT => {
-                format!("{} IN (SELECT ID FROM #bptmig_check_acts)", c::ACTIVITY_ID)
-            }
-            _ => format!("{} IN (SELECT ID FROM #bptmig_check_procs)", c::PROCESS_ID),
-        };
-        for (column, kind, referenced) in table.foreign_keys() {
-            let set = match kind {
-                FkKind::Definition => used.definitions.entry(referenced.to_owned()).or_default(),
-                FkKind::User => &mut used.users,
-                FkKind::Group => &mut used.groups,
-                FkKind::Tenant => &mut used.tenants,
-                _ => continue,
-            };
-            let sql = format!(
-                "SELECT DISTINCT {col} FROM {} WHERE {col} IS NOT NULL AND {scope}",
-                table.name,
-                col = db::quote_ident(column.name)
-            );
-            for row in db::query_rows(source, Side::Source, &sql, &[]).await? {
-                set.extend(db::int_cell(&row, 0));
-            }
-        }
-    }
-    Ok(used)
-}
-
 /// Definitions, users, groups and tenants that the selected trees reference: mapped, or
 /// covered by the pipeline's policies.
 async fn mapping(
@@ -234,9 +160,7 @@ async fn mapping(
     target: &mut SqlClient,
     out: &mut Vec<Line>,
 ) {
-    const DEFS: &str = "definitions mapped";
-    const PRINCIPALS: &str = "users, groups, tenants mapped";
-    let used = match used_ids(config, source).await {
+    let used = match bptmig_extract::selection::used_ids(source, &config.selection).await {
         Ok(u) => u,
         Err(e) => {
             out.push(line("selection", Verdict::Block, describe(&e)));
@@ -258,7 +182,15 @@ async fn mapping(
         }
     };
     let skip_tree = config.mapping.unmapped_definition == UnmappedDefinition::SkipTree;
-    // Process definitions first: they decide which trees move.
+    let definitions_missing = !coverage.unmapped_definitions.is_empty();
+    out.push(definitions_line(&coverage, skip_tree));
+    out.push(principals_line(&coverage, skip_tree && definitions_missing));
+}
+
+/// Whether every definition the trees use has a match in the target, process definitions
+/// first: they decide which trees move.
+fn definitions_line(coverage: &Coverage, skip_tree: bool) -> Line {
+    const DEFS: &str = "definitions mapped";
     let mut missing = coverage.unmapped_definitions.clone();
     missing.sort_by_key(|d| {
         (
@@ -267,48 +199,53 @@ async fn mapping(
             d.source_id,
         )
     });
-    let missing = &missing;
     if missing.is_empty() {
-        out.push(line(
+        return line(
             DEFS,
             Verdict::Ok,
             format!(
                 "all {} definitions the selected trees use exist in the target (by SS_KEY)",
                 coverage.definitions_used
             ),
-        ));
-    } else {
-        let names = list(
-            missing
-                .iter()
-                .map(|d| format!("`{}` ({} #{})", d.name, d.table, d.source_id)),
         );
-        out.push(if skip_tree {
-            line(
-                DEFS,
-                Verdict::Note,
-                format!(
-                    "{} of {} have no match in the target; `skip-tree` will leave their trees \
-                     out: {names}",
-                    missing.len(),
-                    coverage.definitions_used
-                ),
-            )
-        } else {
-            line(
-                DEFS,
-                Verdict::Block,
-                format!(
-                    "{} of {} have no match in the target: {names}; publish them there or set \
-                     `mapping.unmapped_definition = \"skip-tree\"`",
-                    missing.len(),
-                    coverage.definitions_used
-                ),
-            )
-        });
     }
+    let names = list(
+        missing
+            .iter()
+            .map(|d| format!("`{}` ({} #{})", d.name, d.table, d.source_id)),
+    );
+    if skip_tree {
+        line(
+            DEFS,
+            Verdict::Note,
+            format!(
+                "{} of {} have no match in the target; `skip-tree` will leave their trees \
+                 out: {names}",
+                missing.len(),
+                coverage.definitions_used
+            ),
+        )
+    } else {
+        line(
+            DEFS,
+            Verdict::Block,
+            format!(
+                "{} of {} have no match in the target: {names}; publish them there or set \
+                 `mapping.unmapped_definition = \"skip-tree\"`",
+                missing.len(),
+                coverage.definitions_used
+            ),
+        )
+    }
+}
+
+/// Whether every user, group and tenant the trees use resolves. `trees_skipped`: skip-tree
+/// leaves trees out, and those may hold the unmapped principals, so the transform may not
+/// refuse after all.
+fn principals_line(coverage: &Coverage, trees_skipped: bool) -> Line {
+    const PRINCIPALS: &str = "users, groups, tenants mapped";
     match &coverage.principals {
-        Ok(r) if r.unmapped.is_empty() => out.push(line(
+        Ok(r) if r.unmapped.is_empty() => line(
             PRINCIPALS,
             Verdict::Ok,
             format!(
@@ -317,8 +254,8 @@ async fn mapping(
                 r.how.users.total(),
                 r.how.groups.total()
             ),
-        )),
-        Ok(r) => out.push(line(
+        ),
+        Ok(r) => line(
             PRINCIPALS,
             Verdict::Note,
             format!(
@@ -327,13 +264,10 @@ async fn mapping(
                 r.unmapped.len(),
                 list(r.unmapped.iter().map(ToString::to_string))
             ),
-        )),
-        // Trees that skip-tree leaves out may hold the unmapped principals: then the
-        // transform may not refuse after all.
-        Err(e) => out.push(line(
+        ),
+        Err(e) => line(
             PRINCIPALS,
-            if skip_tree
-                && !missing.is_empty()
+            if trees_skipped
                 && matches!(
                     e,
                     bptmig_transform::principals::MappingError::Unmapped { .. }
@@ -344,7 +278,7 @@ async fn mapping(
                 Verdict::Block
             },
             one_line(&describe(e)),
-        )),
+        ),
     }
 }
 
@@ -412,9 +346,9 @@ async fn connect(side: Side, config: &PipelineConfig, out: &mut Vec<Line>) -> Op
 }
 
 async fn queues(side: Side, client: &mut SqlClient, out: &mut Vec<Line>) {
-    for queue in [c::EVENT_QUEUE, c::LIGHT_EVENT] {
+    for queue in db::preflight::QUEUES {
         let name = format!("{side} queue {queue} empty");
-        match db::scalar(client, side, &format!("SELECT COUNT(*) FROM {queue}")).await {
+        match db::row_count(client, side, queue).await {
             Ok(0) => out.push(line(name, Verdict::Ok, "0 rows")),
             Ok(n) => out.push(line(
                 name,
@@ -426,6 +360,14 @@ async fn queues(side: Side, client: &mut SqlClient, out: &mut Vec<Line>) {
     }
 }
 
+/// What the load (and a rollback) does to every instance table of the target.
+const LOAD_PERMISSIONS: [Permission; 4] = [
+    Permission::Insert,
+    Permission::Alter,
+    Permission::Delete,
+    Permission::Select,
+];
+
 /// The rights the load needs: create the ledger (once), insert with explicit identities.
 async fn permissions(config: &PipelineConfig, client: &mut SqlClient, out: &mut Vec<Line>) {
     let strategy = match config.load.strategy {
@@ -436,21 +378,14 @@ async fn permissions(config: &PipelineConfig, client: &mut SqlClient, out: &mut 
     let mut denied = Vec::new();
     // A server that cannot report permissions answers 0 or NULL even for what this session
     // just read: then say so rather than guess.
-    let probe = format!(
-        "SELECT HAS_PERMS_BY_NAME({}, 'OBJECT', 'SELECT')",
-        db::quote_text(c::EVENT_QUEUE)
-    );
-    let mut unknown = db::scalar(client, Side::Target, &probe).await.ok() != Some(1);
+    let probe = has_object_permission(client, Side::Target, c::EVENT_QUEUE, Permission::Select);
+    let mut unknown = !matches!(probe.await, Ok(Some(true)));
     let tables: &[bptmig_model::catalog::Table] = if unknown { &[] } else { c::INSTANCE_TABLES };
     for table in tables {
-        for perm in ["INSERT", "ALTER", "DELETE", "SELECT"] {
-            let sql = format!(
-                "SELECT HAS_PERMS_BY_NAME({}, 'OBJECT', '{perm}')",
-                db::quote_text(table.name)
-            );
-            match db::scalar(client, Side::Target, &sql).await {
-                Ok(1) => {}
-                Ok(_) => denied.push(format!("{perm} on {}", table.name)),
+        for perm in LOAD_PERMISSIONS {
+            match has_object_permission(client, Side::Target, table.name, perm).await {
+                Ok(Some(true)) => {}
+                Ok(Some(false) | None) => denied.push(format!("{perm} on {}", table.name)),
                 Err(_) => unknown = true,
             }
         }
@@ -472,10 +407,11 @@ async fn permissions(config: &PipelineConfig, client: &mut SqlClient, out: &mut 
             "the server cannot report permissions (HAS_PERMS_BY_NAME); the load will find out",
         ));
     } else {
+        let all = LOAD_PERMISSIONS.map(Permission::as_str).join(", ");
         out.push(line(
             name,
             Verdict::Ok,
-            "INSERT, ALTER, DELETE, SELECT on every instance table",
+            format!("{all} on every instance table"),
         ));
     }
 }
@@ -526,11 +462,7 @@ fn workdir(config: &PipelineConfig, out: &mut Vec<Line>) {
                 ));
             }
             let report = wd.root().join("report.json");
-            if let Some(problems) = std::fs::read(&report)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                .and_then(|v| v["problems"].as_u64())
-            {
+            if let Ok(Report { problems, .. }) = Report::read(&report) {
                 out.push(line(
                     "transform report",
                     if problems == 0 {
