@@ -4,9 +4,9 @@
 
 use bptmig_model::PipelineConfig;
 
-use crate::maps::{DefinitionMaps, Snapshot, UnmappedDefinition};
+use crate::maps::{DefinitionMaps, MissingDefinition, Snapshot};
+use crate::plan::resolve_used;
 use crate::principals::{MappingError, Resolution};
-use crate::stage::{resolve_used, Used};
 use crate::{Error, Result};
 
 pub use bptmig_model::UsedIds;
@@ -17,7 +17,7 @@ pub struct Coverage {
     /// Referenced definitions, all tables.
     pub definitions_used: usize,
     /// Referenced definitions with no (eSpace SS_KEY, SS_KEY) match in the target.
-    pub unmapped_definitions: Vec<UnmappedDefinition>,
+    pub unmapped_definitions: Vec<MissingDefinition>,
     /// The principals' resolution, or why the transform would refuse.
     pub principals: std::result::Result<Resolution, MappingError>,
 }
@@ -38,18 +38,8 @@ pub fn coverage(
             unmapped_definitions.extend(ids.iter().filter_map(|id| missing.get(id)).cloned());
         }
     }
-    let mut set = Used::default();
-    for id in &used.users {
-        set.users.insert(*id);
-    }
-    for id in &used.groups {
-        set.groups.insert(*id);
-    }
-    for id in &used.tenants {
-        set.tenants.insert(*id);
-    }
     // Mapping-file and policy refusals are findings here, not errors.
-    let principals = match resolve_used(config, source, target, &set) {
+    let principals = match resolve_used(config, source, target, used) {
         Ok(r) => Ok(r),
         Err(Error::Mapping(e)) => Err(e),
         Err(e) => return Err(e),

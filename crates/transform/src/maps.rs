@@ -1,6 +1,6 @@
 //! Maps from source to target keys, built from the two snapshots the extract wrote:
 //! definitions by (eSpace SS_KEY, definition SS_KEY), eSpaces by SS_KEY, static tables checked
-//! equal by name, and the user/group/tenant sides for [`crate::principals::resolve`].
+//! equal by name, and the user/group/tenant sides for [`crate::principals::resolve()`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int32Type, Int64Type};
 use bptmig_model::catalog::{self as c, Table};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use bptmig_workdir::part::PartReader;
 use serde::{Deserialize, Serialize};
 
-use crate::principals::{GroupRow, Side, TenantRow, UserRow};
+use crate::principals::{GroupRow, Principals, TenantRow, UserRow};
 use crate::{Error, Result};
 
 /// One environment's snapshot directory.
@@ -100,25 +100,7 @@ impl Rows {
 
 /// Reads every batch of a Parquet file.
 pub fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::Io {
-        path: path.to_owned(),
-        action: "open",
-        source: e,
-    })?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::build)
-        .map_err(|e| Error::Parquet {
-            path: path.to_owned(),
-            source: e,
-        })?;
-    reader
-        .map(|b| {
-            b.map_err(|e| Error::Arrow {
-                what: path.display().to_string(),
-                source: e,
-            })
-        })
-        .collect()
+    Ok(PartReader::open(path)?.read_all()?)
 }
 
 impl Snapshot {
@@ -155,11 +137,11 @@ impl Snapshot {
     }
 
     /// Tenants, users and groups, for principal resolution.
-    pub fn side(&self) -> Result<Side> {
+    pub fn principals(&self) -> Result<Principals> {
         let t = self.rows(c::TENANT)?;
         let u = self.rows(c::USER)?;
         let g = self.rows(c::GROUP)?;
-        Ok(Side {
+        Ok(Principals {
             tenants: t
                 .ints(c::ID)
                 .into_iter()
@@ -283,7 +265,7 @@ fn definitions(snap: &Snapshot) -> Result<BTreeMap<&'static str, Vec<DefRow>>> {
 
 /// A source definition with no target counterpart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnmappedDefinition {
+pub struct MissingDefinition {
     pub table: String,
     pub source_id: i64,
     pub name: String,
@@ -303,7 +285,7 @@ pub struct DuplicateKey {
 #[derive(Debug, Default)]
 pub struct DefinitionMaps {
     pub maps: BTreeMap<&'static str, HashMap<i64, i64>>,
-    pub unmapped: BTreeMap<&'static str, BTreeMap<i64, UnmappedDefinition>>,
+    pub unmapped: BTreeMap<&'static str, BTreeMap<i64, MissingDefinition>>,
     pub duplicates: Vec<DuplicateKey>,
 }
 
@@ -350,7 +332,7 @@ impl DefinitionMaps {
                     None => {
                         unmapped.insert(
                             d.id,
-                            UnmappedDefinition {
+                            MissingDefinition {
                                 table: table.name.to_owned(),
                                 source_id: d.id,
                                 name: d.name.clone(),

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::maps::{DuplicateKey, UnmappedDefinition};
+use crate::maps::{DuplicateKey, MissingDefinition};
 use crate::principals::{ResolutionStats, Unmapped};
 use crate::{Error, Result};
 
@@ -71,7 +71,7 @@ pub struct Report {
     pub tables: BTreeMap<String, TableCounts>,
     pub skipped_trees: Vec<SkippedTree>,
     #[serde(default)]
-    pub unmapped_definitions: Vec<UnmappedDefinition>,
+    pub unmapped_definitions: Vec<MissingDefinition>,
     #[serde(default)]
     pub duplicate_definitions: Vec<DuplicateKey>,
     #[serde(default)]

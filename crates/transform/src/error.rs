@@ -1,0 +1,79 @@
+//! The transform's errors.
+
+use std::path::PathBuf;
+
+/// Why a transform failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("`{}` is missing; {hint}", path.display())]
+    MissingInput { path: PathBuf, hint: &'static str },
+    #[error(
+        "{} source definition(s) have no match in the target: {}; publish the modules there or set \
+         `mapping.unmapped_definition = \"skip-tree\"`",
+        items.len(),
+        items.iter().map(|u| format!("`{}` #{} `{}`", u.table, u.source_id, u.name)).collect::<Vec<_>>().join(", ")
+    )]
+    UnmappedDefinitions {
+        items: Vec<crate::maps::MissingDefinition>,
+    },
+    #[error(
+        "`{table}`: {rows} rows above the target's maximum ID {base} would pass the 32-bit limit \
+         2147483647; move fewer trees (narrow `[selection]`) or free IDs in the target"
+    )]
+    IdOverflow { table: String, base: i64, rows: u64 },
+    #[error(
+        "`{table}`: `ids.strategy = \"keep\"` would reuse ID {first}, but the target already has IDs \
+         up to {target_max}; use `renumber`"
+    )]
+    IdCollision {
+        table: String,
+        first: i64,
+        target_max: i64,
+    },
+    #[error("`{table}.{column}` is {found}; bptmig expects INT keys and foreign keys")]
+    ColumnType {
+        table: String,
+        column: String,
+        found: String,
+    },
+    #[error("entity map `{}` line {line}: {message}", path.display())]
+    EntityMap {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "the transform of run {run_id} was interrupted; tables already rewritten are kept: run \
+         the same command again to resume"
+    )]
+    Interrupted { run_id: String },
+    #[error(transparent)]
+    Mapping(#[from] crate::principals::MappingError),
+    #[error("internal error at `{}`: {what}; please report it", path.display())]
+    Internal { path: PathBuf, what: &'static str },
+    #[error(transparent)]
+    Workdir(#[from] bptmig_workdir::Error),
+    #[error("cannot {action} `{}`", path.display())]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("Parquet file `{}`", path.display())]
+    Parquet {
+        path: PathBuf,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+    #[error("Arrow data of `{what}`")]
+    Arrow {
+        what: String,
+        #[source]
+        source: arrow::error::ArrowError,
+    },
+}
+
+/// The result of a transform operation.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,188 @@
+//! Phase 1, the plan: which trees move and what every moved row becomes.
+//!
+//! [`build`] runs these steps, each in its own `tracing` span:
+//!
+//! 1. snapshot maps: definitions by (eSpace SS_KEY, SS_KEY), eSpaces, entities, static
+//!    tables ([`crate::maps`]), and the entity ID maps of the pipeline;
+//! 2. scan: one read of every part of every table ([`scan`]): the key columns of the tree
+//!    tables, and witnesses of the users, groups and tenants of every table;
+//! 3. trees: each process's and activity's root ([`trees`]);
+//! 4. definitions: the trees that reference a definition the target lacks ([`definitions`]);
+//! 5. ids: every moving row's new ID ([`ids`]);
+//! 6. levels and principals in use, side by side ([`principals_used`]);
+//! 7. principals: their resolution through the mapping file, names, then the policies.
+//!
+//! The result is a [`TransformPlan`]: everything phase 2 ([`crate::rewrite`]) needs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bptmig_model::catalog as c;
+use bptmig_model::pipeline::UnmappedDefinition;
+use bptmig_model::PipelineConfig;
+use bptmig_workdir::{IdMap, WorkDir};
+use tracing::info_span;
+
+use crate::input::Input;
+use crate::maps::{self, DefinitionMaps, Snapshot};
+use crate::principals::PrincipalMap;
+use crate::report::{Report, SkippedTree};
+use crate::{Error, Result};
+
+pub(crate) use principals_used::resolve_used;
+pub(crate) use trees::Levels;
+
+mod definitions;
+mod id_set;
+mod ids;
+mod principals_used;
+mod scan;
+mod trees;
+
+/// Everything phase 1 decides.
+pub(crate) struct TransformPlan {
+    /// Old → new IDs per instance table.
+    pub(crate) ids: BTreeMap<String, IdMap>,
+    /// Tree level by new ID.
+    pub(crate) levels: Levels,
+    /// Source → target ID per definition table, and of eSpaces.
+    pub(crate) defs: BTreeMap<&'static str, IdMap>,
+    pub(crate) espaces: IdMap,
+    /// Source → target ID of the users, groups and tenants that map to one (not to NULL).
+    pub(crate) users: IdMap,
+    pub(crate) groups: IdMap,
+    pub(crate) tenants: IdMap,
+    /// Physical table of each entity-reference type: (eSpace SS_KEY, entity SS_KEY) → table.
+    pub(crate) entity_tables: HashMap<(String, String), String>,
+    /// The pipeline's entity ID maps, by physical table.
+    pub(crate) entity_maps: BTreeMap<String, HashMap<i64, i64>>,
+    pub(crate) clear_locks: bool,
+}
+
+/// The maps phase 1 builds from the two snapshots and the pipeline's entity maps.
+struct SnapshotMaps {
+    defs: DefinitionMaps,
+    static_differences: Vec<String>,
+    espaces: HashMap<i64, i64>,
+    entity_tables: HashMap<(String, String), String>,
+    entity_maps: BTreeMap<String, HashMap<i64, i64>>,
+}
+
+impl SnapshotMaps {
+    fn read(source: &Snapshot, target: &Snapshot, config: &PipelineConfig) -> Result<Self> {
+        Ok(Self {
+            defs: DefinitionMaps::build(source, target)?,
+            static_differences: maps::static_differences(source, target)?,
+            espaces: maps::espace_map(source, target)?,
+            entity_tables: maps::entity_tables(source)?,
+            entity_maps: crate::entity::load_all(&config.mapping.entity_maps)?,
+        })
+    }
+}
+
+/// Runs phase 1 over `inputs`, noting in `report` what a person must review.
+pub(crate) fn build(
+    wd: &WorkDir,
+    config: &PipelineConfig,
+    inputs: &[Input],
+    report: &mut Report,
+) -> Result<TransformPlan> {
+    let source = Snapshot::new(wd.snapshot_dir("source"));
+    let target = Snapshot::new(wd.snapshot_dir("target"));
+    let snapshot = info_span!("plan.snapshot_maps")
+        .in_scope(|| SnapshotMaps::read(&source, &target, config))?;
+    report
+        .duplicate_definitions
+        .clone_from(&snapshot.defs.duplicates);
+    report.warnings.extend(snapshot.static_differences);
+
+    let child_columns: Vec<[&str; 3]> = trees::CHILDREN.iter().map(trees::child_columns).collect();
+    let mut wanted: Vec<(&str, &[&str])> = vec![
+        (c::PROCESS, &trees::PROCESS_COLUMNS),
+        (c::ACTIVITY, &trees::ACTIVITY_COLUMNS),
+    ];
+    wanted.extend(
+        trees::CHILDREN
+            .iter()
+            .zip(&child_columns)
+            .map(|(child, columns)| (child.table, columns.as_slice())),
+    );
+    let scan = info_span!("plan.scan").in_scope(|| scan::scan(inputs, &wanted))?;
+    let mut keys = scan.keys.into_iter();
+    let (Some(processes), Some(activities)) = (keys.next(), keys.next()) else {
+        unreachable!("one entry per wanted table")
+    };
+    let keys = trees::TreeKeys {
+        processes,
+        activities,
+        children: keys.collect(),
+    };
+    let trees = info_span!("plan.trees").in_scope(|| trees::Trees::new(&keys));
+
+    let check = info_span!("plan.definitions")
+        .in_scope(|| definitions::check(&snapshot.defs, &keys, &trees));
+    if !check.missing.is_empty() && config.mapping.unmapped_definition == UnmappedDefinition::Fail {
+        return Err(Error::UnmappedDefinitions {
+            items: check.missing.into_values().collect(),
+        });
+    }
+    report.unmapped_definitions = check.missing.into_values().collect();
+    report.skipped_trees = check
+        .skipped
+        .iter()
+        .map(|(root, reason)| SkippedTree {
+            root_id: i64::from(*root),
+            reason: reason.clone(),
+        })
+        .collect();
+
+    let stats = target.instance_stats()?;
+    let ids = info_span!("plan.ids")
+        .in_scope(|| ids::assign_all(inputs, &keys, &trees, &check.skipped, &stats, config.ids))?;
+    // Tree levels of moving processes and activities, by new ID (serial), while the
+    // principals in use are decided (reading a few parts again at most).
+    let (levels, used) = rayon::join(
+        || {
+            info_span!("plan.levels").in_scope(|| {
+                let empty = IdMap::default();
+                let processes = ids.get(c::PROCESS).unwrap_or(&empty);
+                let activities = ids.get(c::ACTIVITY).unwrap_or(&empty);
+                Levels::new(&keys, &trees, processes, activities)
+            })
+        },
+        || {
+            info_span!("plan.principals_in_use")
+                .in_scope(|| principals_used::principals_in_use(scan.principals, &ids))
+        },
+    );
+    let used = used?;
+    // Phase 1's columns are no longer needed; free them before the heavier phase 2.
+    drop((keys, trees));
+
+    let resolution = info_span!("plan.resolve_principals")
+        .in_scope(|| resolve_used(config, &source, &target, &used))?;
+    report.principals = resolution.how;
+    report.unmapped_principals.clone_from(&resolution.unmapped);
+    let maps = &resolution.maps;
+    Ok(TransformPlan {
+        ids,
+        levels,
+        defs: snapshot
+            .defs
+            .maps
+            .iter()
+            .map(|(table, m)| (*table, IdMap::from_i64(m.iter().map(|(s, t)| (*s, *t)))))
+            .collect(),
+        espaces: IdMap::from_i64(snapshot.espaces.iter().map(|(s, t)| (*s, *t))),
+        users: mapped_to_ids(&maps.users),
+        groups: mapped_to_ids(&maps.groups),
+        tenants: mapped_to_ids(&maps.tenants),
+        entity_tables: snapshot.entity_tables,
+        entity_maps: snapshot.entity_maps,
+        clear_locks: config.transform.clear_scheduler_locks,
+    })
+}
+
+/// The source → target IDs of `map` that have a target.
+fn mapped_to_ids(map: &PrincipalMap) -> IdMap {
+    IdMap::from_i64(map.iter().filter_map(|(s, t)| Some((s, t?))))
+}
