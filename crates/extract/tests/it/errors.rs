@@ -107,22 +107,23 @@ async fn wrong_credentials_are_named_without_the_password() {
     assert!(!msg.contains("not-the-password"), "{msg}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_database_that_is_not_outsystems_is_refused() {
-    let empty = SandboxServer::start().unwrap();
-    let (_, qa) = envs(&EnvSpec {
-        processes: 5,
-        ..EnvSpec::default()
-    })
-    .await;
+/// The error of an extract from `source` to a seeded qa.
+async fn extract_from(source: &SandboxServer) -> Error {
+    let (_, qa) = envs(&processes(5)).await;
     let dir = tempfile::tempdir().unwrap();
     let config = pipeline(
         dir.path(),
-        &empty.connection_template(PW_VAR),
+        &source.connection_template(PW_VAR),
         &qa.server.connection_template(PW_VAR),
         "",
     );
-    let err = crate::extract(&config).await.unwrap_err();
+    crate::extract(&config).await.unwrap_err()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_is_not_outsystems_is_refused() {
+    let empty = SandboxServer::start().unwrap();
+    let err = extract_from(&empty).await;
     assert!(
         matches!(err, Error::Db(DbError::NotPlatform { .. })),
         "{err}"
@@ -142,19 +143,7 @@ async fn a_missing_column_names_table_and_column() {
     )
     .await
     .unwrap();
-    let (_, qa) = envs(&EnvSpec {
-        processes: 5,
-        ..EnvSpec::default()
-    })
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = pipeline(
-        dir.path(),
-        &server.connection_template(PW_VAR),
-        &qa.server.connection_template(PW_VAR),
-        "",
-    );
-    let err = crate::extract(&config).await.unwrap_err();
+    let err = extract_from(&server).await;
     assert!(
         matches!(err, Error::Db(DbError::MissingColumn { .. })),
         "{err}"
