@@ -25,6 +25,7 @@ use tiberius::ColumnData;
 
 use crate::generator::{
     generate, generate_published, EnvKind, EnvSpec, Sink, TableRows, CANDIDATE_EVENT_TABLE,
+    HISTORY_TABLES,
 };
 use crate::sql::format_datetime;
 use crate::{Error, Lit, Result, SCHEMA_SQL};
@@ -414,12 +415,8 @@ impl<'a> ParquetSink<'a> {
     fn close_tables(&mut self) -> Result<(Vec<GeneratedTable>, InstanceStats)> {
         let mut summary = Vec::new();
         let mut stats = BTreeMap::new();
-        let order = c::INSTANCE_TABLES
-            .iter()
-            .map(|t| t.name)
-            .chain([CANDIDATE_EVENT_TABLE]);
         let mut tables = std::mem::take(&mut self.tables);
-        for name in order {
+        for &name in HISTORY_TABLES {
             let t = match tables.remove(name) {
                 Some(t) => t,
                 None => TableOut::new(self.out, name, self.opts.row_group_rows)?,

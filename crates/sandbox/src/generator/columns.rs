@@ -2,6 +2,19 @@
 
 use bptmig_model::catalog as c;
 
+use super::applications::CANDIDATE_EVENT_TABLE;
+
+/// The tables history is generated into, in load order: the model's instance tables, then
+/// the Candidate subscriptions.
+pub const HISTORY_TABLES: &[&str] = &[
+    c::PROCESS,
+    c::ACTIVITY,
+    c::PROCESS_INPUT,
+    c::PROCESS_OUTPUT,
+    c::ACTIVITY_OUTPUT,
+    CANDIDATE_EVENT_TABLE,
+];
+
 pub(super) const PROCESS_COLUMNS: &[&str] = &[
     c::ID,
     c::TENANT_ID,

@@ -4,7 +4,7 @@
 use bptmig_model::catalog as c;
 
 use super::applications::{
-    ActDef, Kind, ProcDef, VarType, AWKWARD, CANDIDATE_EVENT_TABLE, PROCESS_DEFS, USERS,
+    ActDef, Kind, ProcDef, Var, VarType, AWKWARD, CANDIDATE_EVENT_TABLE, PROCESS_DEFS, USERS,
 };
 use super::columns::{
     ACTIVITY_CLOSED, ACTIVITY_COLUMNS, ACTIVITY_LISTENING, ACTIVITY_OUTPUT_COLUMNS, ACTIVITY_READY,
@@ -270,22 +270,10 @@ impl<'a> History<'a> {
             };
             let input_id = self.input_ids.take(self.rng);
             let key = input_key(s.def.name, v.name);
-            self.sink.row(
-                c::PROCESS_INPUT,
-                PROCESS_INPUT_COLUMNS,
-                0,
-                vec![
-                    Lit::Int(input_id),
-                    Lit::Int(s.tenant),
-                    Lit::opt_int(self.p.input_def.get(&(s.def.name, v.name)).copied()),
-                    Lit::Int(id),
-                    Lit::text(key),
-                    Lit::text(v.name),
-                    Lit::text(data_type(v.ty)),
-                    value,
-                    Lit::text(ss_type(v.ty)),
-                ],
-            );
+            let def = Lit::opt_int(self.p.input_def.get(&(s.def.name, v.name)).copied());
+            let row = variable_row([input_id, s.tenant], def, id, key, v, value);
+            self.sink
+                .row(c::PROCESS_INPUT, PROCESS_INPUT_COLUMNS, 0, row);
         }
     }
 
@@ -436,22 +424,11 @@ impl<'a> History<'a> {
                 )),
             };
             let oid = self.act_output_ids.take(self.rng);
-            self.sink.row(
-                c::ACTIVITY_OUTPUT,
-                ACTIVITY_OUTPUT_COLUMNS,
-                0,
-                vec![
-                    Lit::Int(oid),
-                    Lit::Int(s.tenant),
-                    Lit::Int(self.p.activity_output_def[&(s.def.name, a.name, v.name)]),
-                    Lit::Int(step.id),
-                    Lit::text(activity_output_key(s.def.name, a.name, v.name)),
-                    Lit::text(v.name),
-                    Lit::text(data_type(v.ty)),
-                    value,
-                    Lit::text(ss_type(v.ty)),
-                ],
-            );
+            let def = Lit::Int(self.p.activity_output_def[&(s.def.name, a.name, v.name)]);
+            let key = activity_output_key(s.def.name, a.name, v.name);
+            let row = variable_row([oid, s.tenant], def, step.id, key, v, value);
+            self.sink
+                .row(c::ACTIVITY_OUTPUT, ACTIVITY_OUTPUT_COLUMNS, 0, row);
         }
     }
 
@@ -512,22 +489,11 @@ impl<'a> History<'a> {
                 _ => Lit::Text(format!("{}.5", self.rng.below(10))),
             };
             let oid = self.output_ids.take(self.rng);
-            self.sink.row(
-                c::PROCESS_OUTPUT,
-                PROCESS_OUTPUT_COLUMNS,
-                0,
-                vec![
-                    Lit::Int(oid),
-                    Lit::Int(s.tenant),
-                    Lit::opt_int(self.p.output_def.get(&(s.def.name, v.name)).copied()),
-                    Lit::Int(id),
-                    Lit::text(output_key(s.def.name, v.name)),
-                    Lit::text(v.name),
-                    Lit::text(data_type(v.ty)),
-                    value,
-                    Lit::text(ss_type(v.ty)),
-                ],
-            );
+            let def = Lit::opt_int(self.p.output_def.get(&(s.def.name, v.name)).copied());
+            let key = output_key(s.def.name, v.name);
+            let row = variable_row([oid, s.tenant], def, id, key, v, value);
+            self.sink
+                .row(c::PROCESS_OUTPUT, PROCESS_OUTPUT_COLUMNS, 0, row);
         }
     }
 }
@@ -547,4 +513,22 @@ fn activity_status(kind: Kind, open: bool, terminated: bool) -> i64 {
     } else {
         ACTIVITY_CLOSED
     }
+}
+
+/// A row of an input or output table ([`PROCESS_INPUT_COLUMNS`] and the output columns
+/// alike): the `value` of variable `v`, with its `[ID, TENANT_ID]`, the ID of its
+/// definition, the ID of the process or activity that owns it and its SS_KEY.
+fn variable_row(ids: [i64; 2], def: Lit, owner: i64, key: String, v: &Var, value: Lit) -> Vec<Lit> {
+    let [id, tenant] = ids;
+    vec![
+        Lit::Int(id),
+        Lit::Int(tenant),
+        def,
+        Lit::Int(owner),
+        Lit::Text(key),
+        Lit::text(v.name),
+        Lit::text(data_type(v.ty)),
+        value,
+        Lit::text(ss_type(v.ty)),
+    ]
 }

@@ -69,9 +69,16 @@ impl Publisher<'_> {
         Ids::new(if self.prod { start_prod } else { start_qa }, !self.prod)
     }
 
+    /// `items` in publishing order: as listed in prod, reversed in qa.
+    fn in_order<T>(&self, mut items: Vec<T>) -> Vec<T> {
+        if !self.prod {
+            items.reverse();
+        }
+        items
+    }
+
     /// The eSpaces.
     fn espaces(&mut self) {
-        let prod = self.prod;
         let mut espaces = TableRows::new(
             c::ESPACE,
             &[
@@ -86,13 +93,7 @@ impl Publisher<'_> {
             true,
         );
         let mut e_ids = self.ids(1, 3);
-        let order: Vec<usize> = if prod {
-            (0..ESPACES.len()).collect()
-        } else {
-            (0..ESPACES.len()).rev().collect()
-        };
-        for i in order {
-            let (name, provider, _system) = ESPACES[i];
+        for &(name, provider, _system) in self.in_order(ESPACES.iter().collect()) {
             let id = e_ids.take(self.rng);
             self.p.espace.insert(name, id);
             espaces.push(vec![
@@ -161,16 +162,11 @@ impl Publisher<'_> {
             true,
         );
         let mut u_ids = self.ids(1, 20);
-        let listed: Vec<_> = USERS
+        let listed = USERS
             .iter()
             .filter(|u| if prod { u.3 } else { u.4 })
             .collect();
-        let listed: Vec<_> = if prod {
-            listed
-        } else {
-            listed.into_iter().rev().collect()
-        };
-        for (username, name, tenant, _, _) in listed {
+        for (username, name, tenant, _, _) in self.in_order(listed) {
             let id = u_ids.take(self.rng);
             self.p.user.insert(username, id);
             users.push(vec![
@@ -281,12 +277,7 @@ impl Publisher<'_> {
     /// The process definitions of this environment, in publishing order.
     fn definitions(&self) -> Vec<&'static ProcDef> {
         let prod = self.prod;
-        let defs: Vec<&ProcDef> = PROCESS_DEFS.iter().filter(|d| prod || d.in_qa).collect();
-        if prod {
-            defs
-        } else {
-            defs.into_iter().rev().collect()
-        }
+        self.in_order(PROCESS_DEFS.iter().filter(|d| prod || d.in_qa).collect())
     }
 
     /// The process definitions.

@@ -47,3 +47,10 @@ fn every_root_has_top_equal_to_id_and_children_point_at_their_root() {
     }
     assert!(subs > 0);
 }
+
+#[test]
+fn history_tables_are_the_instance_tables_then_the_subscriptions() {
+    let instance: Vec<&str> = c::INSTANCE_TABLES.iter().map(|t| t.name).collect();
+    assert_eq!(HISTORY_TABLES[..instance.len()], instance[..]);
+    assert_eq!(HISTORY_TABLES[instance.len()..], [CANDIDATE_EVENT_TABLE]);
+}
