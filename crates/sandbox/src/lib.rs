@@ -6,6 +6,9 @@
 //!   or a **qa** environment with the same applications under other IDs.
 //! * [`create_schema`] and [`seed`]: the platform DDL and the rows, over TDS.
 //! * [`Environment::start`]: all of the above in one call.
+//! * [`workdir`]: a work directory in the extract's format, generated without a server.
+//! * [`testing`]: what the workspace's tests share (a prod and qa pair, a pipeline file
+//!   between them, a stage's tables read back).
 //!
 //! ```no_run
 //! # async fn demo() -> bptmig_sandbox::Result<()> {
@@ -16,10 +19,12 @@
 //! ```
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 pub mod generator;
 mod server;
 pub mod sql;
+pub mod testing;
 pub mod workdir;
 
 pub use generator::{generate, Dataset, EnvKind, EnvSpec, TableRows};
@@ -47,6 +52,25 @@ pub enum Error {
     },
     #[error("sandbox: {context}")]
     Unexpected { context: String },
+    #[error("cannot write `{}`", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the pipeline file `{}` is not valid", path.display())]
+    Pipeline {
+        path: PathBuf,
+        #[source]
+        source: bptmig_model::ConfigError,
+    },
+    #[error("`{}` holds no complete table; run the stage that writes it first", dir.display())]
+    NoTable { dir: PathBuf },
+    #[error("reading the work directory")]
+    Workdir {
+        #[source]
+        source: bptmig_workdir::Error,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -6,6 +6,7 @@ use bptmig_model::catalog as c;
 use bptmig_sandbox::generator::{
     ACTIVITY_LISTENING, ACTIVITY_READY, CANDIDATE_TABLE, INACTIVE_DEFINITION, PROD_ONLY_DEFINITION,
 };
+use bptmig_sandbox::testing::{count_rows, Pair};
 use bptmig_sandbox::{sql, EnvKind, EnvSpec, Environment, SqlClient};
 use tiberius::Row;
 
@@ -31,25 +32,18 @@ fn int(row: &Row, i: usize) -> Option<i32> {
     row.get::<i32, _>(i)
 }
 
-async fn both() -> (Environment, Environment) {
-    let spec = EnvSpec::default();
-    let prod = Environment::start(EnvKind::Prod, &spec).await.unwrap();
-    let qa = Environment::start(EnvKind::Qa, &spec).await.unwrap();
-    (prod, qa)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_table_holds_what_was_generated() {
-    let (prod, qa) = both().await;
+    let Pair { prod, qa } = Pair::start(&EnvSpec::default()).await.unwrap();
     for env in [&prod, &qa] {
         let mut client = env.connect().await.unwrap();
         let tables: BTreeSet<&str> = env.data.tables.iter().map(|t| t.table).collect();
         for table in tables {
-            let n = count(&mut client, &format!("SELECT COUNT(*) FROM {table}")).await;
+            let n = count_rows(&mut client, table).await.unwrap();
             assert_eq!(n as usize, env.data.count(table), "{:?} {table}", env.kind);
         }
         for queue in [c::EVENT_QUEUE, c::LIGHT_EVENT] {
-            let n = count(&mut client, &format!("SELECT COUNT(*) FROM {queue}")).await;
+            let n = count_rows(&mut client, queue).await.unwrap();
             assert_eq!(n, 0, "{:?} {queue} must start empty", env.kind);
         }
     }
@@ -82,7 +76,7 @@ async fn definitions(client: &mut SqlClient) -> BTreeMap<(String, String), (i32,
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn definitions_match_by_ss_key_under_different_ids() {
-    let (prod, qa) = both().await;
+    let Pair { prod, qa } = Pair::start(&EnvSpec::default()).await.unwrap();
     let p = definitions(&mut prod.connect().await.unwrap()).await;
     let q = definitions(&mut qa.connect().await.unwrap()).await;
     assert_eq!(p.len(), q.len() + 1, "one definition is prod-only");
@@ -144,7 +138,7 @@ async fn definitions_match_by_ss_key_under_different_ids() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_tenants_and_groups_differ_like_real_environments() {
-    let (prod, qa) = both().await;
+    let Pair { prod, qa } = Pair::start(&EnvSpec::default()).await.unwrap();
     let q = "SELECT U.USERNAME, U.ID, T.NAME FROM OSSYS_USER U INNER JOIN OSSYS_TENANT T ON T.ID = U.TENANT_ID";
     let load = |rs: Vec<Row>| -> BTreeMap<String, (i32, String)> {
         rs.iter()
@@ -209,42 +203,48 @@ async fn prod_history_has_every_shape_the_tool_must_handle() {
         .await
         .unwrap();
     let mut client = prod.connect().await.unwrap();
+    every_status_occurs(&mut client).await;
+    trees_are_consistent(&mut client).await;
+    precedents_stay_in_their_process(&mut client).await;
+    values_reference_candidates(&mut client).await;
+    scheduler_state_empty_dates_and_nulls_occur(&mut client).await;
+    open_activities_are_subscribed(&mut client).await;
+}
 
-    // Every process status, and open activities in Ready and Listening.
-    let statuses = rows(
-        &mut client,
-        "SELECT DISTINCT STATUS_ID FROM OSSYS_BPM_PROCESS",
-    )
-    .await;
+/// Every process status, and open activities in Ready and Listening.
+async fn every_status_occurs(client: &mut SqlClient) {
+    let statuses = rows(client, "SELECT DISTINCT STATUS_ID FROM OSSYS_BPM_PROCESS").await;
     let statuses: BTreeSet<i32> = statuses.iter().map(|r| int(r, 0).unwrap()).collect();
-    let all = rows(&mut client, "SELECT ID FROM OSSYS_BPM_PROCESS_STATUS").await;
+    let all = rows(client, "SELECT ID FROM OSSYS_BPM_PROCESS_STATUS").await;
     let all: BTreeSet<i32> = all.iter().map(|r| int(r, 0).unwrap()).collect();
     assert_eq!(statuses, all);
     for s in [ACTIVITY_READY, ACTIVITY_LISTENING] {
         let n = count(
-            &mut client,
+            client,
             &format!("SELECT COUNT(*) FROM OSSYS_BPM_ACTIVITY WHERE STATUS_ID = {s}"),
         )
         .await;
         assert!(n > 0, "no activity in status {s}");
     }
+}
 
-    // Roots have TOP_PROCESS_ID = ID; every sub-process points at a root through
-    // TOP_PROCESS_ID, at its parent process, and at an activity of that parent.
+/// Roots have TOP_PROCESS_ID = ID; every sub-process points at a root through
+/// TOP_PROCESS_ID, at its parent process, and at an activity of that parent.
+async fn trees_are_consistent(client: &mut SqlClient) {
     let bad_roots = count(
-        &mut client,
+        client,
         "SELECT COUNT(*) FROM OSSYS_BPM_PROCESS WHERE PARENT_PROCESS_ID IS NULL AND (TOP_PROCESS_ID IS NULL OR TOP_PROCESS_ID <> ID)",
     )
     .await;
     assert_eq!(bad_roots, 0);
     let subs = count(
-        &mut client,
+        client,
         "SELECT COUNT(*) FROM OSSYS_BPM_PROCESS WHERE PARENT_PROCESS_ID IS NOT NULL",
     )
     .await;
     assert!(subs > 10);
     let consistent_subs = count(
-        &mut client,
+        client,
         "SELECT COUNT(*) FROM OSSYS_BPM_PROCESS S \
          INNER JOIN OSSYS_BPM_PROCESS T ON T.ID = S.TOP_PROCESS_ID AND T.PARENT_PROCESS_ID IS NULL \
          INNER JOIN OSSYS_BPM_ACTIVITY A ON A.ID = S.PARENT_ACTIVITY_ID AND A.PROCESS_ID = S.PARENT_PROCESS_ID",
@@ -253,37 +253,40 @@ async fn prod_history_has_every_shape_the_tool_must_handle() {
     assert_eq!(consistent_subs, subs);
     // Three levels: a sub-process of a sub-process.
     let grandchildren = count(
-        &mut client,
+        client,
         "SELECT COUNT(*) FROM OSSYS_BPM_PROCESS S INNER JOIN OSSYS_BPM_PROCESS P ON P.ID = S.PARENT_PROCESS_ID \
          WHERE P.PARENT_PROCESS_ID IS NOT NULL",
     )
     .await;
     assert!(grandchildren > 0);
+}
 
-    // Precedent chains stay inside their process.
+/// Precedent chains stay inside their process.
+async fn precedents_stay_in_their_process(client: &mut SqlClient) {
     let chained = count(
-        &mut client,
+        client,
         "SELECT COUNT(*) FROM OSSYS_BPM_ACTIVITY A INNER JOIN OSSYS_BPM_ACTIVITY P \
          ON P.ID = A.PRECEDENT_ACTIVITY_ID AND P.PROCESS_ID = A.PROCESS_ID",
     )
     .await;
     let with_precedent = count(
-        &mut client,
+        client,
         "SELECT COUNT(*) FROM OSSYS_BPM_ACTIVITY WHERE PRECEDENT_ACTIVITY_ID IS NOT NULL",
     )
     .await;
     assert!(with_precedent > 100);
     assert_eq!(chained, with_precedent);
+}
 
-    // Entity-reference inputs point at Candidate rows; plain values too.
-    let candidates: BTreeSet<String> =
-        rows(&mut client, &format!("SELECT ID FROM {CANDIDATE_TABLE}"))
-            .await
-            .iter()
-            .map(|r| int(r, 0).unwrap().to_string())
-            .collect();
+/// Entity-reference inputs point at Candidate rows; plain values too.
+async fn values_reference_candidates(client: &mut SqlClient) {
+    let candidates: BTreeSet<String> = rows(client, &format!("SELECT ID FROM {CANDIDATE_TABLE}"))
+        .await
+        .iter()
+        .map(|r| int(r, 0).unwrap().to_string())
+        .collect();
     let refs = rows(
-        &mut client,
+        client,
         "SELECT INPUT_VALUE FROM OSSYS_BPM_PROCESS_INPUT WHERE SS_TYPE LIKE 'bt%'",
     )
     .await;
@@ -296,33 +299,35 @@ async fn prod_history_has_every_shape_the_tool_must_handle() {
         );
     }
     let plain = count(
-        &mut client,
+        client,
         "SELECT COUNT(*) FROM OSSYS_BPM_PROCESS_INPUT WHERE SS_TYPE LIKE 'rt%'",
     )
     .await;
     assert!(plain > 50);
     let out = count(
-        &mut client,
+        client,
         "SELECT COUNT(*) FROM OSSYS_BPM_ACTIVITY_OUTPUT WHERE SS_TYPE LIKE 'bt%'",
     )
     .await;
     assert!(out > 0, "activity outputs hold entity references too");
+}
 
-    // Scheduler locks, empty dates and NULLs.
+/// Scheduler locks, empty dates and NULLs.
+async fn scheduler_state_empty_dates_and_nulls_occur(client: &mut SqlClient) {
     assert!(
         count(
-            &mut client,
+            client,
             "SELECT COUNT(*) FROM OSSYS_BPM_ACTIVITY WHERE IS_RUNNING_AT IS NOT NULL"
         )
         .await
             > 0
     );
     assert!(
-        count(&mut client, "SELECT COUNT(*) FROM OSSYS_BPM_ACTIVITY WHERE CLOSED = CAST('1900-01-01T00:00:00' AS DATETIME)").await > 0
+        count(client, "SELECT COUNT(*) FROM OSSYS_BPM_ACTIVITY WHERE CLOSED = CAST('1900-01-01T00:00:00' AS DATETIME)").await > 0
     );
     assert!(
         count(
-            &mut client,
+            client,
             "SELECT COUNT(*) FROM OSSYS_BPM_PROCESS WHERE LABEL IS NULL"
         )
         .await
@@ -330,22 +335,24 @@ async fn prod_history_has_every_shape_the_tool_must_handle() {
     );
     assert!(
         count(
-            &mut client,
+            client,
             "SELECT COUNT(*) FROM OSSYS_BPM_ACTIVITY WHERE USER_ID IS NULL"
         )
         .await
             > 0
     );
+}
 
-    // OSEVT rows subscribe open Human/Wait activities.
+/// OSEVT rows subscribe open Human/Wait activities.
+async fn open_activities_are_subscribed(client: &mut SqlClient) {
     let subscribed = count(
-        &mut client,
+        client,
         "SELECT COUNT(*) FROM OSEVT_OSUSR_3AR_CANDIDATE E INNER JOIN OSSYS_BPM_ACTIVITY A ON A.ID = E._ACTIVITY_ID \
          WHERE A.STATUS_ID IN (8, 9)",
     )
     .await;
     let activity_rows = count(
-        &mut client,
+        client,
         "SELECT COUNT(*) FROM OSEVT_OSUSR_3AR_CANDIDATE WHERE _ACTIVITY_ID IS NOT NULL",
     )
     .await;
@@ -441,7 +448,7 @@ async fn updating_a_candidate_queues_the_subscribed_activities() {
     let launches = count(&mut client, "SELECT COUNT(*) FROM OSSYS_BPM_EVENT_QUEUE WHERE PROCESS_DEF_ID IS NOT NULL AND DATA_ID = '99999'").await;
     assert_eq!(launches, 1);
     assert_eq!(
-        count(&mut client, "SELECT COUNT(*) FROM OSSYS_BPM_EVENT").await,
+        count_rows(&mut client, c::LIGHT_EVENT).await.unwrap(),
         0,
         "no light-process subscription"
     );
@@ -456,8 +463,5 @@ async fn a_pending_event_is_left_only_when_asked() {
     };
     let prod = Environment::start(EnvKind::Prod, &spec).await.unwrap();
     let mut client = prod.connect().await.unwrap();
-    assert_eq!(
-        count(&mut client, "SELECT COUNT(*) FROM OSSYS_BPM_EVENT_QUEUE").await,
-        1
-    );
+    assert_eq!(count_rows(&mut client, c::EVENT_QUEUE).await.unwrap(), 1);
 }

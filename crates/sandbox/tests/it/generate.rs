@@ -3,21 +3,15 @@
 use std::path::Path;
 
 use arrow::record_batch::RecordBatch;
-use bptmig_model::catalog as c;
-use bptmig_sandbox::generator::CANDIDATE_EVENT_TABLE;
+use bptmig_sandbox::generator::HISTORY_TABLES;
+use bptmig_sandbox::testing::{read_stage, Pair};
 use bptmig_sandbox::workdir::{generate_workdir, GenerateOptions};
-use bptmig_sandbox::{EnvKind, EnvSpec, Environment, DEFAULT_PASSWORD};
+use bptmig_sandbox::EnvSpec;
+use bptmig_workdir::part::PartReader;
 use bptmig_workdir::Manifest;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 fn read(path: &Path) -> Vec<RecordBatch> {
-    let f = std::fs::File::open(path).unwrap();
-    ParquetRecordBatchReaderBuilder::try_new(f)
-        .unwrap()
-        .build()
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    PartReader::open(path).unwrap().read_all().unwrap()
 }
 
 fn concat(batches: &[RecordBatch]) -> RecordBatch {
@@ -30,19 +24,14 @@ async fn generated_work_directory_equals_an_extract_of_the_same_environment() {
         processes: 60,
         ..EnvSpec::default()
     };
-    let prod = Environment::start(EnvKind::Prod, &spec).await.unwrap();
-    let qa = Environment::start(EnvKind::Qa, &spec).await.unwrap();
+    let pair = Pair::start(&spec).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "workdir = \"extracted\"\n[source]\nconnection = \"{}\"\n[target]\nconnection = \"{}\"\n[extract]\npart_rows = 200\nrow_group_rows = 50\n",
-        prod.server.connection_template("PW"),
-        qa.server.connection_template("PW")
-    );
-    let path = dir.path().join("p.toml");
-    std::fs::write(&path, &text).unwrap();
-    let config =
-        bptmig_model::PipelineConfig::parse(&text, &path, &|_| Some(DEFAULT_PASSWORD.into()))
-            .unwrap();
+    let config = pair
+        .pipeline()
+        .workdir("extracted")
+        .extra("[extract]\npart_rows = 200\nrow_group_rows = 50\n")
+        .config(&dir.path().join("p.toml"))
+        .unwrap();
     bptmig_extract::extract(
         &config,
         &bptmig_model::NoProgress,
@@ -62,14 +51,7 @@ async fn generated_work_directory_equals_an_extract_of_the_same_environment() {
     assert_eq!(tables.len(), 6);
 
     let extracted = dir.path().join("extracted");
-    for t in [
-        c::PROCESS,
-        c::ACTIVITY,
-        c::PROCESS_INPUT,
-        c::PROCESS_OUTPUT,
-        c::ACTIVITY_OUTPUT,
-        CANDIDATE_EVENT_TABLE,
-    ] {
+    for &t in HISTORY_TABLES {
         let a = Manifest::read(&extracted.join("extract").join(t))
             .unwrap()
             .unwrap();
@@ -85,11 +67,9 @@ async fn generated_work_directory_equals_an_extract_of_the_same_environment() {
                 .collect::<Vec<_>>()
         };
         assert_eq!(shape(&a), shape(&b), "{t} parts");
-        for (pa, pb) in a.parts.iter().zip(&b.parts) {
-            let ra = read(&extracted.join("extract").join(t).join(&pa.file));
-            let rb = read(&generated.join("extract").join(t).join(&pb.file));
-            assert_eq!(concat(&ra), concat(&rb), "{t} {}", pa.file);
-        }
+        let ra = read_stage(&extracted, "extract", t).unwrap();
+        let rb = read_stage(&generated, "extract", t).unwrap();
+        assert_eq!(concat(&ra), concat(&rb), "{t}");
     }
     assert_eq!(
         read(&extracted.join("extract/roots.parquet")),
