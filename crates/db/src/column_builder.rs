@@ -187,64 +187,39 @@ enum Inner {
     Binary(BinaryBuilder),
 }
 
+/// `$body` with `$b` bound to the Arrow builder of whichever variant `$inner` is.
+macro_rules! with_builder {
+    ($inner:expr, $b:ident => $body:expr) => {
+        match $inner {
+            Inner::UInt8($b) => $body,
+            Inner::Int16($b) => $body,
+            Inner::Int32($b) => $body,
+            Inner::Int64($b) => $body,
+            Inner::Boolean($b) => $body,
+            Inner::Decimal(DecimalColumn { builder: $b, .. }) => $body,
+            Inner::Float64($b) => $body,
+            Inner::Float32($b) => $body,
+            Inner::Utf8($b) | Inner::Guid($b) | Inner::DateTimeOffset { builder: $b, .. } => $body,
+            Inner::TimestampMs($b) => $body,
+            Inner::TimestampNs($b) => $body,
+            Inner::Date32($b) => $body,
+            Inner::Time64Ns($b) => $body,
+            Inner::Binary($b) => $body,
+        }
+    };
+}
+
 impl Inner {
     fn builder_ref(&self) -> &dyn ArrayBuilder {
-        match self {
-            Self::UInt8(b) => b,
-            Self::Int16(b) => b,
-            Self::Int32(b) => b,
-            Self::Int64(b) => b,
-            Self::Boolean(b) => b,
-            Self::Decimal(d) => &d.builder,
-            Self::Float64(b) => b,
-            Self::Float32(b) => b,
-            Self::Utf8(b) | Self::Guid(b) | Self::DateTimeOffset { builder: b, .. } => b,
-            Self::TimestampMs(b) => b,
-            Self::TimestampNs(b) => b,
-            Self::Date32(b) => b,
-            Self::Time64Ns(b) => b,
-            Self::Binary(b) => b,
-        }
+        with_builder!(self, b => b)
     }
 
     fn builder(&mut self) -> &mut dyn ArrayBuilder {
-        match self {
-            Self::UInt8(b) => b,
-            Self::Int16(b) => b,
-            Self::Int32(b) => b,
-            Self::Int64(b) => b,
-            Self::Boolean(b) => b,
-            Self::Decimal(d) => &mut d.builder,
-            Self::Float64(b) => b,
-            Self::Float32(b) => b,
-            Self::Utf8(b) | Self::Guid(b) | Self::DateTimeOffset { builder: b, .. } => b,
-            Self::TimestampMs(b) => b,
-            Self::TimestampNs(b) => b,
-            Self::Date32(b) => b,
-            Self::Time64Ns(b) => b,
-            Self::Binary(b) => b,
-        }
+        with_builder!(self, b => b)
     }
 
     fn append_null(&mut self) {
-        match self {
-            Self::UInt8(b) => b.append_null(),
-            Self::Int16(b) => b.append_null(),
-            Self::Int32(b) => b.append_null(),
-            Self::Int64(b) => b.append_null(),
-            Self::Boolean(b) => b.append_null(),
-            Self::Decimal(d) => d.builder.append_null(),
-            Self::Float64(b) => b.append_null(),
-            Self::Float32(b) => b.append_null(),
-            Self::Utf8(b) | Self::Guid(b) | Self::DateTimeOffset { builder: b, .. } => {
-                b.append_null();
-            }
-            Self::TimestampMs(b) => b.append_null(),
-            Self::TimestampNs(b) => b.append_null(),
-            Self::Date32(b) => b.append_null(),
-            Self::Time64Ns(b) => b.append_null(),
-            Self::Binary(b) => b.append_null(),
-        }
+        with_builder!(self, b => b.append_null());
     }
 
     /// What this builder accepts, for [`ConvertError::Mismatch`].
