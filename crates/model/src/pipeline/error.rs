@@ -36,7 +36,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The file was read but has problems; all of them are listed.
-    #[error("{}", render_problems(.path, .problems))]
+    #[error("{}", render_file_problems("pipeline file", .path, .problems))]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -45,10 +45,13 @@ pub enum ConfigError {
     },
 }
 
-fn render_problems(path: &Path, problems: &[Problem]) -> String {
+/// A file's problems as one message: "`<what>` `<path>` has N problem(s):", then a line
+/// `  - <problem>` each. The pipeline file's problems read so ([`ConfigError::Invalid`]), and
+/// so may those of any other file the tool reads, such as the mapping file.
+pub fn render_file_problems<P: fmt::Display>(what: &str, path: &Path, problems: &[P]) -> String {
     let count = problems.len();
     let noun = if count == 1 { "problem" } else { "problems" };
-    let mut out = format!("pipeline file `{}` has {count} {noun}:", path.display());
+    let mut out = format!("{what} `{}` has {count} {noun}:", path.display());
     for problem in problems {
         out.push_str("\n  - ");
         out.push_str(&problem.to_string());

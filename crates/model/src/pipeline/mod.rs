@@ -35,7 +35,7 @@ pub use config::{
     Selection, TransformSettings, UnmappedDefinition, UnmappedPrincipal,
 };
 pub use connection::{mask_secrets, ConnectionString};
-pub use error::{ConfigError, Problem};
+pub use error::{render_file_problems, ConfigError, Problem};
 pub use keys::{
     DEFAULT_BATCH_ROWS, DEFAULT_CHUNK_ROWS, DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_LEDGER_TABLE,
     DEFAULT_PART_ROWS, DEFAULT_ROW_GROUP_ROWS, ENDPOINT_KEYS, EXTRACT_KEYS, IDS_KEYS, LOAD_KEYS,
