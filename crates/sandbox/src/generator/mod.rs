@@ -4,7 +4,7 @@
 //! history.
 //!
 //! Everything is derived from [`EnvSpec`]: the same spec always gives the same rows. The
-//! result is a [`Dataset`]: tables of [`Lit`] rows in an order that satisfies every FK, which
+//! result is a [`Dataset`]: tables of [`Lit`](crate::Lit) rows in an order that satisfies every FK, which
 //! [`crate::seed`] inserts and which tests can inspect.
 
 pub use applications::{
