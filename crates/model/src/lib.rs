@@ -1,5 +1,6 @@
 //! The OutSystems BPT domain as bptmig sees it, with no I/O.
 //!
+//! * [`calendar`]: leap years and month lengths, for every date check.
 //! * [`catalog`]: every platform table the tool reads or writes, each column with its role
 //!   (key, foreign key of a given kind, plain value, entity-reference value, scheduler state).
 //!   Table and column names live here as constants and nowhere else.
@@ -16,6 +17,7 @@
 //! assert_eq!(order[0], catalog::PROCESS);
 //! ```
 
+pub mod calendar;
 pub mod catalog;
 pub mod graph;
 pub mod pipeline;

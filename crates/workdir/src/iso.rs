@@ -338,20 +338,7 @@ const POW10_I64: [i64; 10] = [
     1_000_000_000,
 ];
 
-/// Whether `year` has a 29 February (proleptic Gregorian).
-pub fn is_leap_year(year: u32) -> bool {
-    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
-}
-
-/// Days of `month` (1–12) in `year`.
-pub fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
+pub use bptmig_model::calendar::{days_in_month, is_leap_year};
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`),
 /// for years 1..=9999, which keeps every intermediate value non-negative.

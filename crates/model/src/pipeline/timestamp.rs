@@ -3,6 +3,7 @@
 use std::ops::Range;
 
 use super::keys::MIN_YEAR;
+use crate::calendar::days_in_month;
 
 /// A validated selection bound, comparable; a date alone means midnight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -72,16 +73,5 @@ impl Timestamp {
             minute,
             second,
         })
-    }
-}
-
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
-            29
-        }
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
     }
 }
