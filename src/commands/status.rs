@@ -5,8 +5,21 @@ use bptmig_model::PipelineConfig;
 use bptmig_workdir::{Manifest, RunState, StageState, WorkDir};
 use serde::Serialize;
 
+use super::Outcome;
+use crate::settings::Settings;
+
 /// Version of the JSON document; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
+
+pub fn run(settings: &Settings, json: bool) -> anyhow::Result<Outcome> {
+    let s = settings.runtime.block_on(status(&settings.config));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        print(&s);
+    }
+    Ok(Outcome::Done)
+}
 
 #[derive(Debug, Serialize)]
 pub struct Status {
@@ -78,7 +91,7 @@ fn stage_tables(
 }
 
 /// Reads the work directory and, when the transform is done, the target's ledger.
-pub async fn status(config: &PipelineConfig) -> Status {
+async fn status(config: &PipelineConfig) -> Status {
     let wd = WorkDir::new(&config.workdir);
     let run = RunState::read(&wd).ok().flatten();
     let mut stages = Vec::new();
@@ -139,7 +152,7 @@ pub async fn status(config: &PipelineConfig) -> Status {
 }
 
 /// The human form.
-pub fn print(s: &Status) {
+fn print(s: &Status) {
     println!(
         "run {} in `{}`",
         s.run_id.as_deref().unwrap_or("(none yet)"),

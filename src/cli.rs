@@ -1,0 +1,112 @@
+//! The command line: global runtime knobs and one subcommand per stage (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Migrate OutSystems 11 BPT process history (processes, activities, their inputs,
+/// outputs and event subscriptions) from one platform database to another, through Parquet.
+#[derive(Parser, Debug)]
+#[command(name = "bptmig", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+/// Runtime knobs; everything that defines the data movement is in the pipeline file.
+#[derive(Args, Debug)]
+pub struct RuntimeArgs {
+    /// Worker threads for the parallel stages (default: one per core).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print only errors.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More detail (repeat for more).
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Log format: `text` for people, `json` (one object per line) for schedulers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Never draw progress bars.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct PipelineArg {
+    /// The pipeline file (TOML) that defines the migration.
+    #[arg(long, short, value_name = "FILE")]
+    pub pipeline: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Pre-flight: connectivity, queues empty, definitions and users mapped, ID room.
+    Check(PipelineArg),
+    /// Stream the selected process history from the source to Parquet.
+    Extract(PipelineArg),
+    /// Rewrite every foreign key for the target (no database involved).
+    Transform(PipelineArg),
+    /// Insert the transformed rows into the target, exactly once, in dependency order.
+    Load(PipelineArg),
+    /// All stages, resuming whatever is already done.
+    Run(PipelineArg),
+    /// Show each stage's progress in the work directory.
+    Status {
+        #[command(flatten)]
+        pipeline: PipelineArg,
+        /// Machine-readable output for schedulers.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare what the target holds with the transformed files; check invariants.
+    Verify(PipelineArg),
+    /// Remove this run's rows from the target.
+    Rollback(PipelineArg),
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Check(_) => "check",
+            Command::Extract(_) => "extract",
+            Command::Transform(_) => "transform",
+            Command::Load(_) => "load",
+            Command::Run(_) => "run",
+            Command::Status { .. } => "status",
+            Command::Verify(_) => "verify",
+            Command::Rollback(_) => "rollback",
+        }
+    }
+
+    pub fn pipeline(&self) -> &PipelineArg {
+        match self {
+            Command::Check(p)
+            | Command::Extract(p)
+            | Command::Transform(p)
+            | Command::Load(p)
+            | Command::Run(p)
+            | Command::Verify(p)
+            | Command::Rollback(p)
+            | Command::Status { pipeline: p, .. } => p,
+        }
+    }
+
+    /// Whether the command runs a data stage, which SIGINT/SIGTERM stop at its next part or
+    /// chunk boundary.
+    pub fn stops_at_boundaries(&self) -> bool {
+        matches!(
+            self,
+            Command::Extract(_) | Command::Transform(_) | Command::Load(_) | Command::Run(_)
+        )
+    }
+}
