@@ -1,8 +1,4 @@
 //! End-to-end tests of the `bptmig` binary's command line and pipeline-file handling.
-#![allow(
-    clippy::unwrap_used,
-    reason = "tests fail loudly on the first unexpected error"
-)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,9 +1,5 @@
 //! `bptmig extract` killed with SIGKILL or stopped with SIGINT in the middle of a table, then
 //! run again, ends with the same Parquet content as an uninterrupted run.
-#![allow(
-    clippy::unwrap_used,
-    reason = "tests fail loudly on the first unexpected error"
-)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -14,7 +10,7 @@ use bptmig_sandbox::{EnvKind, EnvSpec, Environment, DEFAULT_PASSWORD};
 use bptmig_workdir::Manifest;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-mod common;
+use crate::common;
 
 fn write_pipeline(dir: &Path, prod: &Environment, qa: &Environment) -> PathBuf {
     let path = dir.join("pipeline.toml");

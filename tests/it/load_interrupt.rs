@@ -1,9 +1,5 @@
 //! `bptmig load` killed with SIGKILL inside a chunk, or stopped with SIGINT, then run again,
 //! leaves the target exactly as an uninterrupted load does.
-#![allow(
-    clippy::unwrap_used,
-    reason = "tests fail loudly on the first unexpected error"
-)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -11,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use bptmig_sandbox::{sql, EnvKind, EnvSpec, Environment, SqlClient, DEFAULT_PASSWORD};
 
-use common::MOVED;
-
-mod common;
+use crate::common::{self, MOVED};
 
 fn write_pipeline(dir: &Path, prod: &Environment, qa: &Environment) -> PathBuf {
     let path = dir.join("pipeline.toml");

@@ -1,10 +1,7 @@
 //! Snapshot tests of what a person reads: `--help`, `check` and the stage summaries of `run`,
-//! with ports, run IDs, paths and timings masked. The expected text is in `tests/snapshots/`;
-//! after an intended change, run with `BPTMIG_UPDATE_SNAPSHOTS=1` and review the diff.
-#![allow(
-    clippy::unwrap_used,
-    reason = "tests fail loudly on the first unexpected error"
-)]
+//! with ports, run IDs, paths and rates masked by insta filters. The expected text is in
+//! `tests/it/snapshots/*.snap`; after an intended change, run with `INSTA_UPDATE=always` (or
+//! `cargo insta review`) and review the diff.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -20,82 +17,35 @@ fn bptmig(args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// Compares `actual` with `tests/snapshots/<name>.txt`, or rewrites it when asked to.
-fn assert_snapshot(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(format!("{name}.txt"));
-    if std::env::var_os("BPTMIG_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    if expected != actual {
-        let diff: Vec<String> = expected
-            .lines()
-            .map(|l| format!("- {l}"))
-            .zip(actual.lines().map(|l| format!("+ {l}")))
-            .filter(|(a, b)| a[2..] != b[2..])
-            .map(|(a, b)| format!("{a}\n{b}"))
-            .collect();
-        panic!(
-            "{name}: output differs from {} (set BPTMIG_UPDATE_SNAPSHOTS=1 to accept it)\n{}\n\
-             --- whole output ---\n{actual}",
-            path.display(),
-            diff.join("\n")
-        );
-    }
+/// Snapshots named as given, without the test's module path, and without the expression.
+fn settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
 }
 
-/// Masks what changes from run to run: the temporary directory, ports, run IDs, rates.
-fn mask(text: &str, dir: &Path) -> String {
-    let text = text.replace(&dir.display().to_string(), "<dir>");
-    let mut out = String::new();
-    let mut in_load_table = false;
-    for line in text.lines() {
-        if line.starts_with("load done") {
-            in_load_table = true;
-        } else if !line.starts_with("OSSYS_")
-            && !line.starts_with("OSEVT_")
-            && !line.starts_with("table ")
-        {
-            in_load_table = false;
-        }
-        let mut line = line.split(' ').map(mask_word).collect::<Vec<_>>().join(" ");
-        if in_load_table && (line.starts_with("OSSYS_") || line.starts_with("OSEVT_")) {
-            // The last column is rows/s.
-            if let Some((rest, _rate)) = line.trim_end().rsplit_once(' ') {
-                line = format!("{} <rate>", rest.trim_end());
-            }
-        }
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
-}
-
-fn mask_word(word: &str) -> String {
-    let core = word.trim_end_matches([',', ':', ';', ')']);
-    let tail = &word[core.len()..];
-    if core.len() == 16 && core.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return format!("<run>{tail}");
-    }
-    if let Some(i) = word.find("127.0.0.1,") {
-        let start = i + "127.0.0.1,".len();
-        let digits = word[start..].bytes().take_while(u8::is_ascii_digit).count();
-        return format!("{}<port>{}", &word[..start], &word[start + digits..]);
-    }
-    word.to_owned()
+/// [`settings`] masking what changes from run to run: the temporary directory `dir`, ports,
+/// run IDs and the load's rows/s (the last column of its table rows).
+fn masking_settings(dir: &Path) -> insta::Settings {
+    let mut settings = settings();
+    settings.add_filter(&regex::escape(&dir.display().to_string()), "<dir>");
+    settings.add_filter(r"127\.0\.0\.1,\d+", "127.0.0.1,<port>");
+    settings.add_filter(r"\b[0-9a-fA-F]{16}\b", "<run>");
+    settings.add_filter(r"(?m)^((?:OSSYS|OSEVT)_\S+(?: +\d+){3}) +\S+$", "$1 <rate>");
+    settings
 }
 
 #[test]
 fn help() {
     let o = bptmig(&["--help"]);
     assert!(o.status.success());
-    assert_snapshot("help", &String::from_utf8_lossy(&o.stdout));
+    let help = String::from_utf8_lossy(&o.stdout);
+    settings().bind(|| insta::assert_snapshot!("help", help));
     let o = bptmig(&["run", "--help"]);
     assert!(o.status.success());
-    assert_snapshot("help_run", &String::from_utf8_lossy(&o.stdout));
+    let help = String::from_utf8_lossy(&o.stdout);
+    settings().bind(|| insta::assert_snapshot!("help_run", help));
 }
 
 fn pipeline(dir: &Path, name: &str, prod: &Environment, qa: &Environment, mapping: &str) -> String {
@@ -114,7 +64,7 @@ fn pipeline(dir: &Path, name: &str, prod: &Environment, qa: &Environment, mappin
 }
 
 /// Runs `bptmig <command> --pipeline <pipeline>`, expects exit code `code` and compares its
-/// masked stdout with snapshot `name`.
+/// stdout, masked for the temporary directory `root`, with snapshot `name`.
 fn assert_command(command: &str, pipeline: &str, code: i32, name: &str, root: &Path) {
     let o = bptmig(&[command, "--pipeline", pipeline]);
     assert_eq!(
@@ -123,7 +73,8 @@ fn assert_command(command: &str, pipeline: &str, code: i32, name: &str, root: &P
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert_snapshot(name, &mask(&String::from_utf8_lossy(&o.stdout), root));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    masking_settings(root).bind(|| insta::assert_snapshot!(name, stdout));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

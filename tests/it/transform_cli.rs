@@ -1,15 +1,11 @@
 //! `bptmig transform` on a generated work directory: exit codes, summary, report, rerun.
-#![allow(
-    clippy::unwrap_used,
-    reason = "tests fail loudly on the first unexpected error"
-)]
 
 use std::process::Command;
 
 use bptmig_sandbox::workdir::{generate_workdir, GenerateOptions};
 use bptmig_sandbox::EnvSpec;
 
-mod common;
+use crate::common;
 
 fn transform(pipeline: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_bptmig"))

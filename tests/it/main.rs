@@ -1,0 +1,13 @@
+//! End-to-end tests of the `bptmig` binary, in one test binary: the command line and pipeline
+//! file handling, the snapshots of what a person reads, and every stage stopped and resumed.
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests fail loudly on the first unexpected error"
+)]
+
+mod cli;
+mod common;
+mod extract_kill;
+mod load_interrupt;
+mod snapshots;
+mod transform_cli;
