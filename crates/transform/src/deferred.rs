@@ -46,10 +46,7 @@ pub(crate) fn write(
             )),
         ],
     )
-    .map_err(|e| Error::Arrow {
-        what: DEFERRED_FILE.into(),
-        source: e,
-    })?;
+    .map_err(|e| Error::arrow(DEFERRED_FILE, e))?;
     let meta = PartMeta {
         run_id: run.run_id.clone(),
         table: "deferred".into(),

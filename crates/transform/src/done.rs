@@ -24,20 +24,13 @@ impl TableDone {
             // An unreadable record only means the table is redone.
             Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::Io {
-                path: path.to_owned(),
-                action: "read",
-                source: e,
-            }),
+            Err(e) => Err(Error::io(path, "read", e)),
         }
     }
 
     pub(crate) fn write(&self, path: &Path) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Io {
-            path: path.to_owned(),
-            action: "encode",
-            source: e.into(),
-        })?;
+        let bytes =
+            serde_json::to_vec_pretty(self).map_err(|e| Error::io(path, "encode", e.into()))?;
         bptmig_workdir::write_atomic(path, &bytes)?;
         Ok(())
     }
@@ -67,11 +60,7 @@ pub(crate) fn plan_hash(
     files.push(Manifest::path(&wd.snapshot_dir("source")));
     files.push(Manifest::path(&wd.snapshot_dir("target")));
     for f in files {
-        let bytes = std::fs::read(&f).map_err(|e| Error::Io {
-            path: f.clone(),
-            action: "read",
-            source: e,
-        })?;
+        let bytes = std::fs::read(&f).map_err(|e| Error::io(&f, "read", e))?;
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(&bytes);
     }

@@ -57,11 +57,7 @@ pub fn load(path: &Path) -> Result<HashMap<i64, i64>> {
         }
         return Ok(out);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-        path: path.to_owned(),
-        action: "read",
-        source: e,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read", e))?;
     let mut out = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();

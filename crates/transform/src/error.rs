@@ -1,6 +1,6 @@
 //! The transform's errors.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Why a transform failed.
 #[derive(Debug, thiserror::Error)]
@@ -54,26 +54,19 @@ pub enum Error {
     Internal { path: PathBuf, what: &'static str },
     #[error(transparent)]
     Workdir(#[from] bptmig_workdir::Error),
-    #[error("cannot {action} `{}`", path.display())]
-    Io {
-        path: PathBuf,
-        action: &'static str,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("Parquet file `{}`", path.display())]
-    Parquet {
-        path: PathBuf,
-        #[source]
-        source: parquet::errors::ParquetError,
-    },
-    #[error("Arrow data of `{what}`")]
-    Arrow {
-        what: String,
-        #[source]
-        source: arrow::error::ArrowError,
-    },
 }
 
 /// The result of a transform operation.
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// An I/O failure while doing `action` to `path` (the work directory's wording).
+    pub(crate) fn io(path: &Path, action: &'static str, source: std::io::Error) -> Self {
+        Self::Workdir(bptmig_workdir::Error::io(path, action, source))
+    }
+
+    /// An Arrow failure building `what`.
+    pub(crate) fn arrow(what: &str, source: arrow::error::ArrowError) -> Self {
+        Self::Workdir(bptmig_workdir::Error::arrow(what, source))
+    }
+}

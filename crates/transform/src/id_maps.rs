@@ -30,10 +30,7 @@ pub(crate) fn write(
             Arc::new(Int32Array::from(map.values().to_vec())),
         ],
     )
-    .map_err(|e| Error::Arrow {
-        what: table.to_owned(),
-        source: e,
-    })?;
+    .map_err(|e| Error::arrow(table, e))?;
     let meta = PartMeta {
         run_id: run.run_id.clone(),
         table: table.to_owned(),

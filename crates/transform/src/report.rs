@@ -110,26 +110,15 @@ impl Report {
     }
 
     pub fn write(&self, path: &Path) -> Result<()> {
-        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Io {
-            path: path.to_owned(),
-            action: "encode",
-            source: e.into(),
-        })?;
+        let mut bytes =
+            serde_json::to_vec_pretty(self).map_err(|e| Error::io(path, "encode", e.into()))?;
         bytes.push(b'\n');
         bptmig_workdir::write_atomic(path, &bytes)?;
         Ok(())
     }
 
     pub fn read(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::Io {
-            path: path.to_owned(),
-            action: "read",
-            source: e,
-        })?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Io {
-            path: path.to_owned(),
-            action: "decode",
-            source: e.into(),
-        })
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::io(path, "decode", e.into()))
     }
 }

@@ -181,10 +181,7 @@ fn concat_int32(arrays: &[&dyn Array], what: impl FnOnce() -> String) -> Result<
     if arrays.is_empty() {
         return Ok(Int32Array::from(Vec::<i32>::new()));
     }
-    let all = arrow::compute::concat(arrays).map_err(|e| Error::Arrow {
-        what: what(),
-        source: e,
-    })?;
+    let all = arrow::compute::concat(arrays).map_err(|e| Error::arrow(&what(), e))?;
     Ok(all.as_primitive::<Int32Type>().clone())
 }
 

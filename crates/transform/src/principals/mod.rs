@@ -7,7 +7,7 @@
 //! 1. the [`MappingFile`] (CSV `kind,source,target`), when the pipeline names one;
 //! 2. automatic matching: tenants by name; users by username and groups by name, each inside
 //!    the *mapped* tenant of the source row's tenant (a NULL tenant matches a NULL tenant);
-//! 3. the policy for what is still unmapped ([`UnmappedPrincipal`]): fail, NULL, or one named
+//! 3. the policy for what is still unmapped ([`UnmappedPrincipal`](bptmig_model::pipeline::UnmappedPrincipal)): fail, NULL, or one named
 //!    target user or group. Tenants have no policy: an unmapped tenant is always an error,
 //!    because tenant isolation must not be guessed.
 //!

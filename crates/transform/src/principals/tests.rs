@@ -85,6 +85,13 @@ fn null() -> UnmappedPrincipal {
     UnmappedPrincipal::Null
 }
 
+/// [`environments`] resolved with the mapping file `text` and the `null` policies.
+fn with_file(text: &str) -> Result<Resolution, MappingError> {
+    let (source, target) = environments();
+    let file = parse(text).unwrap();
+    resolve(&source, &target, Some(&file), &null(), &null())
+}
+
 #[test]
 fn parses_ids_names_and_name_at_tenant() {
     let file = parse(
@@ -243,14 +250,12 @@ fn duplicate_source_names_both_lines() {
 
 #[test]
 fn name_at_tenant_picks_one_of_several_with_the_same_name() {
-    let (source, target) = environments();
-    let file = parse(
+    let resolution = with_file(
         "kind,source,target\n\
          user,bob@AcmeCorp,qa.lead\n\
          group,Recruiters@AcmeCorp,Recruiters@Users\n",
     )
     .unwrap();
-    let resolution = resolve(&source, &target, Some(&file), &null(), &null()).unwrap();
     let users = &resolution.maps.users;
     assert_eq!(users.get(12), Some(Some(114)));
     assert_eq!(users.how(12), Some(How::File));
@@ -285,15 +290,13 @@ fn a_username_with_an_at_sign_matches_as_a_whole() {
 
 #[test]
 fn a_bare_ambiguous_name_is_an_error_naming_the_candidates() {
-    let (source, target) = environments();
-    let file = parse(
+    let error = with_file(
         "kind,source,target\n\
          user,ann,qa.lead\n\
          user,bob,qa.lead\n\
          group,Recruiters@Users,Recruiters\n",
     )
-    .unwrap();
-    let error = resolve(&source, &target, Some(&file), &null(), &null()).unwrap_err();
+    .unwrap_err();
     assert_eq!(
         problems(error),
         vec![
@@ -317,14 +320,12 @@ fn a_bare_ambiguous_name_is_an_error_naming_the_candidates() {
 
 #[test]
 fn the_mapping_file_beats_automatic_matching() {
-    let (source, target) = environments();
-    let file = parse(
+    let resolution = with_file(
         "kind,source,target\n\
          user,ann,qa.lead\n\
          tenant,AcmeCorp,Users\n",
     )
     .unwrap();
-    let resolution = resolve(&source, &target, Some(&file), &null(), &null()).unwrap();
     let maps = &resolution.maps;
     assert_eq!(maps.users.get(10), Some(Some(114))); // not 110, the automatic match
     assert_eq!(maps.tenants.get(2), Some(Some(101))); // not 102
@@ -414,8 +415,7 @@ fn null_tenant_users_match_null_tenant_users_only() {
 
 #[test]
 fn unknown_names_and_ids_are_reported_together_with_their_lines() {
-    let (source, target) = environments();
-    let file = parse(
+    let error = with_file(
         "kind,source,target\n\
          user,ann,nobody\n\
          user,#99,qa.lead\n\
@@ -423,8 +423,7 @@ fn unknown_names_and_ids_are_reported_together_with_their_lines() {
          group,Recruiters@Nowhere,Recruiters@Users\n\
          user,carol,bob@AcmeCorp\n",
     )
-    .unwrap();
-    let error = resolve(&source, &target, Some(&file), &null(), &null()).unwrap_err();
+    .unwrap_err();
     assert_eq!(
         problems(error),
         vec![
@@ -466,14 +465,12 @@ fn unknown_names_and_ids_are_reported_together_with_their_lines() {
 
 #[test]
 fn two_spellings_of_one_source_are_a_duplicate() {
-    let (source, target) = environments();
-    let file = parse(
+    let error = with_file(
         "kind,source,target\n\
          user,ann,qa.lead\n\
          user,#10,ann\n",
     )
-    .unwrap();
-    let error = resolve(&source, &target, Some(&file), &null(), &null()).unwrap_err();
+    .unwrap_err();
     assert_eq!(
         problems(error),
         vec![(

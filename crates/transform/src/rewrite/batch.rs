@@ -71,10 +71,7 @@ pub(super) fn rewrite_batch(
         deferred,
     )?;
     let schema: SchemaRef = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
-    RecordBatch::try_new(schema, columns).map_err(|e| Error::Arrow {
-        what: input.name.clone(),
-        source: e,
-    })
+    RecordBatch::try_new(schema, columns).map_err(|e| Error::arrow(&input.name, e))
 }
 
 /// The rows of `batch` whose owner key has a new ID in `own`.
@@ -96,10 +93,7 @@ fn moving_rows(
     if keep.true_count() == keep.len() {
         return Ok(batch.clone());
     }
-    filter_record_batch(batch, &keep).map_err(|e| Error::Arrow {
-        what: input.name.clone(),
-        source: e,
-    })
+    filter_record_batch(batch, &keep).map_err(|e| Error::arrow(&input.name, e))
 }
 
 impl BatchContext<'_> {

@@ -28,10 +28,9 @@ pub(super) fn append(
     if !is_process && input.name != c::ACTIVITY {
         return Ok(());
     }
-    let idx = schema.index_of(c::ID).map_err(|e| Error::Arrow {
-        what: input.name.clone(),
-        source: e,
-    })?;
+    let idx = schema
+        .index_of(c::ID)
+        .map_err(|e| Error::arrow(&input.name, e))?;
     let ids = columns[idx].as_primitive::<Int32Type>().clone();
     let level: Int32Array = ids
         .iter()

@@ -82,11 +82,8 @@ impl<'a> TableJob<'a> {
     /// An empty output directory, with no manifest or done marker of an earlier attempt.
     fn prepare(&self) -> Result<()> {
         let _ = std::fs::remove_file(&self.done_path);
-        std::fs::create_dir_all(&self.out_dir).map_err(|e| Error::Io {
-            path: self.out_dir.clone(),
-            action: "create",
-            source: e,
-        })?;
+        std::fs::create_dir_all(&self.out_dir)
+            .map_err(|e| Error::io(&self.out_dir, "create", e))?;
         bptmig_workdir::remove_unlisted(&self.out_dir, &[])?;
         let _ = std::fs::remove_file(Manifest::path(&self.out_dir));
         Ok(())

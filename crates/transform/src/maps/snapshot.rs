@@ -1,0 +1,181 @@
+//! The snapshots the extract wrote of each environment's mapping tables, read whole.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Int32Type, Int64Type};
+use bptmig_model::catalog as c;
+use bptmig_workdir::part::PartReader;
+
+use crate::principals::{GroupRow, Principals, TenantRow, UserRow};
+use crate::{Error, Result};
+
+/// One environment's snapshot directory. Each table is read once, however many maps use it.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub dir: PathBuf,
+    read: Arc<Mutex<HashMap<String, Rows>>>,
+}
+
+/// A snapshot table read whole: column name → values.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    batches: Vec<RecordBatch>,
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// An integer column (INT or BIGINT); missing columns read as NULL.
+    pub fn ints(&self, col: &str) -> Vec<Option<i64>> {
+        let mut out = Vec::with_capacity(self.len());
+        for b in &self.batches {
+            match b.column_by_name(col) {
+                Some(a) => match a.data_type() {
+                    DataType::Int32 => {
+                        let a = a.as_primitive::<Int32Type>();
+                        out.extend(
+                            (0..a.len()).map(|i| a.is_valid(i).then(|| i64::from(a.value(i)))),
+                        );
+                    }
+                    DataType::Int64 => {
+                        let a = a.as_primitive::<Int64Type>();
+                        out.extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))));
+                    }
+                    _ => out.extend(std::iter::repeat_n(None, b.num_rows())),
+                },
+                None => out.extend(std::iter::repeat_n(None, b.num_rows())),
+            }
+        }
+        out
+    }
+
+    /// A text column; missing columns read as NULL.
+    pub fn texts(&self, col: &str) -> Vec<Option<String>> {
+        let mut out = Vec::with_capacity(self.len());
+        for b in &self.batches {
+            match b
+                .column_by_name(col)
+                .filter(|a| a.data_type() == &DataType::Utf8)
+            {
+                Some(a) => {
+                    let a = a.as_string::<i32>();
+                    out.extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i).to_owned())));
+                }
+                None => out.extend(std::iter::repeat_n(None, b.num_rows())),
+            }
+        }
+        out
+    }
+
+    /// A bit column; missing columns read as `default`.
+    pub fn bools(&self, col: &str, default: bool) -> Vec<bool> {
+        let mut out = Vec::with_capacity(self.len());
+        for b in &self.batches {
+            match b
+                .column_by_name(col)
+                .filter(|a| a.data_type() == &DataType::Boolean)
+            {
+                Some(a) => {
+                    let a = a.as_boolean();
+                    out.extend(
+                        (0..a.len()).map(|i| if a.is_valid(i) { a.value(i) } else { default }),
+                    );
+                }
+                None => out.extend(std::iter::repeat_n(default, b.num_rows())),
+            }
+        }
+        out
+    }
+}
+
+/// Reads every batch of a Parquet file.
+pub fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
+    Ok(PartReader::open(path)?.read_all()?)
+}
+
+impl Snapshot {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            read: Arc::default(),
+        }
+    }
+
+    /// The whole snapshot of `table`.
+    pub fn rows(&self, table: &str) -> Result<Rows> {
+        let mut read = self
+            .read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(rows) = read.get(table) {
+            return Ok(rows.clone());
+        }
+        let path = self.dir.join(format!("{table}.parquet"));
+        if !path.is_file() {
+            return Err(Error::MissingInput {
+                path,
+                hint: "run `bptmig extract` first (its snapshots are missing)",
+            });
+        }
+        let rows = Rows {
+            batches: read_parquet(&path)?,
+        };
+        read.insert(table.to_owned(), rows.clone());
+        Ok(rows)
+    }
+
+    /// Row count and maximum ID of each instance table of this environment.
+    pub fn instance_stats(&self) -> Result<BTreeMap<String, (i64, Option<i64>)>> {
+        let rows = self.rows(bptmig_workdir::layout::INSTANCE_STATS)?;
+        let names = rows.texts("TABLE");
+        let counts = rows.ints("ROWS");
+        let max = rows.ints("MAX_ID");
+        Ok(names
+            .into_iter()
+            .zip(counts)
+            .zip(max)
+            .filter_map(|((n, r), m)| n.map(|n| (n, (r.unwrap_or(0), m))))
+            .collect())
+    }
+
+    /// Tenants, users and groups, for principal resolution.
+    pub fn principals(&self) -> Result<Principals> {
+        Ok(Principals {
+            tenants: named_rows(&self.rows(c::TENANT)?, c::NAME)
+                .map(|(id, name, _)| TenantRow { id, name })
+                .collect(),
+            users: named_rows(&self.rows(c::USER)?, c::USERNAME)
+                .map(|(id, username, tenant_id)| UserRow {
+                    id,
+                    username,
+                    tenant_id,
+                })
+                .collect(),
+            groups: named_rows(&self.rows(c::GROUP)?, c::NAME)
+                .map(|(id, name, tenant_id)| GroupRow {
+                    id,
+                    name,
+                    tenant_id,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// `(ID, name, TENANT_ID)` of every row of `rows` that has an ID; a NULL name reads as empty.
+fn named_rows(rows: &Rows, name: &str) -> impl Iterator<Item = (i64, String, Option<i64>)> {
+    rows.ints(c::ID)
+        .into_iter()
+        .zip(rows.texts(name))
+        .zip(rows.ints(c::TENANT_ID))
+        .filter_map(|((id, name), tenant)| Some((id?, name.unwrap_or_default(), tenant)))
+}
