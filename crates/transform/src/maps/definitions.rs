@@ -35,13 +35,7 @@ fn parent_link(table: &str) -> (&'static str, &'static str) {
 
 /// All definition rows of an environment, with their (eSpace key, key) resolved.
 fn definitions(snap: &Snapshot) -> Result<BTreeMap<&'static str, Vec<DefRow>>> {
-    let espaces = snap.rows(c::ESPACE)?;
-    let espace_key: HashMap<i64, String> = espaces
-        .ints(c::ID)
-        .into_iter()
-        .zip(espaces.texts(c::SS_KEY))
-        .filter_map(|(id, k)| Some((id?, k?)))
-        .collect();
+    let espace_key: HashMap<i64, String> = snap.espace_keys()?.into_iter().collect();
     // id -> eSpace key, per definition table, filled parents first.
     let mut espace_of: BTreeMap<&str, HashMap<i64, String>> = BTreeMap::new();
     let mut out = BTreeMap::new();

@@ -17,16 +17,13 @@ mod snapshot;
 
 /// eSpace ID map by SS_KEY.
 pub fn espace_map(source: &Snapshot, target: &Snapshot) -> Result<HashMap<i64, i64>> {
-    let read = |s: &Snapshot| -> Result<Vec<(i64, String)>> {
-        let r = s.rows(c::ESPACE)?;
-        Ok(r.ints(c::ID)
-            .into_iter()
-            .zip(r.texts(c::SS_KEY))
-            .filter_map(|(i, k)| Some((i?, k?)))
-            .collect())
-    };
-    let target: HashMap<String, i64> = read(target)?.into_iter().map(|(i, k)| (k, i)).collect();
-    Ok(read(source)?
+    let target: HashMap<String, i64> = target
+        .espace_keys()?
+        .into_iter()
+        .map(|(i, k)| (k, i))
+        .collect();
+    Ok(source
+        .espace_keys()?
         .into_iter()
         .filter_map(|(i, k)| target.get(&k).map(|t| (i, *t)))
         .collect())
@@ -65,13 +62,7 @@ pub fn static_differences(source: &Snapshot, target: &Snapshot) -> Result<Vec<St
 
 /// Physical table of each entity-reference type: (eSpace SS_KEY, entity SS_KEY) → table.
 pub fn entity_tables(source: &Snapshot) -> Result<HashMap<(String, String), String>> {
-    let e = source.rows(c::ESPACE)?;
-    let espace: HashMap<i64, String> = e
-        .ints(c::ID)
-        .into_iter()
-        .zip(e.texts(c::SS_KEY))
-        .filter_map(|(i, k)| Some((i?, k?)))
-        .collect();
+    let espace: HashMap<i64, String> = source.espace_keys()?.into_iter().collect();
     let r = source.rows(c::ENTITY)?;
     let mut out = HashMap::new();
     for ((esp, key), table) in r

@@ -147,6 +147,16 @@ impl Snapshot {
             .collect())
     }
 
+    /// `(ID, SS_KEY)` of every eSpace that has both, in row order.
+    pub fn espace_keys(&self) -> Result<Vec<(i64, String)>> {
+        let r = self.rows(c::ESPACE)?;
+        Ok(r.ints(c::ID)
+            .into_iter()
+            .zip(r.texts(c::SS_KEY))
+            .filter_map(|(i, k)| Some((i?, k?)))
+            .collect())
+    }
+
     /// Tenants, users and groups, for principal resolution.
     pub fn principals(&self) -> Result<Principals> {
         Ok(Principals {

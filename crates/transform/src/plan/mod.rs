@@ -109,7 +109,10 @@ pub(crate) fn build(
     let scan = info_span!("plan.scan").in_scope(|| scan::scan(inputs, &wanted))?;
     let mut keys = scan.keys.into_iter();
     let (Some(processes), Some(activities)) = (keys.next(), keys.next()) else {
-        unreachable!("one entry per wanted table")
+        return Err(Error::Internal {
+            path: wd.stage_dir(bptmig_workdir::layout::EXTRACT),
+            what: "the scan returned no processes or activities",
+        });
     };
     let keys = trees::TreeKeys {
         processes,

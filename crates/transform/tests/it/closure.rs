@@ -132,14 +132,8 @@ fn outputs_are_identical_whatever_the_thread_count() {
 /// Every output table's manifest (with each part's SHA-256) and `deferred.parquet` are the
 /// same in two work directories.
 fn assert_same_transform(a: &Path, b: &Path) {
-    for t in [
-        c::PROCESS,
-        c::ACTIVITY,
-        c::PROCESS_INPUT,
-        c::PROCESS_OUTPUT,
-        c::ACTIVITY_OUTPUT,
-        CANDIDATE_EVENT_TABLE,
-    ] {
+    let tables = c::INSTANCE_TABLES.iter().map(|t| t.name);
+    for t in tables.chain([CANDIDATE_EVENT_TABLE]) {
         let manifest =
             |wd: &Path| std::fs::read(wd.join("transform").join(t).join("manifest.json"));
         assert_eq!(
