@@ -1,17 +1,18 @@
 //! End-to-end tests of the `bptmig` binary's command line and pipeline-file handling.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::common;
 
 const SECRET: &str = "s3cr3t-Pa55word";
 
 fn bptmig(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bptmig"));
-    cmd.args(args).env_remove("BPTMIG_DEMO_PASSWORD");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
+    common::bptmig(args)
+        .env_remove("BPTMIG_DEMO_PASSWORD")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
 }
 
 fn stderr(o: &Output) -> String {

@@ -1,17 +1,23 @@
-//! What the CLI tests that interrupt a stage share.
+//! What the tests of the binary share beyond `bptmig_sandbox::testing`: the command itself
+//! and what every interrupted stage promises.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Child, Command, Output};
 
-/// The tables a generated history moves, in load order.
-pub const MOVED: &[&str] = &[
-    "OSSYS_BPM_PROCESS",
-    "OSSYS_BPM_ACTIVITY",
-    "OSSYS_BPM_PROCESS_INPUT",
-    "OSSYS_BPM_PROCESS_OUTPUT",
-    "OSSYS_BPM_ACTIVITY_OUTPUT",
-    "OSEVT_OSUSR_3AR_CANDIDATE",
-];
+use bptmig_sandbox::testing::PASSWORD_VAR;
+use bptmig_sandbox::DEFAULT_PASSWORD;
+
+/// `bptmig <args>`, with the sandbox password where the tests' pipelines read it.
+pub fn bptmig<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bptmig"));
+    cmd.args(args).env(PASSWORD_VAR, DEFAULT_PASSWORD);
+    cmd
+}
 
 /// Sends SIGINT to `child` (a stage run with stderr piped) and checks what every stage
 /// promises then: exit code 130, the advice to run the same command again, and the work

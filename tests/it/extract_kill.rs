@@ -2,42 +2,49 @@
 //! run again, ends with the same Parquet content as an uninterrupted run.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use arrow::record_batch::RecordBatch;
-use bptmig_sandbox::{EnvKind, EnvSpec, Environment, DEFAULT_PASSWORD};
+use bptmig_sandbox::generator::HISTORY_TABLES;
+use bptmig_sandbox::testing::{self, Pair};
+use bptmig_sandbox::EnvSpec;
+use bptmig_workdir::layout::EXTRACT;
 use bptmig_workdir::Manifest;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::common;
 
-fn write_pipeline(dir: &Path, prod: &Environment, qa: &Environment) -> PathBuf {
+fn write_pipeline(dir: &Path, pair: &Pair) -> PathBuf {
     let path = dir.join("pipeline.toml");
-    let text = format!(
-        "workdir = \"work\"\n[source]\nconnection = \"{}\"\n[target]\nconnection = \"{}\"\n[extract]\npart_rows = 100\nrow_group_rows = 50\n",
-        prod.server.connection_template("BPTMIG_IT_PW"),
-        qa.server.connection_template("BPTMIG_IT_PW"),
-    );
-    std::fs::write(&path, text).unwrap();
+    pair.pipeline()
+        .extra("[extract]\npart_rows = 100\nrow_group_rows = 50\n")
+        .write(&path)
+        .unwrap();
     path
 }
 
 fn extract(pipeline: &Path, delay_ms: Option<u64>) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bptmig"));
-    cmd.args([
+    let mut cmd = common::bptmig([
         "--quiet",
         "extract",
         "--pipeline",
         pipeline.to_str().unwrap(),
-    ])
-    .env("BPTMIG_IT_PW", DEFAULT_PASSWORD)
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped());
+    ]);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
     if let Some(ms) = delay_ms {
         cmd.env("BPTMIG_TEST_PART_DELAY_MS", ms.to_string());
     }
     cmd
+}
+
+/// Runs the extract of `pipeline` to its end.
+fn extract_to_the_end(pipeline: &Path) {
+    let out = extract(pipeline, None).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Per table: its name, the (rows, min key, max key) of each part, and every batch.
@@ -48,37 +55,26 @@ type Content = Vec<(
 )>;
 
 fn content(workdir: &Path) -> Content {
-    common::MOVED
+    HISTORY_TABLES
         .iter()
         .map(|t| {
-            let dir = workdir.join("extract").join(t);
-            let m = Manifest::read(&dir).unwrap().unwrap();
+            let m = Manifest::read(&workdir.join(EXTRACT).join(t))
+                .unwrap()
+                .unwrap();
             assert!(m.complete, "{t}");
             let shape = m
                 .parts
                 .iter()
                 .map(|p| (p.rows, p.min_key, p.max_key))
                 .collect();
-            let batches = m
-                .parts
-                .iter()
-                .flat_map(|p| {
-                    let f = std::fs::File::open(dir.join(&p.file)).unwrap();
-                    ParquetRecordBatchReaderBuilder::try_new(f)
-                        .unwrap()
-                        .build()
-                        .unwrap()
-                        .map(Result::unwrap)
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let batches = testing::read_stage(workdir, EXTRACT, t).unwrap();
             ((*t).to_owned(), shape, batches)
         })
         .collect()
 }
 
 /// Waits until the manifest in `dir` lists `n` parts while `child` still runs.
-fn wait_for_parts(dir: &Path, child: &mut std::process::Child, n: usize) {
+fn wait_for_parts(dir: &Path, child: &mut Child, n: usize) {
     let started = Instant::now();
     while Manifest::read(dir)
         .ok()
@@ -99,21 +95,14 @@ fn wait_for_parts(dir: &Path, child: &mut std::process::Child, n: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_or_sigint_mid_table_then_rerun_equals_an_uninterrupted_run() {
-    let spec = EnvSpec::default();
-    let prod = Environment::start(EnvKind::Prod, &spec).await.unwrap();
-    let qa = Environment::start(EnvKind::Qa, &spec).await.unwrap();
+    let pair = Pair::start(&EnvSpec::default()).await.unwrap();
 
     let clean_dir = tempfile::tempdir().unwrap();
-    let clean = write_pipeline(clean_dir.path(), &prod, &qa);
-    let out = extract(&clean, None).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    extract_to_the_end(&write_pipeline(clean_dir.path(), &pair));
+    let clean = content(&clean_dir.path().join("work"));
 
     let dir = tempfile::tempdir().unwrap();
-    let pipeline = write_pipeline(dir.path(), &prod, &qa);
+    let pipeline = write_pipeline(dir.path(), &pair);
     let mut child = extract(&pipeline, Some(200)).spawn().unwrap();
     let activities = dir.path().join("work/extract/OSSYS_BPM_ACTIVITY");
     wait_for_parts(&activities, &mut child, 2);
@@ -125,43 +114,24 @@ async fn kill_9_or_sigint_mid_table_then_rerun_equals_an_uninterrupted_run() {
         dir.path().join("work/lock").exists(),
         "a killed process leaves its lock behind"
     );
-
-    let out = extract(&pipeline, None).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        content(&dir.path().join("work")),
-        content(&clean_dir.path().join("work"))
-    );
+    extract_to_the_end(&pipeline);
+    assert_eq!(content(&dir.path().join("work")), clean);
 
     // SIGINT: the part in flight is finished, the process exits 130 and releases the lock;
     // the rerun resumes after the last part.
     let int_dir = tempfile::tempdir().unwrap();
-    let int_pipeline = write_pipeline(int_dir.path(), &prod, &qa);
+    let int_pipeline = write_pipeline(int_dir.path(), &pair);
     let mut child = extract(&int_pipeline, Some(200)).spawn().unwrap();
     let activities = int_dir.path().join("work/extract/OSSYS_BPM_ACTIVITY");
     wait_for_parts(&activities, &mut child, 1);
     common::interrupt(child, &int_dir.path().join("work"));
     let partial = Manifest::read(&activities).unwrap().unwrap();
     assert!(!partial.complete, "interrupted too late to test anything");
-    let out = extract(&int_pipeline, None).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        content(&int_dir.path().join("work")),
-        content(&clean_dir.path().join("work"))
-    );
+    extract_to_the_end(&int_pipeline);
+    assert_eq!(content(&int_dir.path().join("work")), clean);
 
     // A rerun of a finished extract does nothing and says so.
-    let again = Command::new(env!("CARGO_BIN_EXE_bptmig"))
-        .args(["extract", "--pipeline", pipeline.to_str().unwrap()])
-        .env("BPTMIG_IT_PW", DEFAULT_PASSWORD)
+    let again = common::bptmig(["extract", "--pipeline", pipeline.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(again.status.success());

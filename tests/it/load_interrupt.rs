@@ -5,29 +5,27 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use bptmig_sandbox::generator::HISTORY_TABLES;
+use bptmig_sandbox::testing::{self, Pair, Pipeline};
 use bptmig_sandbox::{sql, EnvKind, EnvSpec, Environment, SqlClient, DEFAULT_PASSWORD};
 
-use crate::common::{self, MOVED};
+use crate::common;
 
 fn write_pipeline(dir: &Path, prod: &Environment, qa: &Environment) -> PathBuf {
     let path = dir.join("pipeline.toml");
-    let text = format!(
-        "workdir = \"work\"\n[source]\nconnection = \"{}\"\n[target]\nconnection = \"{}\"\n\
-         [mapping]\nunmapped_user = \"null\"\nunmapped_group = \"null\"\n\
-         unmapped_definition = \"skip-tree\"\n[load]\nchunk_rows = 60\nbatch_rows = 30\n",
-        prod.server.connection_template("BPTMIG_IT_PW"),
-        qa.server.connection_template("BPTMIG_IT_PW"),
-    );
-    std::fs::write(&path, text).unwrap();
+    Pipeline::between(prod, qa)
+        .extra(
+            "[mapping]\nunmapped_user = \"null\"\nunmapped_group = \"null\"\n\
+             unmapped_definition = \"skip-tree\"\n[load]\nchunk_rows = 60\nbatch_rows = 30\n",
+        )
+        .write(&path)
+        .unwrap();
     path
 }
 
 fn bptmig(stage: &str, pipeline: &Path, delay_ms: Option<u64>) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bptmig"));
-    cmd.args(["--quiet", stage, "--pipeline", pipeline.to_str().unwrap()])
-        .env("BPTMIG_IT_PW", DEFAULT_PASSWORD)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = common::bptmig(["--quiet", stage, "--pipeline", pipeline.to_str().unwrap()]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     if let Some(ms) = delay_ms {
         cmd.env("BPTMIG_TEST_CHUNK_DELAY_MS", ms.to_string());
     }
@@ -58,14 +56,14 @@ fn prepared(prod: &Environment, qa: &Environment) -> (tempfile::TempDir, PathBuf
 /// The content of every moved table.
 async fn content(client: &mut SqlClient) -> Vec<Vec<String>> {
     let mut out = Vec::new();
-    for t in MOVED {
+    for t in HISTORY_TABLES {
         out.push(sql::table_content(client, t).await.unwrap());
     }
     out
 }
 
 async fn ledger_rows(client: &mut SqlClient) -> i64 {
-    sql::scalar_i64(client, "SELECT COUNT(*) FROM BPTMIG_LEDGER")
+    testing::count_rows(client, "BPTMIG_LEDGER")
         .await
         .unwrap_or(0)
 }
@@ -86,6 +84,16 @@ async fn wait_for_chunks(client: &mut SqlClient, child: &mut Child, n: i64) {
     }
 }
 
+/// `bptmig status --json` of `pipeline`, which must succeed.
+fn status_json(pipeline: &Path) -> serde_json::Value {
+    let out = bptmig("status", pipeline, None)
+        .arg("--json")
+        .output()
+        .unwrap();
+    ok(&out);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Rows of the moved tables in the target (the ID block is the run's own).
 async fn moved_rows(client: &mut SqlClient, baseline: &[Vec<String>]) -> i64 {
     let now = content(client).await;
@@ -101,10 +109,8 @@ async fn kill_9_mid_chunk_or_sigint_then_rerun_equals_an_uninterrupted_load() {
         processes: 30,
         ..EnvSpec::default()
     };
-    let prod = Environment::start(EnvKind::Prod, &spec).await.unwrap();
-
     // Uninterrupted.
-    let qa_clean = Environment::start(EnvKind::Qa, &spec).await.unwrap();
+    let Pair { prod, qa: qa_clean } = Pair::start(&spec).await.unwrap();
     let (_clean_dir, clean) = prepared(&prod, &qa_clean);
     ok(&bptmig("load", &clean, None).output().unwrap());
     let expected = content(&mut qa_clean.connect().await.unwrap()).await;
@@ -160,12 +166,7 @@ async fn kill_9_mid_chunk_or_sigint_then_rerun_equals_an_uninterrupted_load() {
     assert!(!text.contains(DEFAULT_PASSWORD), "{text}");
 
     // `status --json`: the documented schema, every chunk done.
-    let out = bptmig("status", &int_pipeline, None)
-        .arg("--json")
-        .output()
-        .unwrap();
-    ok(&out);
-    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = status_json(&int_pipeline);
     assert_eq!(status["schema"], 1);
     assert!(status["run_id"].is_string());
     let stages: Vec<&str> = status["stages"]
@@ -179,7 +180,7 @@ async fn kill_9_mid_chunk_or_sigint_then_rerun_equals_an_uninterrupted_load() {
     assert_eq!(load["state"], "done");
     assert_eq!(load["error"], serde_json::Value::Null);
     let tables = load["tables"].as_array().unwrap();
-    assert_eq!(tables.len(), MOVED.len());
+    assert_eq!(tables.len(), HISTORY_TABLES.len());
     for t in tables {
         for key in [
             "table",
@@ -206,17 +207,9 @@ async fn kill_9_mid_chunk_or_sigint_then_rerun_equals_an_uninterrupted_load() {
 fn status_of_a_new_work_directory_is_all_pending() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.toml");
-    std::fs::write(
-        &path,
-        "workdir = \"work\"\n[source]\nconnection = \"server=tcp:127.0.0.1,1;user=sa;password=${BPTMIG_IT_PW}\"\n[target]\nconnection = \"server=tcp:127.0.0.1,1;user=sa;password=${BPTMIG_IT_PW}\"\n",
-    )
-    .unwrap();
-    let out = bptmig("status", &path, None)
-        .arg("--json")
-        .output()
-        .unwrap();
-    ok(&out);
-    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let nowhere = "server=tcp:127.0.0.1,1;user=sa;password=${BPTMIG_IT_PW}";
+    Pipeline::new(nowhere, nowhere).write(&path).unwrap();
+    let status = status_json(&path);
     assert_eq!(status["run_id"], serde_json::Value::Null);
     for s in status["stages"].as_array().unwrap() {
         assert_eq!(s["state"], "pending", "{s}");

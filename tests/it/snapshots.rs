@@ -4,17 +4,15 @@
 //! `cargo insta review`) and review the diff.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use bptmig_sandbox::{EnvKind, EnvSpec, Environment, DEFAULT_PASSWORD};
+use bptmig_sandbox::testing::Pair;
+use bptmig_sandbox::EnvSpec;
+
+use crate::common;
 
 fn bptmig(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bptmig"))
-        .args(args)
-        .env("BPTMIG_IT_PW", DEFAULT_PASSWORD)
-        .env("COLUMNS", "100")
-        .output()
-        .unwrap()
+    common::bptmig(args).env("COLUMNS", "100").output().unwrap()
 }
 
 /// Snapshots named as given, without the test's module path, and without the expression.
@@ -48,19 +46,27 @@ fn help() {
     settings().bind(|| insta::assert_snapshot!("help_run", help));
 }
 
-fn pipeline(dir: &Path, name: &str, prod: &Environment, qa: &Environment, mapping: &str) -> String {
+/// Writes `<dir>/<name>.toml`, from the pair's prod to its qa through the work directory
+/// `<name>`, with the `[mapping]` table `mapping`; returns its path.
+fn pipeline(dir: &Path, name: &str, pair: &Pair, mapping: &str) -> String {
     let path = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &path,
-        format!(
-            "workdir = \"{name}\"\n[source]\nconnection = \"{}\"\n[target]\nconnection = \"{}\"\n\
-             [load]\nstrategy = \"insert\"\n[mapping]\n{mapping}",
-            prod.server.connection_template("BPTMIG_IT_PW"),
-            qa.server.connection_template("BPTMIG_IT_PW"),
-        ),
-    )
-    .unwrap();
+    pair.pipeline()
+        .workdir(name)
+        .extra(&format!(
+            "[load]\nstrategy = \"insert\"\n[mapping]\n{mapping}"
+        ))
+        .write(&path)
+        .unwrap();
     path.display().to_string()
+}
+
+/// A `[mapping]` with the mapping file `file` and policies that cover everything else.
+fn lenient_mapping(file: &Path) -> String {
+    format!(
+        "file = \"{}\"\nunmapped_user = \"null\"\nunmapped_group = \"null\"\n\
+         unmapped_definition = \"skip-tree\"\n",
+        file.display()
+    )
 }
 
 /// Runs `bptmig <command> --pipeline <pipeline>`, expects exit code `code` and compares its
@@ -83,44 +89,23 @@ async fn check_and_run_summaries() {
         processes: 30,
         ..EnvSpec::default()
     };
-    let prod = Environment::start(EnvKind::Prod, &spec).await.unwrap();
-    let qa = Environment::start(EnvKind::Qa, &spec).await.unwrap();
+    let pair = Pair::start(&spec).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let demo_mapping = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/demo-mapping.csv");
 
     // Strict policies: the missing module and users block, before anything is extracted.
-    let strict = pipeline(root, "strict", &prod, &qa, "");
+    let strict = pipeline(root, "strict", &pair, "");
     assert_command("check", &strict, 1, "check_strict", root);
 
     // A mapping file naming a user the target lacks: its line is named.
     let bad_csv = root.join("bad.csv");
     std::fs::write(&bad_csv, "kind,source,target\nuser,ops.bot,nobody.here\n").unwrap();
-    let bad = pipeline(
-        root,
-        "bad",
-        &prod,
-        &qa,
-        &format!(
-            "file = \"{}\"\nunmapped_user = \"null\"\nunmapped_group = \"null\"\n\
-             unmapped_definition = \"skip-tree\"\n",
-            bad_csv.display()
-        ),
-    );
+    let bad = pipeline(root, "bad", &pair, &lenient_mapping(&bad_csv));
     assert_command("check", &bad, 1, "check_bad_mapping", root);
 
     // Policies that cover everything: nothing blocks; `run` prints every stage's summary.
-    let lenient = pipeline(
-        root,
-        "lenient",
-        &prod,
-        &qa,
-        &format!(
-            "file = \"{}\"\nunmapped_user = \"null\"\nunmapped_group = \"null\"\n\
-             unmapped_definition = \"skip-tree\"\n",
-            demo_mapping.display()
-        ),
-    );
+    let lenient = pipeline(root, "lenient", &pair, &lenient_mapping(&demo_mapping));
     assert_command("check", &lenient, 0, "check_lenient", root);
     // Exit code 1: finished, with findings to review (the demo's qa lacks a module).
     assert_command("run", &lenient, 1, "run", root);

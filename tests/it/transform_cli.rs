@@ -1,17 +1,41 @@
 //! `bptmig transform` on a generated work directory: exit codes, summary, report, rerun.
 
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
+use bptmig_sandbox::generator::HISTORY_TABLES;
+use bptmig_sandbox::testing::Pipeline;
 use bptmig_sandbox::workdir::{generate_workdir, GenerateOptions};
 use bptmig_sandbox::EnvSpec;
 
 use crate::common;
 
-fn transform(pipeline: &std::path::Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_bptmig"))
-        .args(["transform", "--pipeline", pipeline.to_str().unwrap()])
+fn transform(pipeline: &Path) -> Output {
+    common::bptmig(["transform", "--pipeline", pipeline.to_str().unwrap()])
         .output()
         .unwrap()
+}
+
+/// `[mapping]` policies that let a generated history through: unmapped users and groups to
+/// NULL, and, with `skip_tree`, trees of unmapped definitions left out.
+fn mapping(skip_tree: bool) -> String {
+    let skip = if skip_tree {
+        "unmapped_definition = \"skip-tree\"\n"
+    } else {
+        ""
+    };
+    format!("[mapping]\nunmapped_user = \"null\"\nunmapped_group = \"null\"\n{skip}")
+}
+
+/// Writes `<dir>/<name>.toml` for the generated work directory `<dir>/<name>`.
+fn write_pipeline(dir: &Path, name: &str, skip_tree: bool) -> PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    Pipeline::new("server=generated-prod", "server=generated-qa")
+        .workdir(name)
+        .extra(&mapping(skip_tree))
+        .write(&path)
+        .unwrap();
+    path
 }
 
 #[test]
@@ -28,9 +52,7 @@ fn transform_exits_1_with_findings_writes_the_report_and_reruns_as_a_no_op() {
         row_group_rows: 100,
     })
     .unwrap();
-    let pipeline = dir.path().join("p.toml");
-    let text = "workdir = \"work\"\n[source]\nconnection = \"server=generated-prod\"\n[target]\nconnection = \"server=generated-qa\"\n[mapping]\nunmapped_user = \"null\"\nunmapped_group = \"null\"\nunmapped_definition = \"skip-tree\"\n";
-    std::fs::write(&pipeline, text).unwrap();
+    let pipeline = write_pipeline(dir.path(), "work", true);
 
     let out = transform(&pipeline);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -60,13 +82,7 @@ fn transform_exits_1_with_findings_writes_the_report_and_reruns_as_a_no_op() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("already complete"));
 
     // Without the skip-tree policy the missing definition is an error (exit 2).
-    let strict = dir.path().join("strict.toml");
-    std::fs::write(
-        &strict,
-        text.replace("workdir = \"work\"", "workdir = \"work2\"")
-            .replace("unmapped_definition = \"skip-tree\"\n", ""),
-    )
-    .unwrap();
+    let strict = write_pipeline(dir.path(), "work2", false);
     std::fs::rename(&wd, dir.path().join("work2")).unwrap();
     std::fs::remove_file(dir.path().join("work2/report.json")).unwrap();
     let run = dir.path().join("work2/run.json");
@@ -80,7 +96,7 @@ fn transform_exits_1_with_findings_writes_the_report_and_reruns_as_a_no_op() {
 }
 
 /// Every file under `dir`, relative path → bytes.
-fn files(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
@@ -112,14 +128,7 @@ fn sigint_stops_between_parts_exits_130_and_the_rerun_equals_an_uninterrupted_tr
     })
     .unwrap();
     let pipeline = |name: &str| {
-        let path = dir.path().join(format!("{name}.toml"));
-        std::fs::write(
-            &path,
-            format!(
-                "workdir = \"{name}\"\n[source]\nconnection = \"server=generated-prod\"\n[target]\nconnection = \"server=generated-qa\"\n[mapping]\nunmapped_user = \"null\"\nunmapped_group = \"null\"\nunmapped_definition = \"skip-tree\"\n"
-            ),
-        )
-        .unwrap();
+        let path = write_pipeline(dir.path(), name, true);
         // The same extract (and run ID) in both work directories.
         let status = Command::new("cp")
             .args(["-r"])
@@ -134,8 +143,7 @@ fn sigint_stops_between_parts_exits_130_and_the_rerun_equals_an_uninterrupted_tr
     assert_eq!(transform(&clean).status.code(), Some(1));
 
     let interrupted = pipeline("interrupted");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bptmig"))
-        .args(["transform", "--pipeline", interrupted.to_str().unwrap()])
+    let mut child = common::bptmig(["transform", "--pipeline", interrupted.to_str().unwrap()])
         .env("BPTMIG_TEST_PART_DELAY_MS", "150")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -167,7 +175,7 @@ fn sigint_stops_between_parts_exits_130_and_the_rerun_equals_an_uninterrupted_tr
     common::interrupt(child, &wd);
     let kept = done_tables();
     assert!(
-        !kept.is_empty() && kept.len() < common::MOVED.len(),
+        !kept.is_empty() && kept.len() < HISTORY_TABLES.len(),
         "stopped with some tables finished and others not: {kept:?}"
     );
 
