@@ -38,20 +38,26 @@ fn write_pipeline(dir: &Path, name: &str, skip_tree: bool) -> PathBuf {
     path
 }
 
+/// An extracted work directory at `out` with `processes` generated top-level processes, in
+/// parts of `part_rows` rows and row groups of `row_group_rows`.
+fn generate(out: &Path, processes: usize, part_rows: usize, row_group_rows: usize) {
+    generate_workdir(&GenerateOptions {
+        out: out.to_owned(),
+        spec: EnvSpec {
+            processes,
+            ..EnvSpec::default()
+        },
+        part_rows,
+        row_group_rows,
+    })
+    .unwrap();
+}
+
 #[test]
 fn transform_exits_1_with_findings_writes_the_report_and_reruns_as_a_no_op() {
     let dir = tempfile::tempdir().unwrap();
     let wd = dir.path().join("work");
-    generate_workdir(&GenerateOptions {
-        out: wd.clone(),
-        spec: EnvSpec {
-            processes: 80,
-            ..EnvSpec::default()
-        },
-        part_rows: 500,
-        row_group_rows: 100,
-    })
-    .unwrap();
+    generate(&wd, 80, 500, 100);
     let pipeline = write_pipeline(dir.path(), "work", true);
 
     let out = transform(&pipeline);
@@ -117,16 +123,7 @@ fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 fn sigint_stops_between_parts_exits_130_and_the_rerun_equals_an_uninterrupted_transform() {
     let dir = tempfile::tempdir().unwrap();
     let extracted = dir.path().join("extracted");
-    generate_workdir(&GenerateOptions {
-        out: extracted.clone(),
-        spec: EnvSpec {
-            processes: 60,
-            ..EnvSpec::default()
-        },
-        part_rows: 40,
-        row_group_rows: 20,
-    })
-    .unwrap();
+    generate(&extracted, 60, 40, 20);
     let pipeline = |name: &str| {
         let path = write_pipeline(dir.path(), name, true);
         // The same extract (and run ID) in both work directories.
