@@ -67,26 +67,6 @@ impl Ref {
             tenant: None,
         }
     }
-
-    /// Reads a mapping-file field (already trimmed): `#<id>` or a name. `role` is `source` or
-    /// `target`, for the message.
-    fn parse(kind: Kind, field: &str, role: &str) -> Result<Self, String> {
-        if field.is_empty() {
-            return Err(format!(
-                "empty {role}; write a {} or `#<id>`",
-                kind.name_word()
-            ));
-        }
-        match field.strip_prefix('#') {
-            Some(digits) => match digits.parse::<i64>() {
-                Ok(id) if digits.bytes().all(|b| b.is_ascii_digit()) => Ok(Self::Id(id)),
-                _ => Err(format!(
-                    "bad {role} ID `{field}`; write `#` and the numeric ID, e.g. `#7`"
-                )),
-            },
-            None => Ok(Self::name(kind, field)),
-        }
-    }
 }
 
 impl fmt::Display for Ref {
@@ -292,15 +272,9 @@ impl Parser {
         }
         // With an unknown kind, still check both fields for problems of their own.
         let parse_kind = kind.unwrap_or(Kind::User);
-        let source = Ref::parse(parse_kind, &record[1], "source");
-        let target = Ref::parse(parse_kind, &record[2], "target");
-        for error in [&source, &target]
-            .into_iter()
-            .filter_map(|r| r.as_ref().err())
-        {
-            self.problem(line, error.clone());
-        }
-        let (Some(kind), Ok(source), Ok(target)) = (kind, source, target) else {
+        let source = self.field(parse_kind, &record[1], "source", line);
+        let target = self.field(parse_kind, &record[2], "target", line);
+        let (Some(kind), Some(source), Some(target)) = (kind, source, target) else {
             return;
         };
         match self.seen.entry((kind, source.clone())) {
@@ -323,6 +297,29 @@ impl Parser {
             source,
             target,
         });
+    }
+
+    /// Reads a field (already trimmed): `#<id>` or a name; `role` is `source` or `target`,
+    /// for the problem noted when it is neither.
+    fn field(&mut self, kind: Kind, field: &str, role: &str, line: usize) -> Option<Ref> {
+        if field.is_empty() {
+            let word = kind.name_word();
+            self.problem(line, format!("empty {role}; write a {word} or `#<id>`"));
+            return None;
+        }
+        let Some(digits) = field.strip_prefix('#') else {
+            return Some(Ref::name(kind, field));
+        };
+        match digits.parse::<i64>() {
+            Ok(id) if digits.bytes().all(|b| b.is_ascii_digit()) => Some(Ref::Id(id)),
+            _ => {
+                self.problem(
+                    line,
+                    format!("bad {role} ID `{field}`; write `#` and the numeric ID, e.g. `#7`"),
+                );
+                None
+            }
+        }
     }
 
     fn finish(mut self, path: &Path) -> Result<MappingFile, MappingError> {
