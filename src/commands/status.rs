@@ -34,7 +34,8 @@ pub struct Status {
 #[allow(clippy::struct_field_names, reason = "JSON keys for schedulers")]
 pub struct Stage {
     pub stage: &'static str,
-    /// `pending`, `running` (started, not finished: resumable) or `done`.
+    /// `pending`, `running` (started, not finished: resumable), `done`, or `failed` (ran to
+    /// its end and found the run wrong: a failed verify).
     pub state: &'static str,
     pub tables: Vec<Table>,
     /// Why the stage's details could not be read (e.g. the target is unreachable).
