@@ -2,6 +2,7 @@
 //! the target's ledger lists), for people and, with `--json`, for schedulers.
 
 use bptmig_model::PipelineConfig;
+use bptmig_workdir::layout::{EXTRACT, LOAD, TRANSFORM, VERIFY};
 use bptmig_workdir::{Manifest, RunState, StageState, WorkDir};
 use serde::Serialize;
 
@@ -31,7 +32,7 @@ pub struct Status {
 }
 
 #[derive(Debug, Serialize)]
-#[allow(clippy::struct_field_names, reason = "JSON keys for schedulers")]
+#[expect(clippy::struct_field_names, reason = "JSON keys for schedulers")]
 pub struct Stage {
     pub stage: &'static str,
     /// `pending`, `running` (started, not finished: resumable), `done`, or `failed` (ran to
@@ -43,7 +44,7 @@ pub struct Stage {
 }
 
 #[derive(Debug, Serialize)]
-#[allow(clippy::struct_field_names, reason = "JSON keys for schedulers")]
+#[expect(clippy::struct_field_names, reason = "JSON keys for schedulers")]
 pub struct Table {
     pub table: String,
     /// Parts (extract, transform) or chunks (load) finished.
@@ -96,30 +97,28 @@ async fn status(config: &PipelineConfig) -> Status {
     let wd = WorkDir::new(&config.workdir);
     let run = RunState::read(&wd).ok().flatten();
     let mut stages = Vec::new();
-    let extract = bptmig_extract::STAGE;
     stages.push(Stage {
-        stage: extract,
-        state: state(run.as_ref(), extract),
-        tables: stage_tables(&wd, extract, |_, m| m.complete),
+        stage: EXTRACT,
+        state: state(run.as_ref(), EXTRACT),
+        tables: stage_tables(&wd, EXTRACT, |_, m| m.complete),
         error: None,
     });
-    let transform = bptmig_workdir::layout::TRANSFORM;
-    let tdir = wd.stage_dir(transform);
+    let tdir = wd.stage_dir(TRANSFORM);
     stages.push(Stage {
-        stage: transform,
-        state: state(run.as_ref(), transform),
-        tables: stage_tables(&wd, transform, |name, _| {
+        stage: TRANSFORM,
+        state: state(run.as_ref(), TRANSFORM),
+        tables: stage_tables(&wd, TRANSFORM, |name, _| {
             tdir.join(format!("{name}.done.json")).is_file()
         }),
         error: None,
     });
     let mut load = Stage {
-        stage: bptmig_load::STAGE,
-        state: state(run.as_ref(), bptmig_load::STAGE),
+        stage: LOAD,
+        state: state(run.as_ref(), LOAD),
         tables: Vec::new(),
         error: None,
     };
-    if let (Some(r), "done") = (run.as_ref(), state(run.as_ref(), transform)) {
+    if let (Some(r), "done") = (run.as_ref(), state(run.as_ref(), TRANSFORM)) {
         match bptmig_load::chunk_status(config, &r.run_id).await {
             Ok(tables) => {
                 load.tables = tables
@@ -139,8 +138,8 @@ async fn status(config: &PipelineConfig) -> Status {
     }
     stages.push(load);
     stages.push(Stage {
-        stage: bptmig_load::VERIFY_STAGE,
-        state: state(run.as_ref(), bptmig_load::VERIFY_STAGE),
+        stage: VERIFY,
+        state: state(run.as_ref(), VERIFY),
         tables: Vec::new(),
         error: None,
     });
@@ -165,7 +164,7 @@ fn print(s: &Status) {
             println!("           cannot read details: {e}");
         }
         for t in &stage.tables {
-            if stage.stage == bptmig_load::STAGE {
+            if stage.stage == LOAD {
                 println!(
                     "           {:<34} {:>6} chunks done {:>6} pending {:>10} rows done {:>10} pending",
                     t.table, t.done, t.pending, t.rows_done, t.rows_pending
