@@ -1,32 +1,51 @@
 //! Load: write the transformed Parquet into the target in dependency order, exactly once per
-//! chunk; read it back to verify; remove it again on rollback (README, "Load", "Verify" and "Rollback").
+//! chunk; read it back to verify; remove it again on rollback (README, "Load", "Verify" and
+//! "Rollback").
 //!
-//! * [`load()`]: pre-load checks (queues empty, the reserved ID block still free, every
-//!   definition, user, group and tenant the rows point at still present), then every chunk of
-//!   the [`plan::Plan`] in its own transaction together with its row in the ledger table, so
-//!   that a rerun skips what is done and a crash leaves nothing of a chunk behind.
+//! * [`load()`]: the [`plan::LoadPlan`] (every chunk, read once from the transformed parts),
+//!   the pre-load checks (queues empty, the reserved ID block still free, every definition,
+//!   user, group and tenant the rows point at still present, bulk copy's column types), then
+//!   every chunk in its own transaction together with its [`LedgerRow`], so that a rerun skips
+//!   what is done and a crash leaves nothing of a chunk behind. A chunk's rows reach the
+//!   target through a writer: batched `INSERT … VALUES` (strategy `insert`) or TDS bulk copy
+//!   (strategy `bulk`).
 //! * [`verify()`]: counts, an order-independent content digest per table, and the platform
 //!   invariants over the rows the ledger lists.
 //! * [`rollback()`]: the run's chunks deleted in reverse order, each with its ledger row.
-//! * [`render`]: exact SQL literals (strategy `insert`); [`bulk`]: exact TDS bulk rows
-//!   (strategy `bulk`).
+//! * [`value`]: a chunk's columns bound once to their SQL types, and the exact SQL literals
+//!   and TDS bulk values both writers send.
+//!
+//! ```no_run
+//! # async fn demo(config: &bptmig_model::PipelineConfig) -> bptmig_load::Result<()> {
+//! let options = bptmig_load::LoadOptions::default();
+//! let summary = bptmig_load::load(config, &bptmig_model::NoProgress, &options).await?;
+//! println!("{} chunk(s) loaded with {}", summary.chunks_loaded, summary.strategy);
+//! # Ok(()) }
+//! ```
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-pub mod bulk;
-mod ledger;
 pub mod plan;
-pub mod render;
+pub mod value;
+
+mod ledger;
+mod preflight;
 mod rollback;
 mod stage;
+mod status;
 mod target;
-pub mod value;
+#[cfg(test)]
+mod testing;
 mod verify;
+mod writer;
 
 pub use ledger::LedgerRow;
 pub use rollback::{rollback, RollbackSummary};
-pub use stage::{chunk_status, load, ChunkStatus, LoadOptions, LoadSummary, TableLoad, STAGE};
+pub use stage::{load, LoadOptions, LoadSummary, TableLoad, STAGE};
+pub use status::{chunk_status, ChunkStatus};
+pub use target::Refused;
 pub use verify::{verify, TableCheck, VerifySummary, VERIFY_STAGE};
+pub use writer::{BulkRefusal, ChunkError};
 
 /// Errors of load, verify and rollback.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +54,7 @@ pub enum Error {
     /// A connection or a statement failed.
     #[error(transparent)]
     Db(#[from] bptmig_db::Error),
-    /// The work directory could not be read or written.
+    /// The work directory could not be read or written, or a transformed part not read.
     #[error(transparent)]
     Workdir(#[from] bptmig_workdir::Error),
     #[error(
@@ -43,20 +62,7 @@ pub enum Error {
         workdir.display()
     )]
     NotTransformed { workdir: PathBuf },
-    #[error("cannot {action} `{}`: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        action: &'static str,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot read `{}`: {source}; run `bptmig transform` again", path.display())]
-    Parquet {
-        path: PathBuf,
-        #[source]
-        source: parquet::errors::ParquetError,
-    },
-    #[error("{what}: {source}")]
+    #[error("Arrow data of `{what}`")]
     Arrow {
         what: String,
         #[source]
@@ -64,14 +70,9 @@ pub enum Error {
     },
     #[error("`{}` is damaged: it lacks {what}; run `bptmig transform` again", path.display())]
     Corrupt { path: PathBuf, what: String },
-    #[error("table `{table}`: {source}")]
-    Render {
-        table: String,
-        #[source]
-        source: Box<value::ValueError>,
-    },
-    #[error("table `{table}`: {source}")]
-    Bulk {
+    /// A column the writers cannot bind, or a value its column cannot hold exactly.
+    #[error("table `{table}`")]
+    Value {
         table: String,
         #[source]
         source: Box<value::ValueError>,
@@ -119,6 +120,18 @@ pub enum Error {
         has: String,
     },
     #[error(
+        "the ledger says chunk `{chunk}` of `{table}` was loaded by run {run_id}, by an older \
+         bptmig (text digest), and these rows no longer render to that digest: the transform \
+         was re-run after a partial load, or this bptmig writes literals differently; finish \
+         the load with the bptmig version that started it, or run `bptmig rollback` and load \
+         again"
+    )]
+    LedgerOlderDigest {
+        run_id: String,
+        table: String,
+        chunk: String,
+    },
+    #[error(
         "loading chunk `{chunk}` of `{table}` failed and was rolled back (nothing of it is in \
          the target; {done} earlier chunk(s) stay loaded){}: {reason}; fix the target and run \
          `bptmig load` again to continue",
@@ -129,13 +142,13 @@ pub enum Error {
         chunk: String,
         done: usize,
         row: Option<i64>,
-        reason: String,
+        reason: Box<ChunkError>,
     },
     #[error(
         "load strategy `bulk` is not accepted by the target ({reason}); use `load.strategy = \
          \"insert\"` (or `\"auto\"`)"
     )]
-    BulkUnsupported { reason: String },
+    BulkUnsupported { reason: BulkRefusal },
     #[error("the load of run {run_id} was interrupted; run the same command again to resume")]
     Interrupted { run_id: String },
 }
@@ -161,25 +174,18 @@ impl std::fmt::Display for MissingReference {
 }
 
 impl Error {
-    fn io(path: &Path, action: &'static str, source: std::io::Error) -> Self {
-        Self::Io {
-            path: path.to_owned(),
-            action,
-            source,
-        }
-    }
-
-    fn parquet(path: &Path, source: parquet::errors::ParquetError) -> Self {
-        Self::Parquet {
-            path: path.to_owned(),
-            source,
-        }
-    }
-
     fn arrow(what: &str, source: arrow::error::ArrowError) -> Self {
         Self::Arrow {
             what: what.to_owned(),
             source,
+        }
+    }
+
+    /// A value error of table `table`.
+    fn value(table: &str, source: value::ValueError) -> Self {
+        Self::Value {
+            table: table.to_owned(),
+            source: Box::new(source),
         }
     }
 }

@@ -10,7 +10,7 @@ use bptmig_model::{PipelineConfig, Reporter};
 use bptmig_workdir::WorkDir;
 
 use crate::plan::range_predicate;
-use crate::{ledger, target, Error, Result};
+use crate::{ledger, target, ChunkError, Error, Result};
 
 /// Stage name for the work-directory lock.
 const ROLLBACK_STAGE: &str = "rollback";
@@ -82,16 +82,14 @@ pub async fn rollback(config: &PipelineConfig, reporter: &dyn Reporter) -> Resul
             &key.1,
         ));
         sql.push_str(" COMMIT TRANSACTION;");
-        if let Err(m) = target::execute_msg(&mut client, &sql).await {
-            target::try_execute(&mut client, "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION").await;
+        if let Err(refused) = target::run_batch(&mut client, &sql).await {
+            target::roll_back(&mut client).await;
             return Err(Error::ChunkFailed {
                 table: t.name.clone(),
                 chunk: key.1,
                 done: summary.chunks,
                 row: None,
-                reason: format!(
-                    "deleting it failed: {m}; fix the target and run `bptmig rollback` again"
-                ),
+                reason: Box::new(ChunkError::Delete { refused }),
             });
         }
         let rows = u64::try_from(row.rows).unwrap_or(0);

@@ -1,4 +1,6 @@
-//! What the load, verify and rollback ask of the target: pre-load checks and read-backs.
+//! What the load, verify and rollback ask of the target: its columns, counts in ID ranges,
+//! missing references, read-backs, identity seeds, and batches whose failure is the server's
+//! words ([`Refused`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -6,33 +8,16 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int32Type;
 use bptmig_db::Side;
 use bptmig_db::{self as db, SqlClient};
-use bptmig_model::catalog::{self as c, ColumnRole, FkKind};
+use bptmig_model::catalog as c;
 use bptmig_workdir::sql_type::ColumnPlan;
 
-use crate::ledger::Done;
-use crate::plan::{range_predicate, Plan, TableInput};
+use crate::plan::{range_predicate, LoadPlan, References, TableInput};
 use crate::{Error, MissingReference, Result};
 
 /// Most ranges in one `WHERE`.
 const RANGES_PER_QUERY: usize = 200;
 /// Most IDs in one `IN (…)`.
 const IDS_PER_QUERY: usize = 1000;
-
-/// Refuses a target whose BPT queues hold events.
-pub async fn check_queues(client: &mut SqlClient) -> Result<()> {
-    for queue in [c::EVENT_QUEUE, c::LIGHT_EVENT] {
-        let rows = db::scalar(
-            client,
-            Side::Target,
-            &format!("SELECT COUNT(*) FROM {queue}"),
-        )
-        .await?;
-        if rows > 0 {
-            return Err(Error::QueueNotEmpty { table: queue, rows });
-        }
-    }
-    Ok(())
-}
 
 /// The live columns of `table` in the target, as plans for the transformed columns (in their
 /// order); refuses a table that lacks any of them.
@@ -84,64 +69,6 @@ pub async fn count_in(
     Ok(n)
 }
 
-/// Refuses a target that holds rows in this run's ID block beyond the chunks the ledger
-/// lists: the target moved on since the extract.
-pub async fn check_block(client: &mut SqlClient, plan: &Plan, done: &Done) -> Result<()> {
-    for (ti, t) in plan.tables.iter().enumerate() {
-        let Some(key) = t.model.key else { continue };
-        let ranges = plan.table_ranges(ti);
-        let found = count_in(client, &t.name, key, &ranges).await?;
-        let ours: i64 = done
-            .values()
-            .filter(|r| r.table == t.name)
-            .map(|r| r.rows)
-            .sum();
-        if found != ours {
-            let shown: Vec<String> = ranges
-                .iter()
-                .take(3)
-                .map(|(a, b)| format!("{a}..={b}"))
-                .collect();
-            let more = if ranges.len() > 3 { ", …" } else { "" };
-            return Err(Error::IdBlockTaken {
-                table: t.name.clone(),
-                ranges: format!("IDs {}{more}", shown.join(", ")),
-                found: found - ours,
-                ours,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Distinct values of every definition, user, group, tenant, eSpace and static FK column of
-/// the batches: (table, column, referenced table) → value → rows.
-pub type References = BTreeMap<(String, String, &'static str), BTreeMap<i64, u64>>;
-
-/// Adds the outward references of `batch` (a batch of table `t`) to `refs`.
-pub fn collect_references(t: &TableInput, batch: &RecordBatch, refs: &mut References) {
-    for col in t.model.columns {
-        let ColumnRole::Fk { kind, table: to } = col.role else {
-            continue;
-        };
-        if kind == FkKind::Instance {
-            continue;
-        }
-        let Some(array) = batch.column_by_name(col.name) else {
-            continue;
-        };
-        let Some(ints) = array.as_primitive_opt::<Int32Type>() else {
-            continue;
-        };
-        let entry = refs
-            .entry((t.name.clone(), col.name.to_owned(), to))
-            .or_default();
-        for v in ints.iter().flatten() {
-            *entry.entry(i64::from(v)).or_default() += 1;
-        }
-    }
-}
-
 /// The references whose row the target lacks.
 pub async fn missing_references(
     client: &mut SqlClient,
@@ -149,7 +76,7 @@ pub async fn missing_references(
 ) -> Result<Vec<MissingReference>> {
     // One lookup per referenced table.
     let mut wanted: BTreeMap<&'static str, BTreeSet<i64>> = BTreeMap::new();
-    for ((_, _, to), values) in refs {
+    for ((_, _, to), values) in &refs.0 {
         wanted.entry(to).or_default().extend(values.keys().copied());
     }
     let mut present: HashMap<&'static str, BTreeSet<i64>> = HashMap::new();
@@ -171,7 +98,7 @@ pub async fn missing_references(
         }
     }
     let mut missing = Vec::new();
-    for ((table, column, to), values) in refs {
+    for ((table, column, to), values) in &refs.0 {
         for (value, rows) in values {
             if !present.get(to).is_some_and(|p| p.contains(value)) {
                 missing.push(MissingReference {
@@ -228,31 +155,46 @@ pub async fn read_back(
     Ok(out)
 }
 
-/// Runs a batch, ignoring its failure (rollback after an error).
-pub async fn try_execute(client: &mut SqlClient, sql: &str) {
+/// Runs a batch, ignoring its failure.
+async fn try_execute(client: &mut SqlClient, sql: &str) {
     if let Ok(stream) = client.simple_query(sql).await {
         let _ = stream.into_results().await;
     }
 }
 
-/// Runs a batch and returns the server's message on failure.
-pub async fn execute_msg(client: &mut SqlClient, sql: &str) -> std::result::Result<(), String> {
+/// What the server said when it refused a batch, without tiberius's framing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Refused {
+    /// The server's words.
+    pub message: String,
+}
+
+impl From<&tiberius::error::Error> for Refused {
+    fn from(e: &tiberius::error::Error) -> Self {
+        let message = match e {
+            tiberius::error::Error::Server(t) => t.message().to_owned(),
+            other => other.to_string(),
+        };
+        Self { message }
+    }
+}
+
+/// Runs a batch; on failure, what the server said.
+pub async fn run_batch(client: &mut SqlClient, sql: &str) -> std::result::Result<(), Refused> {
     match client.simple_query(sql).await {
         Ok(stream) => stream
             .into_results()
             .await
             .map(|_| ())
-            .map_err(|e| server_message(&e)),
-        Err(e) => Err(server_message(&e)),
+            .map_err(|e| Refused::from(&e)),
+        Err(e) => Err(Refused::from(&e)),
     }
 }
 
-/// The server's words, without tiberius's framing.
-pub fn server_message(e: &tiberius::error::Error) -> String {
-    match e {
-        tiberius::error::Error::Server(t) => t.message().to_owned(),
-        other => other.to_string(),
-    }
+/// Ends an open transaction, if any, ignoring a failure (after an error).
+pub async fn roll_back(client: &mut SqlClient) {
+    try_execute(client, "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION").await;
 }
 
 /// Values of an `Int32` column of a batch, or `None` for a column of another type.
@@ -261,4 +203,73 @@ pub fn int_value(batch: &RecordBatch, column: &str, row: usize) -> Option<i32> {
         .column_by_name(column)?
         .as_primitive_opt::<Int32Type>()?;
     a.is_valid(row).then(|| a.value(row))
+}
+
+/// A table whose next identity the server would not move above the run's block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unseeded {
+    pub table: String,
+    /// The identity the target would generate next.
+    pub next: i64,
+    /// The highest ID of the block.
+    pub top: i32,
+    /// Why `DBCC CHECKIDENT … RESEED` failed.
+    pub refused: Refused,
+}
+
+/// Makes the next identity the target generates for table `ti` lie above the moved block;
+/// `Some` when the server cannot be told.
+pub async fn reseed(
+    client: &mut SqlClient,
+    plan: &LoadPlan,
+    ti: usize,
+) -> Result<Option<Unseeded>> {
+    let t = &plan.tables[ti];
+    if !t.has_key() {
+        return Ok(None);
+    }
+    let Some(&(_, top)) = plan.table_ranges(ti).last() else {
+        return Ok(None);
+    };
+    let name = db::quote_text(&t.name);
+    let current = db::scalar(
+        client,
+        Side::Target,
+        &format!("SELECT CAST(IDENT_CURRENT({name}) AS BIGINT)"),
+    )
+    .await?;
+    if current >= i64::from(top) {
+        return Ok(None);
+    }
+    let sql = format!("DBCC CHECKIDENT ({name}, RESEED, {top})");
+    match run_batch(client, &sql).await {
+        Ok(()) => Ok(None),
+        Err(refused) => Ok(Some(Unseeded {
+            table: t.name.clone(),
+            next: current + 1,
+            top,
+            refused,
+        })),
+    }
+}
+
+/// The warning for the tables whose identity could not be moved, if any.
+pub fn unseeded_warning(unseeded: &[Unseeded]) -> Option<String> {
+    let first = unseeded.first()?;
+    let tables: Vec<String> = unseeded
+        .iter()
+        .map(|u| {
+            format!(
+                "`{}` (next {}, moved rows up to {})",
+                u.table, u.next, u.top
+            )
+        })
+        .collect();
+    Some(format!(
+        "the target's next identity lies inside the moved block for {}, and the server \
+         refused `DBCC CHECKIDENT ... RESEED` ({}); reseed these tables before the \
+         platform creates rows there",
+        tables.join(", "),
+        first.refused
+    ))
 }

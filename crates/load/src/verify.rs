@@ -5,18 +5,22 @@ use std::collections::{HashMap, HashSet};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int32Type;
+use bptmig_db::SqlClient;
 use bptmig_model::catalog::{self as c, ColumnRole, FkKind};
 use bptmig_model::{PipelineConfig, Reporter};
-use bptmig_workdir::{StageState, WorkDir};
+use bptmig_workdir::part::PartReader;
+use bptmig_workdir::{layout, StageState, WorkDir};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
+use tracing::Instrument as _;
 
-use crate::plan::{self, TableInput};
-use crate::render::RowRenderer;
+use crate::ledger::Done;
+use crate::plan::{LoadPlan, References, TableInput};
+use crate::value::BoundBatch;
 use crate::{ledger, target, Error, Result};
 
 /// Stage name in `run.json` and key in `report.json`.
-pub const VERIFY_STAGE: &str = "verify";
+pub const VERIFY_STAGE: &str = layout::VERIFY;
 
 /// One table compared.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -57,18 +61,14 @@ struct RowSum {
 }
 
 impl RowSum {
+    /// Adds each row's SQL literal tuple, as the insert writer renders it.
     fn add_batch(&mut self, batch: &RecordBatch, cols: &[&str], table: &str) -> Result<()> {
-        let r = RowRenderer::new(batch, cols).map_err(|e| Error::Render {
-            table: table.to_owned(),
-            source: Box::new(e),
-        })?;
+        let r = BoundBatch::new(batch, cols).map_err(|e| Error::value(table, e))?;
         let mut s = String::with_capacity(256);
         for i in 0..r.num_rows() {
             s.clear();
-            r.render_row(&mut s, i).map_err(|e| Error::Render {
-                table: table.to_owned(),
-                source: Box::new(e),
-            })?;
+            r.render_row(&mut s, i)
+                .map_err(|e| Error::value(table, e))?;
             let h = Sha256::digest(s.as_bytes());
             let mut head = [0u8; 16];
             head.copy_from_slice(&h[..16]);
@@ -86,18 +86,58 @@ impl RowSum {
 /// Runs verify for `config`: exit status is [`VerifySummary::ok`].
 pub async fn verify(config: &PipelineConfig, reporter: &dyn Reporter) -> Result<VerifySummary> {
     let wd = WorkDir::new(&config.workdir);
-    let _lock = wd.lock(VERIFY_STAGE)?;
-    let mut run = bptmig_workdir::open_run(&wd, config)?;
-    ledger::require_transformed(&wd, &run)?;
-    let ledger::TargetRun {
-        plan,
-        mut client,
-        done,
-    } = ledger::open_target(&wd, config, &run.run_id).await?;
+    let ledger::OpenStage {
+        lock: _lock,
+        mut run,
+        target:
+            ledger::TargetRun {
+                plan,
+                mut client,
+                done,
+            },
+    } = ledger::open_stage(&wd, config, VERIFY_STAGE).await?;
     let mut summary = VerifySummary {
         run_id: run.run_id.clone(),
         ..VerifySummary::default()
     };
+    count_missing_chunks(&plan, &done, &mut summary);
+    // The rows read back, per table, for the invariants.
+    let mut back: Vec<(usize, Vec<RecordBatch>)> = Vec::new();
+    for (ti, t) in plan.tables.iter().enumerate() {
+        reporter.table_started(VERIFY_STAGE, &t.name, Some(t.rows()));
+        let (check, batches) = compare_table(&mut client, &plan, ti)
+            .instrument(tracing::info_span!("compare", table = %t.name))
+            .await?;
+        if !check.ok {
+            summary.problems.push(format!(
+                "`{}`: the target holds {} row(s) with digest {}, the transformed Parquet {} \
+                 with digest {}",
+                t.name,
+                check.found_rows,
+                check.found_digest,
+                check.expected_rows,
+                check.expected_digest
+            ));
+        }
+        reporter.rows(&t.name, check.found_rows);
+        reporter.table_finished(&t.name, check.found_rows);
+        summary.tables.push(check);
+        back.push((ti, batches));
+    }
+    check_moved_rows(&mut client, &plan, &back, &mut summary.problems).await?;
+    write_report(&wd, &summary)?;
+    let state = if summary.ok() {
+        StageState::Done
+    } else {
+        StageState::Failed
+    };
+    run.stages.insert(VERIFY_STAGE.to_owned(), state);
+    run.write(&wd)?;
+    Ok(summary)
+}
+
+/// Counts the chunks of the plan the ledger does not list, as a problem.
+fn count_missing_chunks(plan: &LoadPlan, done: &Done, summary: &mut VerifySummary) {
     for chunk in &plan.chunks {
         let t = &plan.tables[chunk.table];
         if !done.contains_key(&(t.name.clone(), chunk.name())) {
@@ -111,78 +151,74 @@ pub async fn verify(config: &PipelineConfig, reporter: &dyn Reporter) -> Result<
             plan.chunks.len()
         ));
     }
-    // Moved IDs per table, and the rows read back, for the invariants.
-    let mut moved: HashMap<String, HashSet<i32>> = HashMap::new();
-    let mut back: Vec<(usize, Vec<RecordBatch>)> = Vec::new();
-    for (ti, t) in plan.tables.iter().enumerate() {
-        reporter.table_started(VERIFY_STAGE, &t.name, Some(t.rows()));
-        let cols: Vec<&str> = t.columns.iter().map(String::as_str).collect();
-        let mut expected = RowSum::default();
-        for part in 0..t.manifest.parts.len() {
-            for b in plan::read_part(&t.part_path(part), None)? {
-                expected.add_batch(&b, &cols, &t.name)?;
-            }
+}
+
+/// Table `ti`'s rows in the transformed Parquet and in the target, compared; and the rows
+/// read back.
+async fn compare_table(
+    client: &mut SqlClient,
+    plan: &LoadPlan,
+    ti: usize,
+) -> Result<(TableCheck, Vec<RecordBatch>)> {
+    let t = &plan.tables[ti];
+    let cols = t.column_names();
+    let mut expected = RowSum::default();
+    for part in 0..t.manifest.parts.len() {
+        for b in PartReader::open(&t.part_path(part))?.batches()? {
+            expected.add_batch(&b?, &cols, &t.name)?;
         }
-        let plans = target::column_plans(&mut client, t).await?;
-        let batches = target::read_back(&mut client, t, &plans, &plan.table_ranges(ti)).await?;
-        let mut found = RowSum::default();
-        for b in &batches {
-            found.add_batch(b, &cols, &t.name)?;
-        }
-        if let Some(key) = t.model.key {
-            let ids = moved.entry(t.name.clone()).or_default();
-            for b in &batches {
-                if let Some(a) = b
-                    .column_by_name(key)
-                    .and_then(|a| a.as_primitive_opt::<Int32Type>())
-                {
-                    ids.extend(a.iter().flatten());
-                }
-            }
-        }
-        let check = TableCheck {
-            table: t.name.clone(),
-            expected_rows: expected.rows,
-            found_rows: found.rows,
-            expected_digest: expected.hex(),
-            found_digest: found.hex(),
-            ok: expected == found,
-        };
-        if !check.ok {
-            summary.problems.push(format!(
-                "`{}`: the target holds {} row(s) with digest {}, the transformed Parquet {} \
-                 with digest {}",
-                t.name, found.rows, check.found_digest, expected.rows, check.expected_digest
-            ));
-        }
-        reporter.rows(&t.name, found.rows);
-        reporter.table_finished(&t.name, found.rows);
-        summary.tables.push(check);
-        back.push((ti, batches));
     }
-    // Invariants among the moved rows.
-    let mut refs = target::References::new();
-    for (ti, batches) in &back {
+    let plans = target::column_plans(client, t).await?;
+    let batches = target::read_back(client, t, &plans, &plan.table_ranges(ti)).await?;
+    let mut found = RowSum::default();
+    for b in &batches {
+        found.add_batch(b, &cols, &t.name)?;
+    }
+    let check = TableCheck {
+        table: t.name.clone(),
+        expected_rows: expected.rows,
+        found_rows: found.rows,
+        expected_digest: expected.hex(),
+        found_digest: found.hex(),
+        ok: expected == found,
+    };
+    Ok((check, batches))
+}
+
+/// The platform invariants among the rows read back, and their references outside the run.
+async fn check_moved_rows(
+    client: &mut SqlClient,
+    plan: &LoadPlan,
+    back: &[(usize, Vec<RecordBatch>)],
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    // Moved IDs per table.
+    let mut moved: HashMap<String, HashSet<i32>> = HashMap::new();
+    for (ti, batches) in back {
+        let t = &plan.tables[*ti];
+        let Some(key) = t.model.key else { continue };
+        let ids = moved.entry(t.name.clone()).or_default();
+        for b in batches {
+            if let Some(a) = b
+                .column_by_name(key)
+                .and_then(|a| a.as_primitive_opt::<Int32Type>())
+            {
+                ids.extend(a.iter().flatten());
+            }
+        }
+    }
+    let mut refs = References::default();
+    for (ti, batches) in back {
         let t = &plan.tables[*ti];
         for b in batches {
-            target::collect_references(t, b, &mut refs);
-            invariants(t, b, &moved, &mut summary.problems);
+            refs.add(t, b);
+            invariants(t, b, &moved, problems);
         }
     }
-    for m in target::missing_references(&mut client, &refs).await? {
-        summary.problems.push(format!("dangling reference: {m}"));
+    for m in target::missing_references(client, &refs).await? {
+        problems.push(format!("dangling reference: {m}"));
     }
-    write_report(&wd, &summary)?;
-    run.stages.insert(
-        VERIFY_STAGE.to_owned(),
-        if summary.ok() {
-            StageState::Done
-        } else {
-            StageState::Running
-        },
-    );
-    run.write(&wd)?;
-    Ok(summary)
+    Ok(())
 }
 
 /// A root process has `TOP_PROCESS_ID = ID`; every instance reference points at a moved row.

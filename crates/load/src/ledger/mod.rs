@@ -1,15 +1,25 @@
 //! The ledger table in the target: one row per applied chunk, written in the chunk's own
 //! transaction, so "the ledger lists it" and "its rows are in the target" are the same fact.
+//!
+//! Each row carries the chunk's [`digest`] over its Arrow values; a resumed load skips a
+//! listed chunk only when the digest says it holds the same rows ([`check_recorded`]).
 
 use std::collections::HashMap;
 
 use bptmig_db::Side;
 use bptmig_db::{self as db, quote_text, SqlClient};
 use bptmig_model::PipelineConfig;
-use bptmig_workdir::{RunState, StageState, WorkDir};
+use bptmig_workdir::layout::TRANSFORM;
+use bptmig_workdir::{Lock, RunState, StageState, WorkDir};
 
-use crate::plan::Plan;
+use crate::plan::LoadPlan;
+use crate::value::BoundBatch;
 use crate::{Error, Result};
+
+mod digest;
+
+pub(crate) use digest::chunk_digest;
+use digest::Recorded;
 
 /// Chunks the ledger lists for a run, by (table, chunk).
 pub type Done = HashMap<(String, String), LedgerRow>;
@@ -17,7 +27,7 @@ pub type Done = HashMap<(String, String), LedgerRow>;
 /// Where load, verify, rollback and status start: the run's chunks (planned from the
 /// transformed parts), a connection to the target, and what its ledger lists as loaded.
 pub(crate) struct TargetRun {
-    pub(crate) plan: Plan,
+    pub(crate) plan: LoadPlan,
     pub(crate) client: SqlClient,
     pub(crate) done: Done,
 }
@@ -29,15 +39,37 @@ pub(crate) async fn open_target(
     config: &PipelineConfig,
     run_id: &str,
 ) -> Result<TargetRun> {
-    let plan = Plan::build(wd, config.load.chunk_rows)?;
+    let plan = LoadPlan::build(wd, config.load.chunk_rows)?;
     let mut client = db::connect(Side::Target, &config.target).await?;
     let done = read(&mut client, &config.load.ledger_table, run_id).await?;
     Ok(TargetRun { plan, client, done })
 }
 
+/// A load or a verify under way: the work directory locked, the run (its transform done),
+/// and where it starts in the target.
+pub(crate) struct OpenStage {
+    pub(crate) lock: Lock,
+    pub(crate) run: RunState,
+    pub(crate) target: TargetRun,
+}
+
+/// Locks `wd` for `stage`, opens the run, refuses one whose transform is not done, plans the
+/// run's chunks and opens the target.
+pub(crate) async fn open_stage(
+    wd: &WorkDir,
+    config: &PipelineConfig,
+    stage: &str,
+) -> Result<OpenStage> {
+    let lock = wd.lock(stage)?;
+    let run = bptmig_workdir::open_run(wd, config)?;
+    require_transformed(wd, &run)?;
+    let target = open_target(wd, config, &run.run_id).await?;
+    Ok(OpenStage { lock, run, target })
+}
+
 /// Refuses to go on unless `run`'s transform is done.
-pub(crate) fn require_transformed(wd: &WorkDir, run: &RunState) -> Result<()> {
-    if run.stages.get(bptmig_workdir::layout::TRANSFORM) == Some(&StageState::Done) {
+fn require_transformed(wd: &WorkDir, run: &RunState) -> Result<()> {
+    if run.stages.get(TRANSFORM) == Some(&StageState::Done) {
         Ok(())
     } else {
         Err(Error::NotTransformed {
@@ -52,8 +84,39 @@ pub struct LedgerRow {
     pub table: String,
     pub chunk: String,
     pub rows: i64,
-    /// SHA-256 (hex) of the chunk's rows as rendered SQL literals.
+    /// The chunk's digest: `v2:` and 60 hex digits of the SHA-256 of its Arrow values
+    /// (see the ledger's `digest` module); 64 hex digits of the rendered SQL text in rows older bptmig wrote.
     pub digest: String,
+}
+
+/// Refuses to skip chunk `now` (of `rows`) unless the ledger row `had` that lists it records
+/// the same rows.
+pub(crate) fn check_recorded(
+    had: &LedgerRow,
+    now: &LedgerRow,
+    rows: &BoundBatch,
+    run_id: &str,
+) -> Result<()> {
+    let recorded = if had.rows == now.rows {
+        digest::compare(&had.digest, &now.digest, rows).map_err(|e| Error::value(&now.table, e))?
+    } else {
+        Recorded::Differs
+    };
+    match recorded {
+        Recorded::Same => Ok(()),
+        Recorded::Differs => Err(Error::LedgerConflict {
+            run_id: run_id.to_owned(),
+            table: now.table.clone(),
+            chunk: now.chunk.clone(),
+            had: had.digest.clone(),
+            has: now.digest.clone(),
+        }),
+        Recorded::OlderDiffers => Err(Error::LedgerOlderDigest {
+            run_id: run_id.to_owned(),
+            table: now.table.clone(),
+            chunk: now.chunk.clone(),
+        }),
+    }
 }
 
 /// Creates the ledger table when the target lacks it.

@@ -1,30 +1,28 @@
-//! What the two ways of sending rows share: [`render`](crate::render) (SQL literals) and
-//! [`bulk`](crate::bulk) (TDS bulk copy) bind a batch's columns to the SQL types recorded in
-//! the field metadata (`bind_column`), check every value the same way against what its
-//! column can hold exactly (the date/time and GUID functions below), and report the same
-//! [`ValueError`], naming the column, the row and the value. Whichever strategy loads a row,
-//! the same values are refused for the same reasons.
+//! What a column can hold exactly: the checks both writers run on every value, and the
+//! conversions of date/time and GUID values to the forms SQL Server stores.
+//!
+//! Whichever strategy loads a row, the same values are refused for the same reasons: the
+//! insert writer renders a literal only after these checks passed, the bulk writer sends the
+//! values they return, and the ledger digest runs them on every row it hashes.
 
 use std::ops::RangeInclusive;
 
-use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::datatypes::{DataType, Float32Type, Float64Type};
-use arrow::record_batch::RecordBatch;
-use arrow::util::display::{ArrayFormatter, FormatOptions};
-use bptmig_workdir::iso::{parse_iso_date_days, parse_iso_time_ns};
-use bptmig_workdir::sql_type::{SqlType, SQL_TYPE_METADATA_KEY};
+use bptmig_workdir::iso::{parse_iso_datetime_parts, NANOS_PER_SECOND};
+use bptmig_workdir::sql_type::SqlType;
 use tiberius::time::{Date, DateTime, DateTime2, DateTimeOffset, SmallDateTime, Time};
 use tiberius::Uuid;
 
-const NANOS_PER_SECOND: i64 = 1_000_000_000;
+use super::error::ValueProblem;
+
 const NANOS_PER_MINUTE: i64 = 60 * NANOS_PER_SECOND;
 const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SECOND;
 const MILLIS_PER_MINUTE: i64 = 60_000;
 const MILLIS_PER_DAY: i64 = 86_400_000;
 /// Days from 0001-01-01 (the epoch of `date`, `datetime2`, `datetimeoffset`) to 1970-01-01
-/// (Arrow's).
+/// (Arrow's): `-days_from_civil(1, 1, 1)` (pinned by a test).
 const DAYS_0001_TO_1970: i64 = 719_162;
-/// Days from 1900-01-01 (the epoch of `datetime`, `smalldatetime`) to 1970-01-01.
+/// Days from 1900-01-01 (the epoch of `datetime`, `smalldatetime`) to 1970-01-01:
+/// `-days_from_civil(1900, 1, 1)`.
 const DAYS_1900_TO_1970: i64 = 25_567;
 /// 0001-01-01 ..= 9999-12-31 in days since 0001-01-01.
 const DATE_DAYS: RangeInclusive<i64> = 0..=3_652_058;
@@ -38,218 +36,25 @@ const DATETIMEOFFSET_TEXT: &str =
     "`yyyy-mm-ddThh:mi:ss[.fffffff]+hh:mm` datetimeoffset text with an offset within ±14:00";
 const GUID_TEXT: &str = "an `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX` GUID";
 
-/// A column that cannot be bound to its SQL type, or a value its column cannot hold exactly.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ValueError {
-    /// The batch has no column of that name.
-    #[error("column `{column}` is not in the batch; load only the columns the Parquet holds")]
-    MissingColumn {
-        /// Column name.
-        column: String,
-    },
-    /// The Arrow field has no SQL type in its metadata.
-    #[error(
-        "column `{column}` has no `{SQL_TYPE_METADATA_KEY}` field metadata; the Parquet was not \
-         written by bptmig extract/transform, which record each column's SQL type"
-    )]
-    MissingSqlType {
-        /// Column name.
-        column: String,
-    },
-    /// The field metadata names a SQL type that `SqlType::from_ddl` does not parse.
-    #[error(
-        "column `{column}` has SQL type `{ddl}` in its field metadata, which bptmig does not \
-         know; write the Parquet with the same bptmig version that loads it"
-    )]
-    UnknownSqlType {
-        /// Column name.
-        column: String,
-        /// The metadata value.
-        ddl: String,
-    },
-    /// The Arrow array does not have the type that stores the column's SQL type.
-    #[error(
-        "column `{column}`: expected Arrow {expected}, found Arrow `{found}`; write the \
-         transformed Parquet with the extract's schema (`SqlType::arrow_type`)"
-    )]
-    Mismatch {
-        /// Column name.
-        column: String,
-        /// The Arrow type the SQL type needs, and the SQL type, e.g. "`Int32` for `INT`".
-        expected: String,
-        /// The Arrow type found.
-        found: String,
-    },
-    /// NaN or an infinity in a `float`/`real` column, which SQL Server cannot store.
-    #[error("column `{column}` row {row}: `{value}` cannot be stored in SQL Server `{sql_type}`")]
-    NonFinite {
-        /// Column name.
-        column: String,
-        /// Row index in the batch.
-        row: usize,
-        /// The value, as Rust prints it.
-        value: String,
-        /// `FLOAT` or `REAL`.
-        sql_type: String,
-    },
-    /// A value between two values of the column's SQL type: storing it would round it.
-    #[error(
-        "column `{column}` row {row}: `{value}` is not an exact `{sql_type}` value ({reason}); \
-         it would be rounded, so the transform must produce values of the target type"
-    )]
-    Inexact {
-        /// Column name.
-        column: String,
-        /// Row index in the batch.
-        row: usize,
-        /// The value, as text.
-        value: String,
-        /// The column's SQL type.
-        sql_type: String,
-        /// Why, e.g. "not on a 1/300 s tick".
-        reason: &'static str,
-    },
-    /// A value beyond the range of the column's SQL type.
-    #[error(
-        "column `{column}` row {row}: `{value}` is outside the range of `{sql_type}` ({range}); \
-         the target cannot store it, so the transform must produce values of the target type"
-    )]
-    OutOfRange {
-        /// Column name.
-        column: String,
-        /// Row index in the batch.
-        row: usize,
-        /// The value, as text.
-        value: String,
-        /// The column's SQL type.
-        sql_type: String,
-        /// The range, e.g. "1753-01-01 ..= 9999-12-31".
-        range: &'static str,
-    },
-    /// Text that is not the form its type is stored in (GUID, `datetimeoffset`).
-    #[error("column `{column}` row {row}: `{value}` is not {expected}")]
-    Malformed {
-        /// Column name.
-        column: String,
-        /// Row index in the batch.
-        row: usize,
-        /// The text found.
-        value: String,
-        /// The form required, e.g. "an `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX` GUID".
-        expected: &'static str,
-    },
-}
-
-/// `Result` of this module.
-pub type Result<T, E = ValueError> = std::result::Result<T, E>;
-
-/// Column `name` of `batch` with the SQL type its field metadata records, checked against
-/// the Arrow type that stores that SQL type.
-pub(crate) fn bind_column(batch: &RecordBatch, name: &str) -> Result<(SqlType, ArrayRef)> {
-    let schema = batch.schema();
-    let (index, field) =
-        schema
-            .column_with_name(name)
-            .ok_or_else(|| ValueError::MissingColumn {
-                column: name.to_owned(),
-            })?;
-    let ddl =
-        field
-            .metadata()
-            .get(SQL_TYPE_METADATA_KEY)
-            .ok_or_else(|| ValueError::MissingSqlType {
-                column: name.to_owned(),
-            })?;
-    let ty = SqlType::from_ddl(ddl).ok_or_else(|| ValueError::UnknownSqlType {
-        column: name.to_owned(),
-        ddl: ddl.clone(),
-    })?;
-    let array = batch.column(index).clone();
-    if *array.data_type() != ty.arrow_type() {
-        return Err(mismatch(name, ty, array.data_type()));
-    }
-    Ok((ty, array))
-}
-
-pub(crate) fn mismatch(name: &str, ty: SqlType, found: &DataType) -> ValueError {
-    ValueError::Mismatch {
-        column: name.to_owned(),
-        expected: format!("`{}` for `{}`", ty.arrow_type(), ty.ddl()),
-        found: found.to_string(),
+/// A `decimal`/`numeric`/`money`/`smallmoney` value (unscaled), if within `range`.
+pub(crate) fn decimal(
+    value: i128,
+    range: &RangeInclusive<i128>,
+    limit: &'static str,
+) -> Result<(), ValueProblem> {
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        Err(ValueProblem::OutOfRange(limit))
     }
 }
 
-/// What went wrong with one value; turned into a [`ValueError`] (which allocates) only on
-/// the error path.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Problem {
-    /// The array is not of the Arrow type binding accepted (cannot happen after it).
-    Downcast,
-    NonFinite,
-    Inexact(&'static str),
-    OutOfRange(&'static str),
-    Malformed(&'static str),
-}
-
-impl Problem {
-    /// The error for the value at `row` of column `name` (of SQL type `ty`) in `array`.
-    pub(crate) fn into_error(
-        self,
-        name: &str,
-        ty: SqlType,
-        array: &dyn Array,
-        row: usize,
-    ) -> ValueError {
-        let column = name.to_owned();
-        let value = || value_text(ty, array, row);
-        match self {
-            Self::Downcast => mismatch(name, ty, array.data_type()),
-            Self::NonFinite => ValueError::NonFinite {
-                column,
-                row,
-                value: value(),
-                sql_type: ty.ddl(),
-            },
-            Self::Inexact(reason) => ValueError::Inexact {
-                column,
-                row,
-                value: value(),
-                sql_type: ty.ddl(),
-                reason,
-            },
-            Self::OutOfRange(range) => ValueError::OutOfRange {
-                column,
-                row,
-                value: value(),
-                sql_type: ty.ddl(),
-                range,
-            },
-            Self::Malformed(expected) => ValueError::Malformed {
-                column,
-                row,
-                value: value(),
-                expected,
-            },
-        }
-    }
-}
-
-/// The offending value as text, for an error message.
-fn value_text(ty: SqlType, array: &dyn Array, row: usize) -> String {
-    let text = match array.data_type() {
-        DataType::Utf8 => array.as_string::<i32>().value(row).to_owned(),
-        DataType::Float64 => array.as_primitive::<Float64Type>().value(row).to_string(),
-        DataType::Float32 => array.as_primitive::<Float32Type>().value(row).to_string(),
-        _ => ArrayFormatter::try_new(array, &FormatOptions::default()).map_or_else(
-            |_| format!("<{} value>", ty.ddl()),
-            |formatter| formatter.value(row).to_string(),
-        ),
-    };
-    // Keep messages readable when the value is a long text.
-    match text.char_indices().nth(80) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
+/// A `float` (or a `real`, widened exactly), unless NaN or infinite.
+pub(crate) fn finite(value: f64) -> Result<(), ValueProblem> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(ValueProblem::NonFinite)
     }
 }
 
@@ -277,7 +82,7 @@ pub(crate) fn decimal_range(ty: SqlType) -> Option<(RangeInclusive<i128>, &'stat
 }
 
 /// A `datetime` from milliseconds since 1970, if it is on a 1/300 s tick and in range.
-pub(crate) fn datetime(ms: i64) -> Result<DateTime, Problem> {
+pub(crate) fn datetime(ms: i64) -> Result<DateTime, ValueProblem> {
     let days = ms.div_euclid(MILLIS_PER_DAY) + DAYS_1900_TO_1970;
     let ms_of_day = ms.rem_euclid(MILLIS_PER_DAY);
     // Every 10 ms are exactly 3 ticks; the ticks between print as 3.33 → 3 and 6.67 → 7 ms.
@@ -285,24 +90,24 @@ pub(crate) fn datetime(ms: i64) -> Result<DateTime, Problem> {
         0 => 0,
         3 => 1,
         7 => 2,
-        _ => return Err(Problem::Inexact("not on a 1/300 s tick")),
+        _ => return Err(ValueProblem::Inexact("not on a 1/300 s tick")),
     };
     if !DATETIME_DAYS.contains(&days) {
-        return Err(Problem::OutOfRange("1753-01-01 ..= 9999-12-31"));
+        return Err(ValueProblem::OutOfRange("1753-01-01 ..= 9999-12-31"));
     }
     let ticks = ms_of_day / 10 * 3 + tick_in_10_ms;
     Ok(DateTime::new(days as i32, ticks as u32))
 }
 
 /// A `smalldatetime` from milliseconds since 1970, if it is a whole minute and in range.
-pub(crate) fn smalldatetime(ms: i64) -> Result<SmallDateTime, Problem> {
+pub(crate) fn smalldatetime(ms: i64) -> Result<SmallDateTime, ValueProblem> {
     let ms_of_day = ms.rem_euclid(MILLIS_PER_DAY);
     if ms_of_day % MILLIS_PER_MINUTE != 0 {
-        return Err(Problem::Inexact("not a whole minute"));
+        return Err(ValueProblem::Inexact("not a whole minute"));
     }
     // 1900-01-01 ..= 2079-06-06 are exactly days 0 ..= u16::MAX.
     let days = u16::try_from(ms.div_euclid(MILLIS_PER_DAY) + DAYS_1900_TO_1970)
-        .map_err(|_| Problem::OutOfRange("1900-01-01 ..= 2079-06-06"))?;
+        .map_err(|_| ValueProblem::OutOfRange("1900-01-01 ..= 2079-06-06"))?;
     Ok(SmallDateTime::new(
         days,
         (ms_of_day / MILLIS_PER_MINUTE) as u16,
@@ -311,21 +116,21 @@ pub(crate) fn smalldatetime(ms: i64) -> Result<SmallDateTime, Problem> {
 
 /// A `date` from days since 1970, if in 0001-01-01 ..= 9999-12-31 (which also keeps
 /// `Date::new` from panicking beyond 24 bits).
-pub(crate) fn date(days_since_1970: i64) -> Result<Date, Problem> {
+pub(crate) fn date(days_since_1970: i64) -> Result<Date, ValueProblem> {
     let days = days_since_1970 + DAYS_0001_TO_1970;
     if !DATE_DAYS.contains(&days) {
-        return Err(Problem::OutOfRange(DATE_RANGE));
+        return Err(ValueProblem::OutOfRange(DATE_RANGE));
     }
     Ok(Date::new(days as u32))
 }
 
 /// A `time(scale)` from nanoseconds of the day (in `0..NANOS_PER_DAY`), if it has no digits
 /// beyond `scale`.
-pub(crate) fn time(nanos_of_day: i64, scale: u8) -> Result<Time, Problem> {
+pub(crate) fn time(nanos_of_day: i64, scale: u8) -> Result<Time, ValueProblem> {
     // `from_ddl` keeps scales within 0..=7.
     let unit = 10_i64.pow(9_u32.saturating_sub(u32::from(scale)));
     if nanos_of_day % unit != 0 {
-        return Err(Problem::Inexact(
+        return Err(ValueProblem::Inexact(
             "more fraction digits than the column's scale",
         ));
     }
@@ -334,7 +139,7 @@ pub(crate) fn time(nanos_of_day: i64, scale: u8) -> Result<Time, Problem> {
 
 /// A `datetime2(scale)` from nanoseconds since 1970, if in range with no digits beyond
 /// `scale`.
-pub(crate) fn datetime2(ns: i64, scale: u8) -> Result<DateTime2, Problem> {
+pub(crate) fn datetime2(ns: i64, scale: u8) -> Result<DateTime2, ValueProblem> {
     let date = date(ns.div_euclid(NANOS_PER_DAY))?;
     let time = time(ns.rem_euclid(NANOS_PER_DAY), scale)?;
     Ok(DateTime2::new(date, time))
@@ -342,22 +147,22 @@ pub(crate) fn datetime2(ns: i64, scale: u8) -> Result<DateTime2, Problem> {
 
 /// A `time(scale)` from nanoseconds since midnight, if within the day with no digits beyond
 /// `scale`.
-pub(crate) fn time_of_day(ns: i64, scale: u8) -> Result<Time, Problem> {
+pub(crate) fn time_of_day(ns: i64, scale: u8) -> Result<Time, ValueProblem> {
     if !(0..NANOS_PER_DAY).contains(&ns) {
-        return Err(Problem::OutOfRange("00:00:00 ..< 24:00:00"));
+        return Err(ValueProblem::OutOfRange("00:00:00 ..< 24:00:00"));
     }
     time(ns, scale)
 }
 
 /// A `datetimeoffset(scale)` from its text: the UTC date and time, and the offset.
-pub(crate) fn datetimeoffset(text: &str, scale: u8) -> Result<DateTimeOffset, Problem> {
+pub(crate) fn datetimeoffset(text: &str, scale: u8) -> Result<DateTimeOffset, ValueProblem> {
     let (local_days, local_nanos, offset_minutes) =
-        parse_datetimeoffset(text).ok_or(Problem::Malformed(DATETIMEOFFSET_TEXT))?;
+        parse_datetimeoffset(text).ok_or(ValueProblem::Malformed(DATETIMEOFFSET_TEXT))?;
     // Both fit an i64 easily: the shift is at most ±14 h, the days at most ±3 million.
     let shifted = local_nanos - i64::from(offset_minutes) * NANOS_PER_MINUTE;
     let utc_days = local_days + shifted.div_euclid(NANOS_PER_DAY);
     let date =
-        date(utc_days).map_err(|_| Problem::OutOfRange("0001-01-01 ..= 9999-12-31 in UTC"))?;
+        date(utc_days).map_err(|_| ValueProblem::OutOfRange("0001-01-01 ..= 9999-12-31 in UTC"))?;
     // A whole-minute offset leaves the fraction as it is.
     let time = time(shifted.rem_euclid(NANOS_PER_DAY), scale)?;
     Ok(DateTimeOffset::new(
@@ -381,12 +186,8 @@ fn parse_datetimeoffset(text: &str) -> Option<(i64, i64, i16)> {
         }
     };
     let local = local.strip_suffix(' ').unwrap_or(local);
-    if !matches!(local.as_bytes().get(10), Some(b'T' | b' ')) {
-        return None;
-    }
-    let days = parse_iso_date_days(local.get(..10)?).ok()?;
-    let nanos = parse_iso_time_ns(local.get(11..)?).ok()?;
-    Some((i64::from(days), nanos, offset))
+    let (days, nanos) = parse_iso_datetime_parts(local).ok()?;
+    Some((days, nanos, offset))
 }
 
 /// `±hh:mm` within ±14:00 → minutes east of UTC.
@@ -408,8 +209,8 @@ fn parse_offset(text: &[u8]) -> Option<i16> {
 
 /// `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX` (hex digits of either case) → its bytes in text
 /// order. Stricter than `Uuid::parse_str`, which also takes braces, `urn:uuid:` and no dashes.
-pub(crate) fn guid(text: &str) -> Result<Uuid, Problem> {
-    parse_guid(text).ok_or(Problem::Malformed(GUID_TEXT))
+pub(crate) fn guid(text: &str) -> Result<Uuid, ValueProblem> {
+    parse_guid(text).ok_or(ValueProblem::Malformed(GUID_TEXT))
 }
 
 fn parse_guid(text: &str) -> Option<Uuid> {
@@ -432,4 +233,26 @@ fn parse_guid(text: &str) -> Option<Uuid> {
         nibble += 1;
     }
     Some(Uuid::from_bytes(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use bptmig_workdir::iso::days_from_civil;
+
+    use super::*;
+
+    /// The epochs and ranges above are the shared calendar's days.
+    #[test]
+    fn epochs_and_ranges_are_the_calendar_s() {
+        assert_eq!(DAYS_0001_TO_1970, -days_from_civil(1, 1, 1));
+        assert_eq!(DAYS_1900_TO_1970, -days_from_civil(1900, 1, 1));
+        assert_eq!(
+            *DATE_DAYS.end(),
+            days_from_civil(9999, 12, 31) - days_from_civil(1, 1, 1)
+        );
+        let since_1900 = |y, m, d| days_from_civil(y, m, d) - days_from_civil(1900, 1, 1);
+        assert_eq!(*DATETIME_DAYS.start(), since_1900(1753, 1, 1));
+        assert_eq!(*DATETIME_DAYS.end(), since_1900(9999, 12, 31));
+        assert_eq!(since_1900(2079, 6, 6), i64::from(u16::MAX));
+    }
 }

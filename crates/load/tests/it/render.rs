@@ -1,4 +1,4 @@
-//! `RowRenderer` literals written to a sandbox server and read back unchanged.
+//! `BoundBatch::render_row` literals written to a sandbox server and read back unchanged.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,64 +8,18 @@ use arrow::array::{
 };
 use arrow::datatypes::{Field, Schema};
 use arrow::record_batch::RecordBatch;
-use bptmig_load::render::RowRenderer;
+use bptmig_load::value::BoundBatch;
 use bptmig_sandbox::{connect, sql, SandboxServer};
 use bptmig_workdir::iso::{format_iso_datetime_ms, parse_iso_date_days};
 use bptmig_workdir::sql_type::{SqlType, SQL_TYPE_METADATA_KEY};
 use tiberius::numeric::Numeric;
 
+use crate::rng::Rng;
+
 const ROWS: usize = 300;
 const ROWS_PER_INSERT: usize = 100;
 const SCALE: i8 = 8;
 const MS_PER_DAY: i64 = 86_400_000;
-
-/// SplitMix64: a tiny deterministic PRNG (the unit tests of `render` use the same one).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// ASCII, quotes, backslashes, control characters (NUL, CR, LF, tab, …), BMP and
-    /// astral-plane characters.
-    fn char(&mut self) -> char {
-        const SPECIAL: &[char] = &[
-            '\'', '\\', '\0', '\r', '\n', '\t', '\u{1}', '\u{1F}', '\u{7F}', '\u{85}', '\u{A0}',
-            '\u{2028}', '\u{FEFF}', '\u{FFFF}', '"', '[', ']', '%', '+', 'N',
-        ];
-        loop {
-            let c = match self.below(10) {
-                0..=3 => char::from_u32(0x20 + self.below(0x5F) as u32),
-                4 | 5 => Some(SPECIAL[self.below(SPECIAL.len() as u64) as usize]),
-                6 => char::from_u32(self.below(0x20) as u32),
-                7 => char::from_u32(0x80 + self.below(0xFF80) as u32),
-                8 => char::from_u32(0x1_0000 + self.below(0x10_0000) as u32),
-                _ => char::from_u32(0x1F600 + self.below(0x50) as u32),
-            };
-            if let Some(c) = c {
-                return c;
-            }
-        }
-    }
-
-    fn string(&mut self, max_len: u64) -> String {
-        let len = if self.below(4) == 0 {
-            self.below(max_len + 1)
-        } else {
-            self.below(65)
-        };
-        (0..len).map(|_| self.char()).collect()
-    }
-}
 
 fn field(name: &str, ty: SqlType, nullable: bool) -> Field {
     Field::new(name, ty.arrow_type(), nullable).with_metadata(HashMap::from([(
@@ -157,7 +111,7 @@ async fn rendered_rows_read_back_unchanged() {
     .await
     .unwrap();
 
-    let renderer = RowRenderer::new(&batch, &["ID", "V", "D", "T", "B"]).unwrap();
+    let renderer = BoundBatch::new(&batch, &["ID", "V", "D", "T", "B"]).unwrap();
     let mut statement = String::new();
     for start in (0..ROWS).step_by(ROWS_PER_INSERT) {
         statement.clear();

@@ -1,0 +1,141 @@
+//! Deferred fix-ups: which chunk inserts a row's column as NULL, and which chunk sets it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use arrow::array::{AsArray, Int32Array};
+use arrow::datatypes::Int32Type;
+use bptmig_model::catalog::{ColumnRole, FkKind};
+use bptmig_workdir::layout::{DEFERRED_FILE, TRANSFORM};
+use bptmig_workdir::part::PartReader;
+use bptmig_workdir::WorkDir;
+
+use super::LoadPlan;
+use crate::{Error, Result};
+
+/// One deferred reference: `table.column` of row `id` must become `value`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Fixup {
+    pub table: String,
+    pub column: String,
+    pub id: i32,
+    pub value: i32,
+}
+
+/// Reads `deferred.parquet` and attaches each fix-up to its chunks; `ids(table, part)` is the
+/// ID column of a part, as planning read it. Returns the number of fix-ups.
+pub(super) fn place<'a>(
+    plan: &mut LoadPlan,
+    wd: &WorkDir,
+    ids: impl Fn(usize, usize) -> &'a Int32Array,
+) -> Result<usize> {
+    let path = wd.stage_dir(TRANSFORM).join(DEFERRED_FILE);
+    let fixups = read(&path)?;
+    let count = fixups.len();
+    if fixups.is_empty() {
+        return Ok(0);
+    }
+    let locate = ChunkIndex::new(plan);
+    for f in fixups {
+        let Some(ti) = plan.tables.iter().position(|t| t.name == f.table) else {
+            return Err(Error::Corrupt {
+                path: path.clone(),
+                what: format!("a fix-up of table `{}`, which was not transformed", f.table),
+            });
+        };
+        let target = match plan.tables[ti].model.column(&f.column).map(|col| col.role) {
+            Some(ColumnRole::Fk {
+                kind: FkKind::Instance,
+                table,
+            }) => plan.tables.iter().position(|t| t.name == table),
+            _ => None,
+        };
+        let Some(own) = locate.chunk(ti, f.id) else {
+            return Err(Error::Corrupt {
+                path: path.clone(),
+                what: format!(
+                    "a fix-up of `{}` row {}, which is not in its parts",
+                    f.table, f.id
+                ),
+            });
+        };
+        let at = target
+            .and_then(|t| locate.chunk(t, f.value))
+            .map_or(own, |other| other.max(own));
+        let ids = ids(ti, plan.chunks[own].part);
+        // Rows of a keyed table ascend by ID inside a chunk.
+        let rows = &plan.chunks[own].rows;
+        let at_row = rows.partition_point(|&r| ids.value(r as usize) < f.id);
+        let row = rows
+            .get(at_row)
+            .copied()
+            .filter(|&r| ids.value(r as usize) == f.id)
+            .ok_or_else(|| Error::Corrupt {
+                path: path.clone(),
+                what: format!("row {} of `{}`", f.id, f.table),
+            })?;
+        plan.chunks[own].nulls.push((row, f.column.clone()));
+        plan.chunks[at].fixups.push(f);
+    }
+    Ok(count)
+}
+
+/// The chunk that holds an ID, per keyed table: sorted `(lo, hi, chunk ordinal)` ranges.
+struct ChunkIndex(HashMap<usize, Vec<(i32, i32, usize)>>);
+
+impl ChunkIndex {
+    fn new(plan: &LoadPlan) -> Self {
+        let mut index: HashMap<usize, Vec<(i32, i32, usize)>> = HashMap::new();
+        for (ord, chunk) in plan.chunks.iter().enumerate() {
+            if plan.tables[chunk.table].has_key() {
+                let e = index.entry(chunk.table).or_default();
+                e.extend(chunk.ranges.iter().map(|&(lo, hi)| (lo, hi, ord)));
+            }
+        }
+        for v in index.values_mut() {
+            v.sort_unstable();
+        }
+        Self(index)
+    }
+
+    /// The ordinal of the chunk of table `table` that holds `id`.
+    fn chunk(&self, table: usize, id: i32) -> Option<usize> {
+        let v = self.0.get(&table)?;
+        let i = v.partition_point(|r| r.0 <= id).checked_sub(1)?;
+        (v[i].1 >= id).then_some(v[i].2)
+    }
+}
+
+/// The fix-ups of `deferred.parquet`; none when the transform deferred nothing.
+fn read(path: &Path) -> Result<Vec<Fixup>> {
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for b in PartReader::open(path)?.read_all()? {
+        let get = |n: &str| {
+            b.column_by_name(n).ok_or_else(|| Error::Corrupt {
+                path: path.to_owned(),
+                what: format!("column `{n}`"),
+            })
+        };
+        let (t, id, col, v) = (get("TABLE")?, get("ID")?, get("COLUMN")?, get("VALUE")?);
+        let bad = || Error::Corrupt {
+            path: path.to_owned(),
+            what: "deferred column types".into(),
+        };
+        let t = t.as_string_opt::<i32>().ok_or_else(bad)?;
+        let col = col.as_string_opt::<i32>().ok_or_else(bad)?;
+        let id = id.as_primitive_opt::<Int32Type>().ok_or_else(bad)?;
+        let v = v.as_primitive_opt::<Int32Type>().ok_or_else(bad)?;
+        for i in 0..b.num_rows() {
+            out.push(Fixup {
+                table: t.value(i).to_owned(),
+                column: col.value(i).to_owned(),
+                id: id.value(i),
+                value: v.value(i),
+            });
+        }
+    }
+    Ok(out)
+}

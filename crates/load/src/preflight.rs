@@ -1,0 +1,103 @@
+//! The load's own checks before it writes anything; each refuses with what to do.
+//!
+//! In order: every transformed column exists in the target ([`Error::MissingColumns`]), the
+//! target's BPT queues are drained ([`Error::QueueNotEmpty`], on
+//! [`bptmig_db::preflight::queued_events`]), the run's ID block holds only the chunks the
+//! ledger lists ([`Error::IdBlockTaken`]), every row the plan's references need is there
+//! ([`Error::MissingReferences`]); then the strategy is chosen, and for bulk copy every column
+//! has the same type in the target as in the Parquet ([`Error::BulkUnsupported`]).
+
+use bptmig_db::{Side, SqlClient};
+use bptmig_model::PipelineConfig;
+use bptmig_workdir::sql_type::ColumnPlan;
+
+use crate::ledger::Done;
+use crate::plan::{LoadPlan, TableInput};
+use crate::writer::{self, BulkRefusal, Strategy};
+use crate::{target, Error, Result};
+
+/// Runs every check and chooses the strategy.
+pub(crate) async fn check(
+    client: &mut SqlClient,
+    config: &PipelineConfig,
+    plan: &LoadPlan,
+    done: &Done,
+) -> Result<Strategy> {
+    let mut columns = Vec::with_capacity(plan.tables.len());
+    for t in &plan.tables {
+        columns.push(target::column_plans(client, t).await?);
+    }
+    if let Some((table, rows)) = bptmig_db::preflight::queued_events(client, Side::Target).await? {
+        return Err(Error::QueueNotEmpty { table, rows });
+    }
+    check_block(client, plan, done).await?;
+    let missing = target::missing_references(client, &plan.references).await?;
+    if !missing.is_empty() {
+        return Err(Error::MissingReferences { items: missing });
+    }
+    let strategy = writer::choose_strategy(config, &config.load.ledger_table).await?;
+    if strategy == Strategy::Bulk {
+        for (t, target) in plan.tables.iter().zip(&columns) {
+            check_bulk_types(t, target)?;
+        }
+    }
+    Ok(strategy)
+}
+
+/// Refuses a target that holds rows in this run's ID block beyond the chunks the ledger
+/// lists: the target moved on since the extract.
+async fn check_block(client: &mut SqlClient, plan: &LoadPlan, done: &Done) -> Result<()> {
+    for (ti, t) in plan.tables.iter().enumerate() {
+        let Some(key) = t.model.key else { continue };
+        let ranges = plan.table_ranges(ti);
+        let found = target::count_in(client, &t.name, key, &ranges).await?;
+        let ours: i64 = done
+            .values()
+            .filter(|r| r.table == t.name)
+            .map(|r| r.rows)
+            .sum();
+        if found != ours {
+            let shown: Vec<String> = ranges
+                .iter()
+                .take(3)
+                .map(|(a, b)| format!("{a}..={b}"))
+                .collect();
+            let more = if ranges.len() > 3 { ", …" } else { "" };
+            return Err(Error::IdBlockTaken {
+                table: t.name.clone(),
+                ranges: format!("IDs {}{more}", shown.join(", ")),
+                found: found - ours,
+                ours,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Bulk copy sends values at the Parquet column's type and scale, and the server would
+/// reinterpret them at the target column's: refuse any difference.
+fn check_bulk_types(t: &TableInput, target: &[ColumnPlan]) -> Result<()> {
+    let differences: Vec<String> = t
+        .manifest
+        .columns
+        .iter()
+        .filter_map(|col| {
+            let live = target
+                .iter()
+                .find(|p| p.name.eq_ignore_ascii_case(&col.name))?;
+            let ddl = live.sql_type.ddl();
+            (ddl != col.sql_type)
+                .then(|| format!("`{}` is {} there, {} here", col.name, ddl, col.sql_type))
+        })
+        .collect();
+    if differences.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::BulkUnsupported {
+            reason: BulkRefusal::Types {
+                table: t.name.clone(),
+                differences,
+            },
+        })
+    }
+}

@@ -1,0 +1,49 @@
+//! Strategy `bulk`: one TDS bulk copy per chunk of exact values ([`crate::value::tds`]).
+
+use bptmig_db::{self as db, Side, SqlClient};
+
+use super::{bulk_options, ChunkError, ChunkRows, ChunkWriter};
+use crate::plan::TableInput;
+use crate::target::Refused;
+use crate::Result;
+
+/// Writes a chunk with `INSERT BULK`, keeping the transformed IDs.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct BulkWriter;
+
+impl ChunkWriter for BulkWriter {
+    fn names_ids(&self) -> bool {
+        false
+    }
+
+    async fn write_rows(
+        &mut self,
+        client: &mut SqlClient,
+        rows: &ChunkRows<'_>,
+    ) -> Result<(), ChunkError> {
+        let refused = |e: tiberius::error::Error| ChunkError::Bulk {
+            refused: Refused::from(&e),
+        };
+        let cols = rows.table.column_names();
+        let mut req = client
+            .bulk_insert_with_options(&rows.table.name, &cols, bulk_options(), &[])
+            .await
+            .map_err(refused)?;
+        for i in 0..rows.bound.num_rows() {
+            let row = rows.bound.bulk_row(i).map_err(ChunkError::Value)?;
+            req.send(row).await.map_err(refused)?;
+        }
+        req.finalize().await.map_err(refused)?;
+        Ok(())
+    }
+
+    /// Bulk copy may leave constraints untrusted; check them again so they stay trusted.
+    async fn finish_table(&mut self, client: &mut SqlClient, table: &TableInput) -> Result<()> {
+        let sql = format!(
+            "ALTER TABLE {} WITH CHECK CHECK CONSTRAINT ALL",
+            db::quote_ident(&table.name)
+        );
+        db::execute(client, Side::Target, &sql).await?;
+        Ok(())
+    }
+}
