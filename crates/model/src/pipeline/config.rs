@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    ConnectionString, DEFAULT_BATCH_ROWS, DEFAULT_CHUNK_ROWS, DEFAULT_LEDGER_TABLE,
-    DEFAULT_PART_ROWS, DEFAULT_ROW_GROUP_ROWS,
+    ConnectionString, DEFAULT_BATCH_ROWS, DEFAULT_CHUNK_ROWS, DEFAULT_COMMAND_TIMEOUT_SECS,
+    DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_LEDGER_TABLE, DEFAULT_PART_ROWS, DEFAULT_RETRIES,
+    DEFAULT_RETRY_DELAY_SECS, DEFAULT_ROW_GROUP_ROWS,
 };
 
 /// A validated pipeline file.
@@ -42,6 +43,85 @@ pub struct Endpoint {
     pub connection: ConnectionString,
     /// `connect_timeout_secs`: how long to wait for a connection (1 to 600 s, default 15).
     pub connect_timeout: Duration,
+    /// `command_timeout_secs`, else the connection string's `Command Timeout`: how long a
+    /// statement waits for the server's next answer (0 to 86400 s, 0 = no limit, default 30).
+    pub command_timeout: CommandTimeout,
+    /// `retries`: how many more times a step that failed on a transient fault (a dropped
+    /// connection, a timeout, a deadlock) is tried, each on a new connection (0 to 100,
+    /// default 5).
+    pub retries: u32,
+    /// `retry_delay_secs`: the wait before the first retry, doubled before each next one up to
+    /// 30 s (0 to 600 s, default 2).
+    pub retry_delay: Duration,
+}
+
+impl Endpoint {
+    /// An endpoint for `connection` with every other setting at its default.
+    pub fn new(connection: ConnectionString) -> Self {
+        Self {
+            connection,
+            connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
+            command_timeout: CommandTimeout::default(),
+            retries: DEFAULT_RETRIES,
+            retry_delay: Duration::from_secs(DEFAULT_RETRY_DELAY_SECS),
+        }
+    }
+}
+
+/// How long a statement may wait for the server's next answer, and where that was set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandTimeout {
+    /// `None`: no limit (the setting is `0`).
+    pub limit: Option<Duration>,
+    pub origin: SettingOrigin,
+}
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingOrigin {
+    /// Nothing set it: the default.
+    Default,
+    /// The pipeline key (`command_timeout_secs`).
+    Pipeline,
+    /// The connection string (`Command Timeout=`).
+    ConnectionString,
+}
+
+impl Default for CommandTimeout {
+    fn default() -> Self {
+        Self::from_secs(DEFAULT_COMMAND_TIMEOUT_SECS, SettingOrigin::Default)
+    }
+}
+
+impl CommandTimeout {
+    /// `secs` seconds, `0` meaning no limit.
+    pub fn from_secs(secs: u64, origin: SettingOrigin) -> Self {
+        Self {
+            limit: (secs > 0).then(|| Duration::from_secs(secs)),
+            origin,
+        }
+    }
+
+    /// The setting in seconds, `0` for no limit.
+    pub fn secs(&self) -> u64 {
+        self.limit.map_or(0, |d| d.as_secs())
+    }
+
+    /// Where the `side` (`source` or `target`) timeout is set and to what, for messages:
+    /// ``"`source.command_timeout_secs = 30`"``, with ``", the default"`` when nothing set
+    /// it, or ``"`Command Timeout=60` in `source.connection`"``.
+    pub fn setting(&self, side: &str) -> String {
+        let secs = self.secs();
+        match self.origin {
+            SettingOrigin::Pipeline => format!("`{side}.command_timeout_secs = {secs}`"),
+            SettingOrigin::Default => {
+                format!("`{side}.command_timeout_secs = {secs}`, the default")
+            }
+            SettingOrigin::ConnectionString => {
+                format!("`Command Timeout={secs}` in `{side}.connection`")
+            }
+        }
+    }
 }
 
 /// `[selection]`: the top-level processes to move. Every list left empty means "all".

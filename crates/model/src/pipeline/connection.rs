@@ -185,6 +185,22 @@ fn attributes(s: &str) -> Vec<Attribute> {
     found
 }
 
+/// The value of the last attribute of `connection` whose key is one of `keys` (any case), its
+/// quotes removed; `None` when there is none. Later attributes win, as in ADO.NET.
+pub(super) fn attribute_value<'s>(connection: &'s str, keys: &[&str]) -> Option<&'s str> {
+    attributes(connection)
+        .into_iter()
+        .rev()
+        .find(|a| {
+            let key = &connection[a.key.clone()];
+            keys.iter().any(|k| key.eq_ignore_ascii_case(k))
+        })
+        .map(|a| {
+            let value = &connection[a.value];
+            strip_quotes(value).map_or(value, |(_, inner, _)| inner)
+        })
+}
+
 fn trim_span(bytes: &[u8], mut span: Range<usize>) -> Range<usize> {
     while span.start < span.end && bytes[span.start].is_ascii_whitespace() {
         span.start += 1;
@@ -249,6 +265,8 @@ fn is_env_name(name: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum ReferenceIssue {
     Missing(String),
+    /// A password reference whose variable is set to nothing.
+    EmptySecret(String),
     BadName,
     Unterminated,
 }
@@ -331,6 +349,11 @@ pub(super) fn connection_string(
         exposed.push_str(&expand(between, env, &mut issues));
         masked.push_str(&expand(between, env, &mut Vec::new()));
         let secret = expand(reference, env, &mut issues);
+        // `is_whole_reference` held: the reference is `${NAME}`.
+        let name = &reference[2..reference.len() - 1];
+        if secret.is_empty() && is_env_name(name) && env(name).is_some() {
+            push_issue(&mut issues, ReferenceIssue::EmptySecret(name.to_owned()));
+        }
         match quoted {
             // The user quoted the reference: keep their quotes.
             Some((open, _, close)) => {
@@ -351,6 +374,11 @@ pub(super) fn connection_string(
             ReferenceIssue::Missing(name) => format!(
                 "environment variable `{name}` is not set; set it in the environment that runs \
                  bptmig, or change the `${{{name}}}` reference"
+            ),
+            ReferenceIssue::EmptySecret(name) => format!(
+                "environment variable `{name}` is set but empty, so the password would be empty \
+                 and the login would fail; set `{name}` to the password in the environment that \
+                 runs bptmig"
             ),
             ReferenceIssue::BadName => "a `${...}` reference has an invalid variable name; \
                  names are letters, digits and `_`, not starting with a digit"

@@ -13,7 +13,13 @@ pub const ROOT_KEYS: &[&str] = &[
     "load",
 ];
 /// Keys allowed in `[source]` and `[target]`.
-pub const ENDPOINT_KEYS: &[&str] = &["connection", "connect_timeout_secs"];
+pub const ENDPOINT_KEYS: &[&str] = &[
+    "connection",
+    "connect_timeout_secs",
+    "command_timeout_secs",
+    "retries",
+    "retry_delay_secs",
+];
 /// Keys allowed in `[selection]`.
 pub const SELECTION_KEYS: &[&str] = &[
     "statuses",
@@ -45,6 +51,26 @@ pub const LOAD_KEYS: &[&str] = &["strategy", "batch_rows", "chunk_rows", "ledger
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 15;
 /// Largest accepted `connect_timeout_secs`.
 pub const MAX_CONNECT_TIMEOUT_SECS: u64 = 600;
+/// Default of `command_timeout_secs`: how long a statement may wait for the server's next
+/// answer, as ADO.NET's `Command Timeout`.
+pub const DEFAULT_COMMAND_TIMEOUT_SECS: u64 = 30;
+/// Largest accepted `command_timeout_secs` (a day); `0` means no limit.
+pub const MAX_COMMAND_TIMEOUT_SECS: u64 = 86_400;
+/// The connection-string keys (ADO.NET spellings, any case) that may set the command timeout
+/// when `command_timeout_secs` does not.
+pub const ADO_COMMAND_TIMEOUT_KEYS: &[&str] = &["command timeout", "commandtimeout"];
+/// Default of `retries`: with [`DEFAULT_RETRY_DELAY_SECS`] and [`RETRY_DELAY_CAP_SECS`] the
+/// attempts spread over about a minute (2 + 4 + 8 + 16 + 30 s).
+pub const DEFAULT_RETRIES: u32 = 5;
+/// Largest accepted `retries`.
+pub const MAX_RETRIES: u32 = 100;
+/// Default of `retry_delay_secs`: the wait before the first retry, doubled before each next.
+pub const DEFAULT_RETRY_DELAY_SECS: u64 = 2;
+/// Largest accepted `retry_delay_secs`.
+pub const MAX_RETRY_DELAY_SECS: u64 = 600;
+/// The longest wait between two attempts however many were made, unless `retry_delay_secs`
+/// itself is longer.
+pub const RETRY_DELAY_CAP_SECS: u64 = 30;
 /// Default of `extract.part_rows`.
 pub const DEFAULT_PART_ROWS: usize = 100_000;
 /// Default of `extract.row_group_rows` (lowered to `part_rows` when that is smaller).

@@ -31,15 +31,18 @@
 //! ```
 
 pub use config::{
-    Endpoint, ExtractSettings, IdStrategy, LoadSettings, LoadStrategy, Mapping, PipelineConfig,
-    Selection, TransformSettings, UnmappedDefinition, UnmappedPrincipal,
+    CommandTimeout, Endpoint, ExtractSettings, IdStrategy, LoadSettings, LoadStrategy, Mapping,
+    PipelineConfig, Selection, SettingOrigin, TransformSettings, UnmappedDefinition,
+    UnmappedPrincipal,
 };
 pub use connection::{mask_secrets, ConnectionString};
 pub use error::{render_file_problems, ConfigError, Problem};
 pub use keys::{
-    DEFAULT_BATCH_ROWS, DEFAULT_CHUNK_ROWS, DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_LEDGER_TABLE,
-    DEFAULT_PART_ROWS, DEFAULT_ROW_GROUP_ROWS, ENDPOINT_KEYS, EXTRACT_KEYS, IDS_KEYS, LOAD_KEYS,
-    MAPPING_KEYS, MAX_BATCH_ROWS, MAX_CONNECT_TIMEOUT_SECS, ROOT_KEYS, SELECTION_KEYS,
+    ADO_COMMAND_TIMEOUT_KEYS, DEFAULT_BATCH_ROWS, DEFAULT_CHUNK_ROWS, DEFAULT_COMMAND_TIMEOUT_SECS,
+    DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_LEDGER_TABLE, DEFAULT_PART_ROWS, DEFAULT_RETRIES,
+    DEFAULT_RETRY_DELAY_SECS, DEFAULT_ROW_GROUP_ROWS, ENDPOINT_KEYS, EXTRACT_KEYS, IDS_KEYS,
+    LOAD_KEYS, MAPPING_KEYS, MAX_BATCH_ROWS, MAX_COMMAND_TIMEOUT_SECS, MAX_CONNECT_TIMEOUT_SECS,
+    MAX_RETRIES, MAX_RETRY_DELAY_SECS, RETRY_DELAY_CAP_SECS, ROOT_KEYS, SELECTION_KEYS,
     TRANSFORM_KEYS,
 };
 

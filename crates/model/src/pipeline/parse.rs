@@ -6,17 +6,19 @@ use std::time::Duration;
 
 use toml::{Table, Value};
 
-use super::connection::{connection_string, mask_secrets};
+use super::connection::{attribute_value, connection_string, mask_secrets};
 use super::keys::{
-    DEFAULT_BATCH_ROWS, DEFAULT_CHUNK_ROWS, DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_LEDGER_TABLE,
-    DEFAULT_PART_ROWS, DEFAULT_ROW_GROUP_ROWS, ENDPOINT_KEYS, EXTRACT_KEYS, IDS_KEYS, LOAD_KEYS,
-    MAPPING_KEYS, MAX_BATCH_ROWS, MAX_CONNECT_TIMEOUT_SECS, MAX_IDENTIFIER_LEN, ROOT_KEYS,
-    SELECTION_KEYS, TRANSFORM_KEYS,
+    ADO_COMMAND_TIMEOUT_KEYS, DEFAULT_BATCH_ROWS, DEFAULT_CHUNK_ROWS, DEFAULT_CONNECT_TIMEOUT_SECS,
+    DEFAULT_LEDGER_TABLE, DEFAULT_PART_ROWS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_SECS,
+    DEFAULT_ROW_GROUP_ROWS, ENDPOINT_KEYS, EXTRACT_KEYS, IDS_KEYS, LOAD_KEYS, MAPPING_KEYS,
+    MAX_BATCH_ROWS, MAX_COMMAND_TIMEOUT_SECS, MAX_CONNECT_TIMEOUT_SECS, MAX_IDENTIFIER_LEN,
+    MAX_RETRIES, MAX_RETRY_DELAY_SECS, ROOT_KEYS, SELECTION_KEYS, TRANSFORM_KEYS,
 };
 use super::section::{resolve, Field, Section};
 use super::{
-    ConfigError, Endpoint, ExtractSettings, IdStrategy, LoadSettings, LoadStrategy, Mapping,
-    PipelineConfig, Problem, Selection, TransformSettings, UnmappedDefinition, UnmappedPrincipal,
+    CommandTimeout, ConfigError, ConnectionString, Endpoint, ExtractSettings, IdStrategy,
+    LoadSettings, LoadStrategy, Mapping, PipelineConfig, Problem, Selection, SettingOrigin,
+    TransformSettings, UnmappedDefinition, UnmappedPrincipal,
 };
 
 impl PipelineConfig {
@@ -244,10 +246,64 @@ fn read_endpoint(
             Some(MAX_CONNECT_TIMEOUT_SECS),
         )
         .or(DEFAULT_CONNECT_TIMEOUT_SECS);
+    let command_timeout = read_command_timeout(&section, connection.as_ref(), problems);
+    let retries = section
+        .integer(problems, "retries", 0, Some(u64::from(MAX_RETRIES)))
+        .or(u64::from(DEFAULT_RETRIES));
+    let retry_delay = section
+        .integer(problems, "retry_delay_secs", 0, Some(MAX_RETRY_DELAY_SECS))
+        .or(DEFAULT_RETRY_DELAY_SECS);
     Some(Endpoint {
         connection: connection?,
         connect_timeout: Duration::from_secs(timeout?),
+        command_timeout: command_timeout?,
+        // At most `MAX_RETRIES`, checked above.
+        retries: u32::try_from(retries?).unwrap_or(MAX_RETRIES),
+        retry_delay: Duration::from_secs(retry_delay?),
     })
+}
+
+/// `command_timeout_secs`; when absent, the connection string's `Command Timeout`; when that
+/// is absent too, the default. The pipeline key wins over the connection string.
+fn read_command_timeout(
+    section: &Section<'_>,
+    connection: Option<&ConnectionString>,
+    problems: &mut Problems,
+) -> Option<CommandTimeout> {
+    let key = section.integer(
+        problems,
+        "command_timeout_secs",
+        0,
+        Some(MAX_COMMAND_TIMEOUT_SECS),
+    );
+    let value = match key {
+        Field::Set(secs) => return Some(CommandTimeout::from_secs(secs, SettingOrigin::Pipeline)),
+        Field::Invalid => return None,
+        Field::Absent => {
+            attribute_value(connection?.expose(), ADO_COMMAND_TIMEOUT_KEYS).map(str::trim)
+        }
+    };
+    let Some(value) = value else {
+        return Some(CommandTimeout::default());
+    };
+    match value.parse::<u64>() {
+        Ok(secs) if secs <= MAX_COMMAND_TIMEOUT_SECS => Some(CommandTimeout::from_secs(
+            secs,
+            SettingOrigin::ConnectionString,
+        )),
+        _ => {
+            problems.add(
+                &section.key("connection"),
+                format!(
+                    "its `Command Timeout` is {:?}; write whole seconds from 0 (no limit) to \
+                     {MAX_COMMAND_TIMEOUT_SECS}, or set `{}` instead",
+                    mask_secrets(value),
+                    section.key("command_timeout_secs")
+                ),
+            );
+            None
+        }
+    }
 }
 
 fn read_selection(root: &Section<'_>, problems: &mut Problems) -> Option<Selection> {

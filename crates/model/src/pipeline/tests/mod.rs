@@ -68,6 +68,9 @@ workdir = "/var/lib/bptmig/run-1"
 [source]
 connection = "server=tcp:${PROD_HOST},1433;user=reader;password=${PROD_PW};Encrypt=true"
 connect_timeout_secs = 30
+command_timeout_secs = 0
+retries = 0
+retry_delay_secs = 7
 
 [target]
 connection = "server=tcp:qa,1433;user=writer;PWD='${PROD_PW}'"
@@ -120,10 +123,18 @@ fn full_file_parses_to_the_expected_config() {
                 "server=tcp:sql-prod,1433;user=reader;password=prod-secret;Encrypt=true",
             ),
             connect_timeout: Duration::from_secs(30),
+            command_timeout: CommandTimeout {
+                limit: None,
+                origin: SettingOrigin::Pipeline,
+            },
+            retries: 0,
+            retry_delay: Duration::from_secs(7),
         },
         target: Endpoint {
-            connection: ConnectionString::new("server=tcp:qa,1433;user=writer;PWD='prod-secret'"),
             connect_timeout: Duration::from_mins(10),
+            ..Endpoint::new(ConnectionString::new(
+                "server=tcp:qa,1433;user=writer;PWD='prod-secret'",
+            ))
         },
         selection: Selection {
             statuses: vec!["Closed".into(), "Terminated".into()],
@@ -178,6 +189,16 @@ fn absent_optional_keys_take_their_defaults() {
     assert_eq!(config.workdir, Path::new("/srv/pipelines/work"));
     for endpoint in [&config.source, &config.target] {
         assert_eq!(endpoint.connect_timeout, Duration::from_secs(15));
+        assert_eq!(
+            endpoint.command_timeout,
+            CommandTimeout {
+                limit: Some(Duration::from_secs(30)),
+                origin: SettingOrigin::Default
+            }
+        );
+        assert_eq!(endpoint.retries, 5);
+        assert_eq!(endpoint.retry_delay, Duration::from_secs(2));
+        assert_eq!(*endpoint, Endpoint::new(endpoint.connection.clone()));
     }
     assert_eq!(config.selection, Selection::default());
     assert!(config.selection.include_inactive_definitions);
@@ -368,6 +389,24 @@ fn bad_values_are_reported() {
             "[source]\nconnect_timeout_secs = 601",
             "source.connect_timeout_secs",
         ),
+        (
+            "[source]\ncommand_timeout_secs = 86401",
+            "source.command_timeout_secs",
+        ),
+        (
+            "[source]\ncommand_timeout_secs = -1",
+            "source.command_timeout_secs",
+        ),
+        ("[source]\nretries = 101", "source.retries"),
+        ("[source]\nretries = -1", "source.retries"),
+        (
+            "[source]\nretry_delay_secs = 601",
+            "source.retry_delay_secs",
+        ),
+        (
+            "[source]\nretry_delay_secs = 1.5",
+            "source.retry_delay_secs",
+        ),
     ];
     for (extra, key) in cases {
         let text = if extra.starts_with("[source]") {
@@ -527,5 +566,6 @@ fn load_reports_an_unreadable_file() {
     assert!(std::error::Error::source(&error).is_some());
 }
 
+mod endpoint;
 mod secrets;
 mod shipped;

@@ -17,6 +17,36 @@ fn missing_environment_variable_names_key_variable_and_file() {
 }
 
 #[test]
+fn an_empty_password_variable_is_named_instead_of_failing_the_login() {
+    let empty = |name: &str| match name {
+        "EMPTY_PW" => Some(String::new()),
+        other => env(other),
+    };
+    for reference in ["password=${EMPTY_PW}", "PWD='${EMPTY_PW}'"] {
+        let text = MINIMAL.replace(
+            "password=${PROD_PW}\"\n[target]",
+            &format!("{reference}\"\n[target]"),
+        );
+        let error = PipelineConfig::parse(&text, Path::new(FILE), &empty).unwrap_err();
+        let ConfigError::Invalid { problems, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert_eq!(problems[0].key, "source.connection");
+        assert!(
+            problems[0]
+                .message
+                .starts_with("environment variable `EMPTY_PW` is set but empty"),
+            "{}",
+            problems[0]
+        );
+    }
+    // An empty variable elsewhere in the string is the user's business.
+    let text = MINIMAL.replace("server=tcp:prod,1433", "server=tcp:prod${EMPTY_PW},1433");
+    PipelineConfig::parse(&text, Path::new(FILE), &empty).unwrap();
+}
+
+#[test]
 fn malformed_references_are_reported() {
     for connection in [
         "server=${HOST;password=${PROD_PW}",
