@@ -13,10 +13,8 @@ pub type SqlClient = bptmig_db::SqlClient;
 /// through the tool's own connection code, so tests exercise it and share its session setup
 /// (`SET TEXTSIZE`: the sandbox server cuts text at 2,048 characters otherwise).
 pub async fn connect(connection: &str) -> Result<SqlClient> {
-    let endpoint = bptmig_model::pipeline::Endpoint {
-        connection: bptmig_model::ConnectionString::new(connection),
-        connect_timeout: std::time::Duration::from_secs(15),
-    };
+    let endpoint =
+        bptmig_model::pipeline::Endpoint::new(bptmig_model::ConnectionString::new(connection));
     Ok(bptmig_db::connect(bptmig_db::Side::Target, &endpoint).await?)
 }
 
