@@ -9,7 +9,6 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-mod check;
 mod cli;
 mod commands;
 mod logging;

@@ -4,6 +4,7 @@
 use crate::cli::Command;
 use crate::settings::Settings;
 
+mod check;
 mod extract;
 mod load;
 mod rollback;
@@ -35,7 +36,7 @@ impl Outcome {
 
 pub fn run(command: &Command, settings: &Settings) -> anyhow::Result<Outcome> {
     match command {
-        Command::Check(_) => Ok(check(settings)),
+        Command::Check(_) => Ok(check::run(settings)),
         Command::Extract(_) => extract::run(settings),
         Command::Transform(_) => transform::run(settings),
         Command::Load(_) => load::run(settings),
@@ -43,18 +44,6 @@ pub fn run(command: &Command, settings: &Settings) -> anyhow::Result<Outcome> {
         Command::Status { json, .. } => status::run(settings, *json),
         Command::Verify(_) => verify::run(settings),
         Command::Rollback(_) => rollback::run(settings),
-    }
-}
-
-/// `bptmig check`: its checks and their lines are in [`crate::check`].
-fn check(settings: &Settings) -> Outcome {
-    let lines = settings
-        .runtime
-        .block_on(crate::check::check(&settings.config));
-    if crate::check::print(&lines) {
-        Outcome::Review
-    } else {
-        Outcome::Done
     }
 }
 

@@ -12,6 +12,20 @@ use bptmig_transform::maps::Snapshot;
 use bptmig_transform::report::Report;
 use bptmig_workdir::{Manifest, RunState, WorkDir};
 
+use super::Outcome;
+use crate::settings::Settings;
+
+/// `bptmig check`: runs every check and prints the table; [`Outcome::Review`] when anything
+/// blocks.
+pub fn run(settings: &Settings) -> Outcome {
+    let lines = settings.runtime.block_on(check(&settings.config));
+    if print(&lines) {
+        Outcome::Review
+    } else {
+        Outcome::Done
+    }
+}
+
 /// One line of the table.
 #[derive(Debug)]
 pub struct Line {
