@@ -81,32 +81,25 @@ pub async fn load(
     options: &LoadOptions,
 ) -> Result<LoadSummary> {
     let wd = WorkDir::new(&config.workdir);
-    let ledger::OpenStage {
-        lock: _lock,
-        mut run,
-        target:
-            ledger::TargetRun {
-                plan,
-                mut client,
-                done,
-            },
-    } = ledger::open_stage(&wd, config, STAGE)
+    let mut stage = ledger::open_stage(&wd, config, STAGE)
         .instrument(tracing::info_span!("plan"))
         .await?;
-    ledger::ensure(&mut client, &config.load.ledger_table).await?;
-    let strategy = preflight::check(&mut client, config, &plan, &done)
+    let target = &mut stage.target;
+    ledger::ensure(&mut target.client, &config.load.ledger_table).await?;
+    let strategy = preflight::check(&mut target.client, config, &target.plan, &target.done)
         .instrument(tracing::info_span!("preflight"))
         .await?;
 
+    let run = &mut stage.run;
     run.stages.insert(STAGE.to_owned(), StageState::Running);
     run.write(&wd)?;
     let mut loader = Loader {
         config,
         reporter,
         options,
-        plan: &plan,
-        done: &done,
-        client: &mut client,
+        plan: &target.plan,
+        done: &target.done,
+        client: &mut target.client,
         run_id: &run.run_id,
     };
     let summary = match strategy {

@@ -86,26 +86,20 @@ impl RowSum {
 /// Runs verify for `config`: exit status is [`VerifySummary::ok`].
 pub async fn verify(config: &PipelineConfig, reporter: &dyn Reporter) -> Result<VerifySummary> {
     let wd = WorkDir::new(&config.workdir);
-    let ledger::OpenStage {
-        lock: _lock,
-        mut run,
-        target:
-            ledger::TargetRun {
-                plan,
-                mut client,
-                done,
-            },
-    } = ledger::open_stage(&wd, config, VERIFY_STAGE).await?;
+    let mut stage = ledger::open_stage(&wd, config, VERIFY_STAGE).await?;
+    let (plan, done) = (&stage.target.plan, &stage.target.done);
+    let client = &mut stage.target.client;
+    let run = &mut stage.run;
     let mut summary = VerifySummary {
         run_id: run.run_id.clone(),
         ..VerifySummary::default()
     };
-    count_missing_chunks(&plan, &done, &mut summary);
+    count_missing_chunks(plan, done, &mut summary);
     // The rows read back, per table, for the invariants.
     let mut back: Vec<(usize, Vec<RecordBatch>)> = Vec::new();
     for (ti, t) in plan.tables.iter().enumerate() {
         reporter.table_started(VERIFY_STAGE, &t.name, Some(t.rows()));
-        let (check, batches) = compare_table(&mut client, &plan, ti)
+        let (check, batches) = compare_table(client, plan, ti)
             .instrument(tracing::info_span!("compare", table = %t.name))
             .await?;
         if !check.ok {
@@ -124,7 +118,7 @@ pub async fn verify(config: &PipelineConfig, reporter: &dyn Reporter) -> Result<
         summary.tables.push(check);
         back.push((ti, batches));
     }
-    check_moved_rows(&mut client, &plan, &back, &mut summary.problems).await?;
+    check_moved_rows(client, plan, &back, &mut summary.problems).await?;
     write_report(&wd, &summary)?;
     let state = if summary.ok() {
         StageState::Done

@@ -48,7 +48,8 @@ pub(crate) async fn open_target(
 /// A load or a verify under way: the work directory locked, the run (its transform done),
 /// and where it starts in the target.
 pub(crate) struct OpenStage {
-    pub(crate) lock: Lock,
+    /// Held until the stage ends.
+    _lock: Lock,
     pub(crate) run: RunState,
     pub(crate) target: TargetRun,
 }
@@ -64,7 +65,11 @@ pub(crate) async fn open_stage(
     let run = bptmig_workdir::open_run(wd, config)?;
     require_transformed(wd, &run)?;
     let target = open_target(wd, config, &run.run_id).await?;
-    Ok(OpenStage { lock, run, target })
+    Ok(OpenStage {
+        _lock: lock,
+        run,
+        target,
+    })
 }
 
 /// Refuses to go on unless `run`'s transform is done.
