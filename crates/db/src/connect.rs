@@ -8,7 +8,7 @@ use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
 use crate::query::execute;
-use crate::{Error, Result};
+use crate::{Error, Fault, Result};
 
 /// A tiberius client over TCP.
 pub type SqlClient = Client<Compat<TcpStream>>;
@@ -40,12 +40,15 @@ const LOGIN_FAILED: u32 = 18456;
 
 /// Opens a connection to `endpoint` and prepares the session.
 pub async fn connect(side: Side, endpoint: &Endpoint) -> Result<SqlClient> {
-    let config = Config::from_ado_string(endpoint.connection.expose()).map_err(|e| {
+    let mut config = Config::from_ado_string(endpoint.connection.expose()).map_err(|e| {
         Error::BadConnection {
             side,
             reason: mask_secrets(&e.to_string()),
         }
     })?;
+    // Each server answer must come within the command timeout (`None`: no limit); a statement
+    // that runs out of time fails with `Error::TimedOut`.
+    config.command_timeout(endpoint.command_timeout.limit);
     let addr = config.get_addr();
     let timeout = endpoint.connect_timeout;
     let tcp = match tokio::time::timeout(timeout, TcpStream::connect(&addr)).await {
@@ -82,17 +85,27 @@ pub async fn connect(side: Side, endpoint: &Endpoint) -> Result<SqlClient> {
             })
         }
         Ok(Err(e)) => {
+            let fault = match &e {
+                tiberius::error::Error::Io { kind, .. } => {
+                    Some(Fault::ConnectionLost { kind: *kind })
+                }
+                _ => None,
+            };
             return Err(Error::Handshake {
                 side,
                 addr,
-                reason: mask_secrets(&e.to_string()),
-            })
+                reason: handshake_reason(&e),
+                fault,
+            });
         }
         Err(_) => {
             return Err(Error::Handshake {
                 side,
                 addr,
                 reason: format!("no login answer within {} s", timeout.as_secs()),
+                fault: Some(Fault::ConnectionLost {
+                    kind: std::io::ErrorKind::TimedOut,
+                }),
             })
         }
     };
@@ -100,4 +113,16 @@ pub async fn connect(side: Side, endpoint: &Endpoint) -> Result<SqlClient> {
     // defaults to 2,048 characters); ask for the maximum so values arrive whole.
     execute(&mut client, side, "SET TEXTSIZE 2147483647").await?;
     Ok(client)
+}
+
+/// Why the login failed, in the driver's words (secrets masked). Its own handshake timeout
+/// message names a driver API; say instead which setting bounds the connection.
+fn handshake_reason(error: &tiberius::error::Error) -> String {
+    match error {
+        tiberius::error::Error::Io {
+            kind: std::io::ErrorKind::TimedOut,
+            ..
+        } => "the server accepted the connection but did not finish the login in time".to_owned(),
+        other => mask_secrets(&other.to_string()),
+    }
 }

@@ -9,6 +9,9 @@
 //! * [`preflight`]: the platform tables present, the BPT queues drained.
 //! * [`permissions`]: what the session may do to a table ([`has_object_permission`]).
 //! * [`sql`]: quoting identifiers and text for T-SQL.
+//! * [`fault`]: which failures are transient ([`Fault`]: a lost connection, a command timeout, a
+//!   deadlock victim…) and which are final; [`retry`]: trying a step again after one
+//!   ([`Retry`]).
 //!
 //! ```no_run
 //! # async fn demo(endpoint: bptmig_model::pipeline::Endpoint) -> bptmig_db::Result<()> {
@@ -22,18 +25,22 @@ pub mod catalog;
 pub mod column_builder;
 mod connect;
 pub mod counts;
+pub mod fault;
 pub mod permissions;
 pub mod preflight;
 pub mod query;
+pub mod retry;
 pub mod sql;
 
 pub use catalog::table_columns;
 pub use connect::{connect, Side, SqlClient};
 pub use counts::{max_id, row_count, table_stats};
+pub use fault::{Fault, Transient};
 pub use permissions::{has_object_permission, Permission};
 pub use query::{
     execute, for_each_batch, int_cell, query_rows, read_batches, scalar, text_cell, BatchQuery,
 };
+pub use retry::Retry;
 pub use sql::{quote_ident, quote_text};
 /// A query parameter, for callers of [`query_rows`] that do not depend on tiberius.
 pub use tiberius::ToSql;
@@ -68,6 +75,8 @@ pub enum Error {
         side: Side,
         addr: String,
         reason: String,
+        /// Set when the session broke off rather than being refused (a reset, a timeout).
+        fault: Option<Fault>,
     },
     #[error("the {side} is not an OutSystems platform database: missing {missing}; check `{side}.connection` (server and database)")]
     NotPlatform { side: Side, missing: String },
@@ -90,6 +99,12 @@ pub enum Error {
         table: &'static str,
         rows: i64,
     },
+    #[error(
+        "the {side} sent no answer within its command timeout while running `{sql}`; if its \
+         statements may take that long (a lock wait, a busy server), raise \
+         `{side}.command_timeout_secs` in the pipeline (0 = no limit)"
+    )]
+    TimedOut { side: Side, sql: String },
     #[error("{side} query failed: `{sql}`")]
     Query {
         side: Side,
@@ -121,13 +136,48 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// A failed query, with its SQL cut to one line of at most 200 characters.
+    /// A failed query, with its SQL cut to one line of at most 200 characters; a statement
+    /// that ran out of time is [`Error::TimedOut`].
     pub fn query(side: Side, sql: &str, source: tiberius::error::Error) -> Self {
         let one_line = sql.split_whitespace().collect::<Vec<_>>().join(" ");
         let sql = match one_line.char_indices().nth(200) {
             Some((i, _)) => format!("{}…", &one_line[..i]),
             None => one_line,
         };
+        if Fault::of_driver(&source) == Some(Fault::TimedOut) {
+            return Error::TimedOut { side, sql };
+        }
         Error::Query { side, sql, source }
+    }
+
+    /// The side the error is about, when it is about one.
+    pub fn side(&self) -> Option<Side> {
+        match self {
+            Error::BadConnection { side, .. }
+            | Error::Unreachable { side, .. }
+            | Error::LoginFailed { side, .. }
+            | Error::Handshake { side, .. }
+            | Error::NotPlatform { side, .. }
+            | Error::MissingColumn { side, .. }
+            | Error::PendingEvents { side, .. }
+            | Error::TimedOut { side, .. }
+            | Error::Query { side, .. }
+            | Error::Type { side, .. } => Some(*side),
+            Error::Convert { .. } | Error::Arrow { .. } => None,
+        }
+    }
+}
+
+impl Transient for Error {
+    /// A lost or timed-out connection, a deadlock, a lock timeout, an unavailable server, a
+    /// server that could not be reached or broke off the login: a new connection may succeed.
+    fn fault(&self) -> Option<Fault> {
+        match self {
+            Error::Query { source, .. } => Fault::of_driver(source),
+            Error::TimedOut { .. } => Some(Fault::TimedOut),
+            Error::Unreachable { addr, .. } => Some(Fault::Unreachable { addr: addr.clone() }),
+            Error::Handshake { fault, .. } => fault.clone(),
+            _ => None,
+        }
     }
 }
