@@ -141,6 +141,9 @@ pub struct Selection {
     pub espaces: Vec<String>,
     /// `include_inactive_definitions`: also move processes of inactive definitions (default true).
     pub include_inactive_definitions: bool,
+    /// `already_moved`: what to do with a tree that the target's ledger says an earlier run
+    /// from this source already moved there.
+    pub already_moved: AlreadyMoved,
 }
 
 impl Default for Selection {
@@ -153,6 +156,7 @@ impl Default for Selection {
             process_definitions: Vec::new(),
             espaces: Vec::new(),
             include_inactive_definitions: true,
+            already_moved: AlreadyMoved::default(),
         }
     }
 }
@@ -201,6 +205,26 @@ impl UnmappedDefinition {
         match self {
             Self::Fail => "fail",
             Self::SkipTree => "skip-tree",
+        }
+    }
+}
+
+/// `selection.already_moved`: a tree the target already received from this source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AlreadyMoved {
+    /// `"skip"`: leave it out and list it in the report (with whether it changed since).
+    #[default]
+    Skip,
+    /// `"fail"`: refuse the run, listing every such tree.
+    Fail,
+}
+
+impl AlreadyMoved {
+    /// The spelling used in the pipeline file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Skip => "skip",
+            Self::Fail => "fail",
         }
     }
 }

@@ -29,6 +29,7 @@ pub const SELECTION_KEYS: &[&str] = &[
     "process_definitions",
     "espaces",
     "include_inactive_definitions",
+    "already_moved",
 ];
 /// Keys allowed in `[mapping]`.
 pub const MAPPING_KEYS: &[&str] = &[

@@ -16,9 +16,9 @@ use super::keys::{
 };
 use super::section::{resolve, Field, Section};
 use super::{
-    CommandTimeout, ConfigError, ConnectionString, Endpoint, ExtractSettings, IdStrategy,
-    LoadSettings, LoadStrategy, Mapping, PipelineConfig, Problem, Selection, SettingOrigin,
-    TransformSettings, UnmappedDefinition, UnmappedPrincipal,
+    AlreadyMoved, CommandTimeout, ConfigError, ConnectionString, Endpoint, ExtractSettings,
+    IdStrategy, LoadSettings, LoadStrategy, Mapping, PipelineConfig, Problem, Selection,
+    SettingOrigin, TransformSettings, UnmappedDefinition, UnmappedPrincipal,
 };
 
 impl PipelineConfig {
@@ -334,6 +334,11 @@ fn read_selection(root: &Section<'_>, problems: &mut Problems) -> Option<Selecti
         section.names(problems, "process_definitions", "process definition names");
     let espaces = section.names(problems, "espaces", "eSpace names");
     let include_inactive = section.boolean(problems, "include_inactive_definitions");
+    let already_moved = section.choice(
+        problems,
+        "already_moved",
+        &[("skip", AlreadyMoved::Skip), ("fail", AlreadyMoved::Fail)],
+    );
     Some(Selection {
         statuses: statuses.or(Vec::new())?,
         created_from: created_from.map(|(text, _)| Some(text)).or(None)?,
@@ -342,6 +347,7 @@ fn read_selection(root: &Section<'_>, problems: &mut Problems) -> Option<Selecti
         process_definitions: process_definitions.or(Vec::new())?,
         espaces: espaces.or(Vec::new())?,
         include_inactive_definitions: include_inactive.or(true)?,
+        already_moved: already_moved.or(AlreadyMoved::Skip)?,
     })
 }
 

@@ -84,6 +84,7 @@ tenants = ["Users", "Partners"]
 process_definitions = ["Candidate Selection"]
 espaces = ["HRPortal"]
 include_inactive_definitions = false
+already_moved = "fail"
 
 [mapping]
 file = "maps/users.csv"
@@ -144,6 +145,7 @@ fn full_file_parses_to_the_expected_config() {
             process_definitions: vec!["Candidate Selection".into()],
             espaces: vec!["HRPortal".into()],
             include_inactive_definitions: false,
+            already_moved: AlreadyMoved::Fail,
         },
         mapping: Mapping {
             file: Some(PathBuf::from("/srv/pipelines/maps/users.csv")),
