@@ -22,6 +22,8 @@ pub const INSTANCE_STATS: &str = "instance_stats";
 pub const DEFERRED_FILE: &str = "deferred.parquet";
 /// The column in which the transform records each process's and activity's tree level.
 pub const LEVEL_COLUMN: &str = "BPTMIG_LEVEL";
+/// Everything a person must review, at the work directory's root.
+pub const REPORT_FILE: &str = "report.json";
 /// A table directory's manifest.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
@@ -42,6 +44,11 @@ impl WorkDir {
 
     pub fn run_file(&self) -> PathBuf {
         self.root.join("run.json")
+    }
+
+    /// `<workdir>/report.json`.
+    pub fn report_file(&self) -> PathBuf {
+        self.root.join(REPORT_FILE)
     }
 
     pub fn lock_file(&self) -> PathBuf {
