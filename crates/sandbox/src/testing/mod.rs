@@ -1,5 +1,6 @@
 //! What the workspace's tests share: a prod and qa pair of sandbox servers, a pipeline file
-//! between them, a stage's tables read back as Arrow batches, the rows of a server table.
+//! between them, a stage's tables read back as Arrow batches, the rows of a server table, and
+//! a fault-injecting TCP proxy to put between a stage and a server ([`FaultProxy`]).
 //!
 //! Compiled with the library (not only under `cfg(test)`) so that the integration tests of
 //! every crate can use it; nothing else does.
@@ -29,6 +30,10 @@ use bptmig_workdir::part::PartReader;
 use bptmig_workdir::Manifest;
 
 use crate::{sql, EnvKind, EnvSpec, Environment, Error, Result, SqlClient, DEFAULT_PASSWORD};
+
+mod proxy;
+
+pub use proxy::{FaultProxy, ProxyFault, ProxyPlan, MAX_CONNECTIONS, MAX_LIFETIME, MAX_STALL};
 
 /// The environment variable the pipelines of [`Pipeline::between`] read the sandbox password
 /// from; set it to [`DEFAULT_PASSWORD`] for a `bptmig` process ([`password_env`] does for
