@@ -1,4 +1,7 @@
-//! The `tracing` subscriber: stderr, text or JSON, its level from `--quiet`/`-v` or `BPTMIG_LOG`.
+//! The `tracing` subscriber: stderr, text or JSON, its level from `--quiet`/`-v` or `BPTMIG_LOG`;
+//! coloured only when stderr is a terminal, so that files and schedulers' logs get plain text.
+
+use std::io::IsTerminal as _;
 
 use crate::cli::{LogFormat, RuntimeArgs};
 
@@ -22,7 +25,8 @@ pub fn init(runtime: &RuntimeArgs) {
         });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     // A second init (tests calling main twice) is harmless; ignore it.
     let _ = match runtime.log_format {
         LogFormat::Json => builder.json().try_init(),

@@ -1,6 +1,7 @@
 //! `bptmig load`: insert the transformed rows into the target, exactly once.
 
 use super::{unless_interrupted, Outcome};
+use crate::progress;
 use crate::settings::Settings;
 
 pub fn run(settings: &Settings) -> anyhow::Result<Outcome> {
@@ -28,12 +29,12 @@ pub fn run(settings: &Settings) -> anyhow::Result<Outcome> {
         );
         for t in &summary.tables {
             println!(
-                "{:<34} {:>10} {:>10} {:>10} {:>10.0}",
+                "{:<34} {:>10} {:>10} {:>10} {:>10}",
                 t.table,
                 t.rows,
                 t.loaded,
                 t.skipped,
-                t.rows_per_sec()
+                indicatif::HumanCount(progress::whole(t.rows_per_sec()))
             );
         }
         for w in &summary.warnings {

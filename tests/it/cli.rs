@@ -178,6 +178,23 @@ fn verbose_logs_mask_the_connection_strings() {
 }
 
 #[test]
+fn logs_to_a_stderr_that_is_not_a_terminal_carry_no_colour_escapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_pipeline(dir.path(), VALID);
+    // `output()` pipes stderr: not a terminal.
+    let o = bptmig(
+        &["-v", "check", "--pipeline", path.to_str().unwrap()],
+        &[("BPTMIG_TEST_PW", SECRET)],
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("INFO") && err.contains("pipeline loaded"),
+        "{err}"
+    );
+    assert!(!err.contains("\x1b["), "colour escapes on a pipe:\n{err:?}");
+}
+
+#[test]
 fn the_shipped_pipelines_load() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
     for name in ["demo.toml", "example.toml"] {
