@@ -1,9 +1,6 @@
 //! T-SQL text: identifiers and literals.
 
-/// `[name]` with `]` doubled: a safe identifier for names read from the catalog.
-pub fn quote_ident(name: &str) -> String {
-    format!("[{}]", name.replace(']', "]]"))
-}
+pub use bptmig_workdir::sql_type::quote_ident;
 
 /// `N'text'` with quotes doubled.
 pub fn quote_text(text: &str) -> String {

@@ -462,8 +462,9 @@ pub fn schema_for(plans: &[ColumnPlan]) -> SchemaRef {
     ))
 }
 
-/// `[name]`, with `]` doubled as T-SQL requires.
-fn quote_ident(name: &str) -> String {
+/// `[name]` with `]` doubled, as T-SQL requires: a safe identifier for names read from the
+/// catalog. The one copy; `bptmig_db` re-exports it.
+pub fn quote_ident(name: &str) -> String {
     format!("[{}]", name.replace(']', "]]"))
 }
 
