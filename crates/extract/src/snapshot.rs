@@ -8,20 +8,27 @@ use bptmig_db::{self as db, quote_ident, Side, SqlClient};
 use bptmig_model::catalog::{self as c, Table};
 use bptmig_workdir::snapshot::{snapshot_tables, InstanceStat, SnapshotWriter};
 use bptmig_workdir::sql_type::ColumnPlan;
-use bptmig_workdir::Manifest;
 
+use crate::listed::snapshot_intact;
+use crate::session::{Session, Step};
 use crate::stage::Ctx;
 use crate::stream::select_list;
 use crate::{Error, Result};
 
-/// Writes `side`'s snapshot into the work directory unless a complete one is there.
-pub(crate) async fn snapshot(ctx: &Ctx<'_>, client: &mut SqlClient, side: Side) -> Result<()> {
+/// Writes the session's side's snapshot into the work directory unless a complete and intact
+/// one is there. The snapshot is one [`Step`]: a transient fault writes it again whole.
+pub(crate) async fn snapshot(ctx: &Ctx<'_>, session: &mut Session<'_>) -> Result<()> {
+    let side = session.side();
     let dir = ctx.wd.snapshot_dir(side.as_str());
-    if Manifest::read(&dir)?.is_some_and(|m| m.complete) {
+    if snapshot_intact(&dir)? {
         return Ok(());
     }
     ctx.check_cancel()?;
-    write_snapshot(&dir, ctx.run_id, client, side, ctx.row_group_rows).await?;
+    session
+        .run(&Step::Snapshot, async |client, _| {
+            write_snapshot(&dir, ctx.run_id, client, side, ctx.row_group_rows).await
+        })
+        .await?;
     ctx.reporter
         .note(&format!("snapshot of the {side} written"));
     Ok(())

@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bptmig_db::{self as db, Side, SqlClient};
+use bptmig_db::{self as db, Side};
 use bptmig_model::catalog as c;
 use bptmig_model::pipeline::PipelineConfig;
 use bptmig_model::Reporter;
@@ -14,8 +14,9 @@ use bptmig_workdir::part::PartReader;
 use bptmig_workdir::{open_run, Cancel, Manifest, RunState, StageState, WorkDir};
 use tracing::Instrument as _;
 
-use crate::selection::{self, TreeScope};
-use crate::{snapshot, stream, Error, Result};
+use crate::listed::{self, ListedPart};
+use crate::session::{Session, Step};
+use crate::{selection, snapshot, stream, Error, Result};
 
 /// Name of this stage in the work directory and in `run.json`.
 pub const STAGE: &str = bptmig_workdir::layout::EXTRACT;
@@ -52,7 +53,10 @@ pub struct TableSummary {
 /// Runs the extract stage for `config`, resuming whatever an earlier run left.
 ///
 /// Each step runs in its own `debug` span (`preflight`, `snapshots`, `selection`, `trees`):
-/// visible with `-v`, and leaving the default log lines as they are.
+/// visible with `-v`, and leaving the default log lines as they are. The work directory is
+/// bound to the pipeline's databases (`run.json`) only once both are connected and have
+/// passed the pre-flight: a wrong port or password leaves nothing a corrected pipeline would
+/// refuse.
 pub async fn extract(
     config: &PipelineConfig,
     reporter: &dyn Reporter,
@@ -61,18 +65,28 @@ pub async fn extract(
     let wd = WorkDir::new(&config.workdir);
     wd.create()?;
     let _lock = wd.lock(STAGE)?;
-    let mut run = open_run(&wd, config)?;
-    if run.stages.get(STAGE) == Some(&StageState::Done) {
-        let mut summary = summarize(&wd, &run)?;
-        summary.already_done = true;
-        return Ok(summary);
+    let earlier = earlier_run(&wd, config)?;
+    if let Some(run) = earlier
+        .as_ref()
+        .filter(|r| r.stages.get(STAGE) == Some(&StageState::Done))
+    {
+        if listed::output_intact(&wd)? {
+            let mut summary = summarize(&wd, run)?;
+            summary.already_done = true;
+            return Ok(summary);
+        }
     }
-    run.stages.insert(STAGE.to_owned(), StageState::Running);
-    run.write(&wd)?;
 
     let (mut source, mut target) = connect(config)
         .instrument(tracing::debug_span!("preflight"))
         .await?;
+    let mut run = match earlier {
+        Some(run) => run,
+        None => open_run(&wd, config)?,
+    };
+    run.stages.insert(STAGE.to_owned(), StageState::Running);
+    run.write(&wd)?;
+
     let ctx = Ctx {
         wd: &wd,
         run_id: &run.run_id,
@@ -83,8 +97,8 @@ pub async fn extract(
         part_delay: options.part_delay,
     };
     async {
-        snapshot::snapshot(&ctx, &mut target, Side::Target).await?;
-        snapshot::snapshot(&ctx, &mut source, Side::Source).await
+        snapshot::snapshot(&ctx, &mut target).await?;
+        snapshot::snapshot(&ctx, &mut source).await
     }
     .instrument(tracing::debug_span!("snapshots"))
     .await?;
@@ -93,7 +107,8 @@ pub async fn extract(
     let roots = selection::select_roots(&ctx, &mut source, &config.selection)
         .instrument(tracing::debug_span!("selection"))
         .await?;
-    let tables = extract_trees(&ctx, &mut source)
+    let selected = roots.entry.rows;
+    let tables = extract_trees(&ctx, &mut source, roots)
         .instrument(tracing::debug_span!("trees"))
         .await?;
 
@@ -102,9 +117,18 @@ pub async fn extract(
     Ok(ExtractSummary {
         run_id: run.run_id.clone(),
         already_done: false,
-        roots,
+        roots: selected,
         tables,
     })
+}
+
+/// The `run.json` of an earlier run of this work directory, checked against the pipeline's
+/// databases; `None` when the directory is new (nothing is written then).
+fn earlier_run(wd: &WorkDir, config: &PipelineConfig) -> Result<Option<RunState>> {
+    if RunState::read(wd)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(open_run(wd, config)?))
 }
 
 /// What every step of one extract shares.
@@ -134,56 +158,57 @@ impl Ctx<'_> {
 
 /// Opens both sides and refuses a database that is not a platform, or a source whose BPT
 /// queues still hold events.
-async fn connect(config: &PipelineConfig) -> Result<(SqlClient, SqlClient)> {
-    let mut source = db::connect(Side::Source, &config.source).await?;
-    db::preflight::require_platform(&mut source, Side::Source).await?;
-    if let Some((table, rows)) = db::preflight::queued_events(&mut source, Side::Source).await? {
-        return Err(Error::Db(db::Error::PendingEvents {
-            side: Side::Source,
-            table,
-            rows,
-        }));
-    }
-    let mut target = db::connect(Side::Target, &config.target).await?;
-    db::preflight::require_platform(&mut target, Side::Target).await?;
+async fn connect(config: &PipelineConfig) -> Result<(Session<'_>, Session<'_>)> {
+    let mut source = Session::open(Side::Source, &config.source).await?;
+    source
+        .run(&Step::Preflight, async |client, _| {
+            db::preflight::require_platform(client, Side::Source).await?;
+            match db::preflight::queued_events(client, Side::Source).await? {
+                Some((table, rows)) => Err(Error::Db(db::Error::PendingEvents {
+                    side: Side::Source,
+                    table,
+                    rows,
+                })),
+                None => Ok(()),
+            }
+        })
+        .await?;
+    let mut target = Session::open(Side::Target, &config.target).await?;
+    target
+        .run(&Step::Preflight, async |client, _| {
+            Ok(db::preflight::require_platform(client, Side::Target).await?)
+        })
+        .await?;
     Ok((source, target))
 }
 
 /// Every instance table of the selected trees in load order, each scoped by the IDs of the
 /// level above it (the roots, then the extracted processes, then their activities), then the
 /// `OSEVT_*` tables of those activities.
-async fn extract_trees(ctx: &Ctx<'_>, source: &mut SqlClient) -> Result<Vec<TableSummary>> {
-    let scope = TreeScope::extract();
-    let stage_dir = ctx.wd.stage_dir(STAGE);
-    scope
-        .fill_from_parts(
-            source,
-            selection::Level::Roots,
-            &[stage_dir.join(ROOTS_FILE)],
-        )
-        .await?;
+async fn extract_trees(
+    ctx: &Ctx<'_>,
+    source: &mut Session<'_>,
+    roots: ListedPart,
+) -> Result<Vec<TableSummary>> {
+    source.fill(selection::Level::Roots, vec![roots]).await?;
     let mut tables = Vec::new();
     for model in c::INSTANCE_TABLES {
-        let filter = scope.filter(model.name);
-        tables.push(stream::extract_table(ctx, source, model, &filter).await?);
+        tables.push(stream::extract_table(ctx, source, model).await?);
         if let Some(level) = selection::Level::filled_by(model.name) {
-            let parts = part_files(&ctx.wd.table_dir(STAGE, model.name))?;
-            scope.fill_from_parts(source, level, &parts).await?;
+            let parts = listed::listed_parts(&ctx.wd.table_dir(STAGE, model.name))?;
+            source.fill(level, parts).await?;
         }
     }
-    for name in selection::event_tables(source).await? {
+    let names = source
+        .run(&Step::EventTables, async |client, _| {
+            selection::event_tables(client).await
+        })
+        .await?;
+    for name in names {
         let model = c::osevt_table("OSEVT_*");
-        let filter = scope.filter(&name);
-        tables.push(stream::extract_keyless(ctx, source, &name, &model, &filter).await?);
+        tables.push(stream::extract_keyless(ctx, source, &name, &model).await?);
     }
     Ok(tables)
-}
-
-/// The part files `dir`'s manifest lists.
-fn part_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
-    Ok(Manifest::read(dir)?
-        .map(|m| m.parts.iter().map(|p| dir.join(&p.file)).collect())
-        .unwrap_or_default())
 }
 
 /// The summary of an extract that an earlier run finished.
@@ -200,7 +225,10 @@ fn summarize(wd: &WorkDir, run: &RunState) -> Result<ExtractSummary> {
             });
         }
     }
-    let roots = PartReader::open(&dir.join(ROOTS_FILE))?.rows();
+    let roots = match listed::listed_roots(&dir)? {
+        listed::Roots::Intact(roots) => roots.entry.rows,
+        _ => PartReader::open(&dir.join(ROOTS_FILE))?.rows(),
+    };
     Ok(ExtractSummary {
         run_id: run.run_id.clone(),
         already_done: false,

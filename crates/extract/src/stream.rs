@@ -12,6 +12,8 @@ use bptmig_workdir::part::{self as parts, LazyPartWriter, PartMeta};
 use bptmig_workdir::sql_type::{schema_for, ColumnPlan};
 use bptmig_workdir::{Manifest, ManifestColumn, PartEntry};
 
+use crate::listed::drop_damaged;
+use crate::session::{Session, Step};
 use crate::snapshot::require_columns;
 use crate::stage::{Ctx, TableSummary, STAGE};
 use crate::{Error, Result};
@@ -52,37 +54,55 @@ pub(crate) async fn stream_part(
         batch_rows: ctx.row_group_rows,
         key_index: page.key_index,
     };
-    db::for_each_batch(client, &query, |batch, keys| -> Result<()> {
+    let streamed = db::for_each_batch(client, &query, |batch, keys| -> Result<()> {
         Ok(writer.write(&batch, keys)?)
     })
-    .await?;
+    .await;
+    if let Err(e) = streamed {
+        // The part is atomic: its unfinished temporary file goes with the failure.
+        drop(writer);
+        discard_unfinished(&page.dir.join(page.file));
+        return Err(e);
+    }
     Ok(writer.finish()?)
 }
 
+/// Removes the temporary file of the part `path`, if a failed write left one.
+fn discard_unfinished(path: &Path) {
+    let tmp = bptmig_workdir::tmp_path(path);
+    if let Err(e) = std::fs::remove_file(&tmp) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(
+                "cannot remove `{}`: {e}; the next run removes it",
+                tmp.display()
+            );
+        }
+    }
+}
+
 /// Writes `page`'s file with no rows, for a page whose emptiness must be recorded.
-pub(crate) fn write_empty_part(ctx: &Ctx<'_>, page: &PageQuery<'_>) -> Result<()> {
+pub(crate) fn write_empty_part(ctx: &Ctx<'_>, page: &PageQuery<'_>) -> Result<PartEntry> {
     let schema = schema_for(page.plans);
     let empty = RecordBatch::new_empty(schema.clone());
-    parts::write_file(
+    Ok(parts::write_file(
         &page.dir.join(page.file),
         schema,
         &[empty],
         parts::writer_properties(page.meta, ctx.row_group_rows, page.plans),
-    )?;
-    Ok(())
+    )?)
 }
 
 /// Streams `model.name` ordered by `ID`, one query per part (`TOP (part_rows)` after the last
-/// listed key), so a resumed run produces exactly the parts an uninterrupted one would.
+/// listed key), so a resumed run produces exactly the parts an uninterrupted one would. Each
+/// part is one [`Step`]: a transient fault redoes that part on a new connection.
 pub(crate) async fn extract_table(
     ctx: &Ctx<'_>,
-    client: &mut SqlClient,
+    source: &mut Session<'_>,
     model: &Table,
-    filter: &str,
 ) -> Result<TableSummary> {
     let name = model.name;
     let dir = ctx.wd.table_dir(STAGE, name);
-    let plans = plan_table(client, name, model).await?;
+    let plans = read_plans(source, name, model).await?;
     let key = model.key.unwrap_or(c::ID);
     let mut manifest = resume_manifest(ctx, &dir, name, Some(key), &plans)?;
     let resumed_rows = manifest.rows();
@@ -90,28 +110,38 @@ pub(crate) async fn extract_table(
     if resumed_rows > 0 {
         ctx.reporter.rows(name, resumed_rows);
     }
-    let sql = format!(
-        "SELECT TOP ({}) {} FROM {name} WHERE {k} > @P1 AND {filter} ORDER BY {k}",
-        ctx.part_rows,
-        select_list(&plans),
-        k = quote_ident(key)
-    );
     let meta = PartMeta::for_table(ctx.run_id, name, model, &plans);
     let key_index = plans.iter().position(|p| p.name.eq_ignore_ascii_case(key));
     while !manifest.complete {
         ctx.check_cancel()?;
         let last = manifest.last_key().unwrap_or(i64::from(i32::MIN));
         let file = Manifest::part_name(manifest.parts.len());
-        let page = PageQuery {
-            sql: &sql,
-            params: &[&last],
-            plans: &plans,
-            key_index,
-            meta: &meta,
-            dir: &dir,
-            file: &file,
+        let step = Step::Part {
+            table: name.to_owned(),
+            part: manifest.parts.len(),
         };
-        let Some(entry) = stream_part(ctx, client, &page).await? else {
+        let entry = source
+            .run(&step, async |client, scope| {
+                let sql = format!(
+                    "SELECT TOP ({}) {} FROM {name} WHERE {k} > @P1 AND {} ORDER BY {k}",
+                    ctx.part_rows,
+                    select_list(&plans),
+                    scope.filter(name),
+                    k = quote_ident(key)
+                );
+                let page = PageQuery {
+                    sql: &sql,
+                    params: &[&last],
+                    plans: &plans,
+                    key_index,
+                    meta: &meta,
+                    dir: &dir,
+                    file: &file,
+                };
+                stream_part(ctx, client, &page).await
+            })
+            .await?;
+        let Some(entry) = entry else {
             manifest.complete = true;
             manifest.write(&dir)?;
             break;
@@ -131,18 +161,17 @@ pub(crate) async fn extract_table(
 
 /// An `OSEVT_*` table has no key to page by; its rows (one per open subscribed activity) are
 /// streamed in one ordered query, cut into parts of at least `part_rows` rows at batch
-/// boundaries, and listed in the manifest only when all are written. An interrupted table is
-/// extracted again from the start.
+/// boundaries, and listed in the manifest only when all are written. An interrupted table,
+/// or one that met a transient fault, is extracted again from the start.
 pub(crate) async fn extract_keyless(
     ctx: &Ctx<'_>,
-    client: &mut SqlClient,
+    source: &mut Session<'_>,
     name: &str,
     model: &Table,
-    filter: &str,
 ) -> Result<TableSummary> {
     ctx.check_cancel()?;
     let dir = ctx.wd.table_dir(STAGE, name);
-    let plans = plan_table(client, name, model).await?;
+    let plans = read_plans(source, name, model).await?;
     let mut manifest = resume_manifest(ctx, &dir, name, None, &plans)?;
     if manifest.complete {
         let rows = manifest.rows();
@@ -151,6 +180,42 @@ pub(crate) async fn extract_keyless(
     manifest.parts.clear();
     manifest.remove_unlisted(&dir)?;
     ctx.reporter.table_started(STAGE, name, None);
+    let step = Step::Table {
+        table: name.to_owned(),
+    };
+    let streamed = source
+        .run(&step, async |client, scope| {
+            // What an earlier attempt wrote is not listed: it goes.
+            manifest.remove_unlisted(&dir)?;
+            stream_keyless(ctx, client, &dir, name, model, &plans, &scope.filter(name)).await
+        })
+        .await;
+    let parts = match streamed {
+        Ok(parts) => parts,
+        Err(e) => {
+            manifest.remove_unlisted(&dir)?;
+            return Err(e);
+        }
+    };
+    manifest.parts = parts;
+    manifest.complete = true;
+    manifest.write(&dir)?;
+    ctx.reporter.rows(name, manifest.rows());
+    ctx.reporter.table_finished(name, manifest.rows());
+    Ok(summary(name, &manifest, 0))
+}
+
+/// Streams the key-less table `name` (its rows that `filter` selects) into parts of at least
+/// `part_rows` rows; returns their entries, none of them listed yet.
+async fn stream_keyless(
+    ctx: &Ctx<'_>,
+    client: &mut SqlClient,
+    dir: &Path,
+    name: &str,
+    model: &Table,
+    plans: &[ColumnPlan],
+    filter: &str,
+) -> Result<Vec<PartEntry>> {
     let order = plans
         .iter()
         .map(|p| quote_ident(&p.name))
@@ -158,43 +223,56 @@ pub(crate) async fn extract_keyless(
         .join(", ");
     let sql = format!(
         "SELECT {} FROM {name} WHERE {filter} ORDER BY {order}",
-        select_list(&plans)
+        select_list(plans)
     );
-    let meta = PartMeta::for_table(ctx.run_id, name, model, &plans);
+    let meta = PartMeta::for_table(ctx.run_id, name, model, plans);
     let query = BatchQuery {
         side: Side::Source,
         table: name,
         sql: &sql,
         params: &[],
-        plans: &plans,
+        plans,
         batch_rows: ctx.row_group_rows,
         key_index: None,
     };
     let new_part = |n: usize| {
         LazyPartWriter::new(
-            &dir,
+            dir,
             &Manifest::part_name(n),
             meta.clone(),
             ctx.row_group_rows,
-            plans.clone(),
+            plans.to_vec(),
         )
     };
-    let mut writer = new_part(manifest.parts.len());
+    let mut parts = Vec::new();
+    let mut writer = new_part(0);
     db::for_each_batch(client, &query, |batch, _| -> Result<()> {
         writer.write(&batch, None)?;
         if writer.rows() as usize >= ctx.part_rows {
-            let done = std::mem::replace(&mut writer, new_part(manifest.parts.len() + 1));
-            manifest.parts.extend(done.finish()?);
+            let done = std::mem::replace(&mut writer, new_part(parts.len() + 1));
+            parts.extend(done.finish()?);
         }
         Ok(())
     })
     .await?;
-    manifest.parts.extend(writer.finish()?);
-    manifest.complete = true;
-    manifest.write(&dir)?;
-    ctx.reporter.rows(name, manifest.rows());
-    ctx.reporter.table_finished(name, manifest.rows());
-    Ok(summary(name, &manifest, 0))
+    parts.extend(writer.finish()?);
+    Ok(parts)
+}
+
+/// The live columns of `name` as plans, read as a step of its own.
+async fn read_plans(
+    source: &mut Session<'_>,
+    name: &str,
+    model: &Table,
+) -> Result<Vec<ColumnPlan>> {
+    let step = Step::Columns {
+        table: name.to_owned(),
+    };
+    source
+        .run(&step, async |client, _| {
+            plan_table(client, name, model).await
+        })
+        .await
 }
 
 fn summary(name: &str, manifest: &Manifest, resumed_rows: u64) -> TableSummary {
@@ -246,7 +324,8 @@ fn manifest_columns(plans: &[ColumnPlan]) -> Vec<ManifestColumn> {
         .collect()
 }
 
-/// Reads `table`'s manifest, starting over when it describes other columns.
+/// Reads `table`'s manifest, starting over when it describes other columns, and cuts it
+/// before its first damaged part ([`drop_damaged`]).
 fn resume_manifest(
     ctx: &Ctx<'_>,
     dir: &Path,
@@ -263,7 +342,7 @@ fn resume_manifest(
         complete: false,
         parts: Vec::new(),
     };
-    let manifest = match Manifest::read(dir)? {
+    let mut manifest = match Manifest::read(dir)? {
         Some(m) if m.columns == columns && m.run_id == ctx.run_id => m,
         Some(_) => {
             tracing::warn!(
@@ -274,6 +353,8 @@ fn resume_manifest(
         }
         None => fresh,
     };
+    // A listed part that is not what was listed is extracted again, and every part after it.
+    drop_damaged(dir, &mut manifest)?;
     manifest.remove_unlisted(dir)?;
     Ok(manifest)
 }

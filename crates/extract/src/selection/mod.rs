@@ -19,26 +19,46 @@ use bptmig_db::{self as db, Side, SqlClient, ToSql};
 use bptmig_model::catalog as c;
 use bptmig_model::pipeline::Selection;
 use bptmig_workdir::layout::ROOTS_FILE;
-use bptmig_workdir::part::{PartMeta, PartReader};
+use bptmig_workdir::part::PartMeta;
 use bptmig_workdir::sql_type::{ColumnPlan, SqlType};
+use bptmig_workdir::PartEntry;
 
+use crate::listed::{self, ListedPart, Roots};
+use crate::session::{Session, Step};
 use crate::stage::{Ctx, STAGE};
 use crate::stream::{stream_part, write_empty_part, PageQuery};
 use crate::Result;
 
 /// Chooses the top-level processes once per run and streams them into
-/// `extract/roots.parquet`, so a resumed extract works on exactly the same trees. Returns
-/// how many there are.
+/// `extract/roots.parquet` (its entry in [`listed::ROOTS_ENTRY_FILE`]), so a resumed extract
+/// works on exactly the same trees. Roots found damaged are chosen again, and every table
+/// extracted under them is discarded. Returns the roots file, checked.
 pub(crate) async fn select_roots(
     ctx: &Ctx<'_>,
-    client: &mut SqlClient,
+    source: &mut Session<'_>,
     sel: &Selection,
-) -> Result<u64> {
+) -> Result<ListedPart> {
     let dir = ctx.wd.stage_dir(STAGE);
-    let path = dir.join(ROOTS_FILE);
-    if path.is_file() {
-        return Ok(PartReader::open(&path)?.rows());
+    match listed::listed_roots(&dir)? {
+        Roots::Intact(roots) => return Ok(roots),
+        Roots::Damaged => listed::discard_selection(&dir)?,
+        Roots::Absent => {}
     }
+    let entry = source
+        .run(&Step::Selection, async |client, _| {
+            write_roots(ctx, client, sel).await
+        })
+        .await?;
+    listed::record_roots(&dir, &entry)?;
+    ctx.reporter
+        .note(&format!("{} top-level processes selected", entry.rows));
+    Ok(ListedPart { dir, entry })
+}
+
+/// Streams the selected top-level processes' IDs into the roots file; an empty file when
+/// none is selected, which records that the selection was made.
+async fn write_roots(ctx: &Ctx<'_>, client: &mut SqlClient, sel: &Selection) -> Result<PartEntry> {
+    let dir = ctx.wd.stage_dir(STAGE);
     let (roots, params) = roots_query(client, sel).await?;
     let sql = format!("{roots} ORDER BY P.ID");
     let refs: Vec<&dyn ToSql> = params.iter().map(|p| p as &dyn ToSql).collect();
@@ -61,17 +81,10 @@ pub(crate) async fn select_roots(
         dir: &dir,
         file: ROOTS_FILE,
     };
-    let selected = match stream_part(ctx, client, &page).await? {
-        Some(entry) => entry.rows,
-        None => {
-            // No tree selected: an empty file records that the selection was made.
-            write_empty_part(ctx, &page)?;
-            0
-        }
-    };
-    ctx.reporter
-        .note(&format!("{selected} top-level processes selected"));
-    Ok(selected)
+    match stream_part(ctx, client, &page).await? {
+        Some(entry) => Ok(entry),
+        None => write_empty_part(ctx, &page),
+    }
 }
 
 /// The `OSEVT_*` tables that exist, as `OSSYS_ENTITY.EVENT_TABLE_NAME` lists them.

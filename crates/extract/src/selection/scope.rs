@@ -1,14 +1,13 @@
 //! The selected trees, level by level, in temporary tables on the source connection.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow::array::{Array, Int32Array};
 use bptmig_db::{self as db, quote_ident, Side, SqlClient, ToSql};
 use bptmig_model::catalog as c;
-use bptmig_workdir::part::PartReader;
 
+use crate::listed::ListedPart;
 use crate::Result;
 
 /// IDs per `INSERT` when a scope table is filled from part files.
@@ -41,6 +40,15 @@ impl Level {
             .map(|(_, level)| *level)
     }
 
+    /// The level's IDs in words, for messages.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Level::Roots => "selected top-level processes",
+            Level::Processes => "processes of the selected trees",
+            Level::Activities => "activities of the selected trees",
+        }
+    }
+
     /// The column that ties `table`'s rows to a tree, and the level it points into.
     fn link(table: &str) -> (&'static str, Level) {
         match table {
@@ -70,7 +78,7 @@ impl TreeScope {
 
     /// Names that no other scope uses, even on a server whose temporary tables are not
     /// private to a session (the sandbox's): process id and a counter.
-    pub(super) fn unique() -> Self {
+    pub(crate) fn unique() -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         Self::named(&format!("bptmig_{}_{n}_", std::process::id()))
@@ -113,19 +121,21 @@ impl TreeScope {
         Ok(())
     }
 
-    /// Creates `level`'s table and fills it from the `ID` column of `files`, a batch at a
-    /// time: memory does not grow with the IDs.
+    /// Creates `level`'s table and fills it from the `ID` column of `parts`, each checked
+    /// against its manifest entry before any of it is used, a batch at a time: memory does
+    /// not grow with the IDs.
     pub(crate) async fn fill_from_parts(
         &self,
         client: &mut SqlClient,
         level: Level,
-        files: &[PathBuf],
+        parts: &[ListedPart],
     ) -> Result<()> {
         self.create(client, level).await?;
         let name = self.table(level);
         let mut sql = String::new();
-        for path in files {
-            let batches = PartReader::open(path)?
+        for part in parts {
+            let batches = part
+                .open()?
                 .columns(&[c::ID])?
                 .batch_size(IDS_PER_INSERT)
                 .batches()?;
