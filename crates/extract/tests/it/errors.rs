@@ -42,6 +42,38 @@ async fn pending_events_in_the_source_refuse_the_extract() {
         "{msg}"
     );
     nothing_listed(&config.workdir);
+    assert!(!config.workdir.join("run.json").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_first_connection_leaves_the_work_directory_free_for_the_right_server() {
+    let (prod, qa) = envs(&processes(5)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let free_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mistyped = bptmig_sandbox::connection_string(free_port, "sa", &format!("${{{PW_VAR}}}"));
+    let prod_conn = prod.server.connection_template(PW_VAR);
+    let qa_conn = qa.server.connection_template(PW_VAR);
+
+    // A mistyped source port, then a mistyped target port: each fails before binding.
+    for (source, target) in [(&mistyped, &qa_conn), (&prod_conn, &mistyped)] {
+        let config = pipeline(dir.path(), source, target, "");
+        let err = crate::extract(&config).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Db(DbError::Unreachable { .. })),
+            "{err}"
+        );
+        assert!(!config.workdir.join("run.json").exists(), "{err}");
+    }
+
+    // The corrected pipeline, in the same work directory, runs.
+    let config = pipeline(dir.path(), &prod_conn, &qa_conn, "");
+    let summary = crate::extract(&config).await.unwrap();
+    assert!(summary.roots > 0);
+    assert!(config.workdir.join("run.json").is_file());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,9 @@
     reason = "tests fail loudly on the first unexpected error"
 )]
 
+mod damage;
 mod errors;
+mod faults;
 mod full;
 mod resume;
 mod selection;
@@ -61,9 +63,20 @@ pub fn processes(processes: usize) -> EnvSpec {
 
 /// A pipeline file in `dir` from `prod` to `qa`, with `extra` TOML appended.
 pub fn pipeline(dir: &Path, source: &str, target: &str, extra: &str) -> PipelineConfig {
+    pipeline_with_keys(dir, source, target, "", extra)
+}
+
+/// [`pipeline`] with `side_keys` (TOML keys such as `retries = 0`) in `[source]` and in
+/// `[target]`.
+pub fn pipeline_with_keys(
+    dir: &Path,
+    source: &str,
+    target: &str,
+    side_keys: &str,
+    extra: &str,
+) -> PipelineConfig {
     let text = format!(
-        "workdir = \"work\"\n{extra_top}\n[source]\nconnection = \"{source}\"\nconnect_timeout_secs = 3\n[target]\nconnection = \"{target}\"\nconnect_timeout_secs = 3\n{extra}\n",
-        extra_top = "",
+        "workdir = \"work\"\n\n[source]\nconnection = \"{source}\"\nconnect_timeout_secs = 3\n{side_keys}\n[target]\nconnection = \"{target}\"\nconnect_timeout_secs = 3\n{side_keys}\n{extra}\n",
     );
     let path = dir.join("pipeline.toml");
     std::fs::write(&path, &text).unwrap();
@@ -187,4 +200,45 @@ pub async fn extract(
 
 pub fn workdir(config: &PipelineConfig) -> PathBuf {
     config.workdir.clone()
+}
+
+/// Every file under `<workdir>/extract` (parts, manifests, roots, snapshots), by path
+/// relative to it: two extracts under one run id of the same source are equal byte for byte.
+pub fn extract_files(workdir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                out.insert(path.strip_prefix(root).unwrap().to_owned(), bytes);
+            }
+        }
+    }
+    let root = workdir.join("extract");
+    let mut out = BTreeMap::new();
+    walk(&root, &root, &mut out);
+    out
+}
+
+/// Starts `workdir` as a copy of `reference`'s `run.json` with no stage done, so that an
+/// extract into it writes under the same run id.
+pub fn same_run_as(reference: &Path, workdir: &Path) {
+    let mut run = bptmig_workdir::RunState::read(&bptmig_workdir::WorkDir::new(reference))
+        .unwrap()
+        .unwrap();
+    run.stages.clear();
+    let wd = bptmig_workdir::WorkDir::new(workdir);
+    wd.create().unwrap();
+    run.write(&wd).unwrap();
+}
+
+/// The files of `a` and `b` differ nowhere (named by path when they do).
+pub fn assert_same_files(a: &BTreeMap<PathBuf, Vec<u8>>, b: &BTreeMap<PathBuf, Vec<u8>>) {
+    let names = |m: &BTreeMap<PathBuf, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(a), names(b));
+    for (path, bytes) in a {
+        assert!(b[path] == *bytes, "`{}` differs", path.display());
+    }
 }
