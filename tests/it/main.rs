@@ -9,5 +9,6 @@ mod cli;
 mod common;
 mod extract_kill;
 mod load_interrupt;
+mod lock_race;
 mod snapshots;
 mod transform_cli;

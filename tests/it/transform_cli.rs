@@ -10,7 +10,7 @@ use bptmig_sandbox::EnvSpec;
 
 use crate::common;
 
-fn transform(pipeline: &Path) -> Output {
+pub fn transform(pipeline: &Path) -> Output {
     common::bptmig(["transform", "--pipeline", pipeline.to_str().unwrap()])
         .output()
         .unwrap()
@@ -28,7 +28,7 @@ fn mapping(skip_tree: bool) -> String {
 }
 
 /// Writes `<dir>/<name>.toml` for the generated work directory `<dir>/<name>`.
-fn write_pipeline(dir: &Path, name: &str, skip_tree: bool) -> PathBuf {
+pub fn write_pipeline(dir: &Path, name: &str, skip_tree: bool) -> PathBuf {
     let path = dir.join(format!("{name}.toml"));
     Pipeline::new("server=generated-prod", "server=generated-qa")
         .workdir(name)
@@ -40,7 +40,7 @@ fn write_pipeline(dir: &Path, name: &str, skip_tree: bool) -> PathBuf {
 
 /// An extracted work directory at `out` with `processes` generated top-level processes, in
 /// parts of `part_rows` rows and row groups of `row_group_rows`.
-fn generate(out: &Path, processes: usize, part_rows: usize, row_group_rows: usize) {
+pub fn generate(out: &Path, processes: usize, part_rows: usize, row_group_rows: usize) {
     generate_workdir(&GenerateOptions {
         out: out.to_owned(),
         spec: EnvSpec {
@@ -99,24 +99,6 @@ fn transform_exits_1_with_findings_writes_the_report_and_reruns_as_a_no_op() {
     let out = transform(&strict);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ProdOnlyAudit"));
-}
-
-/// Every file under `dir`, relative path → bytes.
-fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().display().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -187,8 +169,8 @@ fn sigint_stops_between_parts_exits_130_and_the_rerun_equals_an_uninterrupted_tr
     let after: Vec<_> = kept.iter().map(|t| written(t)).collect();
     assert_eq!(before, after, "finished tables {kept:?} are not redone");
     let (a, b) = (
-        files(&dir.path().join("clean/transform")),
-        files(&wd.join("transform")),
+        common::files(&dir.path().join("clean/transform")),
+        common::files(&wd.join("transform")),
     );
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     for (name, bytes) in &a {
