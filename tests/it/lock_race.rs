@@ -17,7 +17,7 @@ const PART_DELAY_MS: &str = "80";
 /// above any `pid_max`), or, every third round, an empty one (a holder killed before it
 /// wrote the file).
 fn stale_lock(round: usize) -> &'static str {
-    if round % 3 == 0 {
+    if round.is_multiple_of(3) {
         ""
     } else {
         r#"{"pid":4294967,"stage":"transform"}"#
