@@ -183,34 +183,26 @@ mod tests {
         assert_eq!(result, Ok(2));
         assert_eq!(seen, [0, 1, 2]);
 
-        let mut tries = 0;
-        let result: Result<(), _> = quick(2)
-            .run("the step", async |_| {
-                tries += 1;
-                Err(Failure(true))
-            })
-            .await;
-        assert_eq!((result, tries), (Err(Failure(true)), 3));
-
-        let mut tries = 0;
-        let result: Result<(), _> = quick(0)
-            .run("the step", async |_| {
-                tries += 1;
-                Err(Failure(true))
-            })
-            .await;
-        assert_eq!((result, tries), (Err(Failure(true)), 1));
+        assert_eq!(always_failing(2, true).await, 3);
+        assert_eq!(always_failing(0, true).await, 1);
     }
 
     #[tokio::test]
     async fn a_permanent_failure_is_final_at_once() {
+        assert_eq!(always_failing(5, false).await, 1);
+    }
+
+    /// How many times a step that always fails (transiently or not) runs with `retries`;
+    /// the error returned is the step's.
+    async fn always_failing(retries: u32, transient: bool) -> u32 {
         let mut tries = 0;
-        let result: Result<(), _> = quick(5)
+        let result: Result<(), _> = quick(retries)
             .run("the step", async |_| {
                 tries += 1;
-                Err(Failure(false))
+                Err(Failure(transient))
             })
             .await;
-        assert_eq!((result, tries), (Err(Failure(false)), 1));
+        assert_eq!(result, Err(Failure(transient)));
+        tries
     }
 }

@@ -21,6 +21,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+mod background;
 pub mod generator;
 mod server;
 pub mod sql;

@@ -4,11 +4,11 @@
 //! single-threaded) never has to drive the server, and dropping the handle stops it.
 
 use std::net::SocketAddr;
-use std::thread::JoinHandle;
 
 use iridium_server::{ServerConfig, TdsServer};
 use tokio::sync::oneshot;
 
+use crate::background::Background;
 use crate::{Error, Result};
 
 /// The login every sandbox server accepts unless told otherwise.
@@ -42,8 +42,7 @@ pub struct SandboxServer {
     addr: SocketAddr,
     user: String,
     password: String,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    _serving: Background,
 }
 
 impl SandboxServer {
@@ -111,8 +110,7 @@ impl SandboxServer {
             addr,
             user: options.user.clone(),
             password: options.password.clone(),
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            _serving: Background::new(stop_tx, thread),
         })
     }
 
@@ -143,15 +141,4 @@ pub fn connection_string(port: u16, user: &str, password: &str) -> String {
         "server=tcp:127.0.0.1,{port};user={user};password={password};\
          encrypt=DANGER_PLAINTEXT;TrustServerCertificate=true"
     )
-}
-
-impl Drop for SandboxServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }

@@ -5,9 +5,9 @@ use std::path::Path;
 use bptmig_extract::ROOTS_ENTRY_FILE;
 use bptmig_model::catalog as c;
 use bptmig_sandbox::EnvSpec;
-use bptmig_workdir::{Manifest, RunState, StageState, WorkDir};
+use bptmig_workdir::{Manifest, WorkDir};
 
-use crate::{assert_same_files, envs, extract_files, pipeline_for};
+use crate::{assert_same_files, extract_files, setup};
 
 /// Flips one byte in the middle of `path`; the size stays.
 fn flip_a_byte(path: &Path) {
@@ -19,15 +19,13 @@ fn flip_a_byte(path: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_part_or_roots_file_is_extracted_again_to_the_same_bytes() {
-    let (prod, qa) = envs(&EnvSpec::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = pipeline_for(
-        dir.path(),
-        &prod,
-        &qa,
+    let test = setup(
+        &EnvSpec::default(),
         "[extract]\npart_rows = 100\nrow_group_rows = 30\n",
-    );
-    crate::extract(&config).await.unwrap();
+    )
+    .await;
+    let config = &test.config;
+    crate::extract(config).await.unwrap();
     let intact = extract_files(&config.workdir);
     let wd = WorkDir::new(&config.workdir);
     let extract_dir = wd.stage_dir("extract");
@@ -39,7 +37,7 @@ async fn a_damaged_part_or_roots_file_is_extracted_again_to_the_same_bytes() {
     let parts = Manifest::read(&activities).unwrap().unwrap().parts;
     assert!(parts.len() > 3);
     flip_a_byte(&activities.join(&parts[1].file));
-    let again = crate::extract(&config).await.unwrap();
+    let again = crate::extract(config).await.unwrap();
     assert!(!again.already_done);
     let act = again
         .tables
@@ -57,15 +55,13 @@ async fn a_damaged_part_or_roots_file_is_extracted_again_to_the_same_bytes() {
     let processes = wd.table_dir("extract", c::PROCESS);
     let first = &Manifest::read(&processes).unwrap().unwrap().parts[0];
     flip_a_byte(&processes.join(&first.file));
-    let mut run = RunState::read(&wd).unwrap().unwrap();
-    run.stages.insert("extract".into(), StageState::Running);
-    run.write(&wd).unwrap();
-    crate::extract(&config).await.unwrap();
+    crate::mark_running(&config.workdir);
+    crate::extract(config).await.unwrap();
     assert_same_files(&intact, &extract_files(&config.workdir));
 
     // Damaged roots: the selection starts over, and every table after it.
     flip_a_byte(&extract_dir.join("roots.parquet"));
-    let again = crate::extract(&config).await.unwrap();
+    let again = crate::extract(config).await.unwrap();
     assert!(!again.already_done);
     assert!(again.tables.iter().all(|t| t.resumed_rows == 0));
     assert_same_files(&intact, &extract_files(&config.workdir));
@@ -74,13 +70,13 @@ async fn a_damaged_part_or_roots_file_is_extracted_again_to_the_same_bytes() {
     let snapshot = wd.snapshot_dir("target");
     let file = &Manifest::read(&snapshot).unwrap().unwrap().parts[0].file;
     flip_a_byte(&snapshot.join(file));
-    assert!(!crate::extract(&config).await.unwrap().already_done);
+    assert!(!crate::extract(config).await.unwrap().already_done);
     assert_same_files(&intact, &extract_files(&config.workdir));
 
     // Intact, it is done; a roots file without its entry (an older work directory) is
     // taken as it is and its entry recorded.
     std::fs::remove_file(extract_dir.join(ROOTS_ENTRY_FILE)).unwrap();
-    assert!(crate::extract(&config).await.unwrap().already_done);
+    assert!(crate::extract(config).await.unwrap().already_done);
     let entry = |files: &std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>| {
         let entry: bptmig_workdir::PartEntry =
             serde_json::from_slice(&files[Path::new(ROOTS_ENTRY_FILE)]).unwrap();

@@ -70,6 +70,14 @@ impl Through {
         config
     }
 
+    /// The extract of `config` is the reference's, byte for byte.
+    fn assert_like_reference(&self, config: &PipelineConfig) {
+        assert_same_files(
+            &extract_files(&self.reference),
+            &extract_files(&config.workdir),
+        );
+    }
+
     /// Once, two thirds into what the source sends an extract: inside the instance tables.
     fn once_at_two_thirds(&self, fault: impl Fn(u64) -> ProxyFault) {
         self.proxy
@@ -102,10 +110,7 @@ async fn a_connection_cut_mid_stream_is_retried_and_the_parquet_equals_an_uninte
     let connections = test.proxy.bytes_from_server();
     assert_eq!(connections.len(), 3, "{connections:?}");
     assert_eq!(connections[1], test.source_bytes * 2 / 3);
-    assert_same_files(
-        &extract_files(&test.reference),
-        &extract_files(&config.workdir),
-    );
+    test.assert_like_reference(&config);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,10 +146,7 @@ async fn with_no_retries_a_cut_names_the_part_and_the_rerun_completes_identicall
     // The fault is spent: the same command resumes and ends as an uninterrupted extract.
     let resumed = crate::extract(&config).await.unwrap();
     assert!(resumed.tables.iter().any(|t| t.resumed_rows > 0));
-    assert_same_files(
-        &extract_files(&test.reference),
-        &extract_files(&config.workdir),
-    );
+    test.assert_like_reference(&config);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -186,10 +188,7 @@ async fn a_stalled_source_times_out_naming_the_setting_and_a_retry_gets_past_it(
     test.once_at_two_thirds(stall);
     crate::extract(&config).await.unwrap();
     assert_eq!(test.proxy.faults(), 1);
-    assert_same_files(
-        &extract_files(&test.reference),
-        &extract_files(&config.workdir),
-    );
+    test.assert_like_reference(&config);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -242,3 +242,12 @@ pub fn assert_same_files(a: &BTreeMap<PathBuf, Vec<u8>>, b: &BTreeMap<PathBuf, V
         assert!(b[path] == *bytes, "`{}` differs", path.display());
     }
 }
+
+/// Marks the extract of `workdir` as still running, as a crash leaves it.
+pub fn mark_running(workdir: &Path) {
+    let wd = bptmig_workdir::WorkDir::new(workdir);
+    let mut run = bptmig_workdir::RunState::read(&wd).unwrap().unwrap();
+    run.stages
+        .insert("extract".into(), bptmig_workdir::StageState::Running);
+    run.write(&wd).unwrap();
+}

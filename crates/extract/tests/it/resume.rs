@@ -1,6 +1,6 @@
 use bptmig_model::catalog as c;
 use bptmig_sandbox::EnvSpec;
-use bptmig_workdir::{Manifest, RunState, StageState, WorkDir};
+use bptmig_workdir::{Manifest, WorkDir};
 
 use crate::{envs, pipeline_for};
 
@@ -40,9 +40,7 @@ async fn an_interrupted_extract_resumes_to_identical_parts_and_a_finished_one_do
     crate::extract(&config).await.unwrap();
     let uninterrupted = manifests(&config.workdir);
     let wd = WorkDir::new(&config.workdir);
-    let mut run = RunState::read(&wd).unwrap().unwrap();
-    run.stages.insert("extract".into(), StageState::Running);
-    run.write(&wd).unwrap();
+    crate::mark_running(&config.workdir);
     let adir = wd.table_dir("extract", c::ACTIVITY);
     let mut m = Manifest::read(&adir).unwrap().unwrap();
     assert!(m.parts.len() > 3);

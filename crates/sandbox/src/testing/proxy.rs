@@ -23,7 +23,6 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -31,6 +30,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+use crate::background::Background;
 use crate::{connection_string, Error, Result, DEFAULT_USER};
 
 /// The most connections one proxy accepts; later ones are refused.
@@ -144,8 +144,7 @@ impl Shared {
 pub struct FaultProxy {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    _serving: Background,
 }
 
 impl FaultProxy {
@@ -189,8 +188,7 @@ impl FaultProxy {
         Ok(Self {
             addr,
             shared,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            _serving: Background::new(stop_tx, thread),
         })
     }
 
@@ -225,17 +223,6 @@ impl FaultProxy {
             .iter()
             .map(|b| b.load(Ordering::Relaxed))
             .collect()
-    }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
