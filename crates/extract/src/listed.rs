@@ -14,7 +14,7 @@ use bptmig_workdir::{stage_tables, Manifest, PartEntry, WorkDir};
 use crate::Result;
 
 /// The manifest entry of `extract/roots.parquet` (its size, rows and SHA-256), beside it.
-pub const ROOTS_ENTRY_FILE: &str = "roots.json";
+pub use bptmig_workdir::layout::ROOTS_ENTRY_FILE;
 
 /// A part file and the manifest entry it must match.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,6 +16,8 @@ pub const LOAD: &str = "load";
 pub const VERIFY: &str = "verify";
 /// The selected top-level process IDs, written once per run by the extract.
 pub const ROOTS_FILE: &str = "roots.parquet";
+/// The manifest entry (size, SHA-256) of [`ROOTS_FILE`], beside it.
+pub const ROOTS_ENTRY_FILE: &str = "roots.json";
 /// Per-table row count and maximum ID of an environment, in each snapshot.
 pub const INSTANCE_STATS: &str = "instance_stats";
 /// The transform's deferred fix-ups: `(table, id, column, value)`.

@@ -7,6 +7,7 @@
 //! <workdir>/lock                                   held while a stage runs            (lock)
 //! <workdir>/extract/<TABLE>/part-NNNNN.parquet     + manifest.json                    (part, manifest)
 //! <workdir>/extract/roots.parquet                  the selected top-level process IDs
+//! <workdir>/extract/roots.json                     its size and SHA-256
 //! <workdir>/extract/snapshot/{source,target}/<TABLE>.parquet   mapping tables, instance stats
 //! <workdir>/transform/<TABLE>/part-NNNNN.parquet   + manifest.json
 //! <workdir>/transform/maps/<TABLE>.parquet         old ID → new ID

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::{read_json, write_json_atomic};
+use crate::layout::{EXTRACT, TRANSFORM};
 use crate::{Error, Result};
 
 /// One complete part file.
@@ -48,15 +49,14 @@ impl PartEntry {
 }
 
 fn damaged(path: PathBuf, what: &'static str, listed: String, found: String) -> Error {
-    // Parts live in `<workdir>/<stage>/<TABLE>/`: the stage that wrote the file redoes it.
+    // Parts live under `<workdir>/<stage>/` (snapshots one level deeper): the stage that wrote
+    // the file redoes it.
     let stage = path
-        .parent()
-        .and_then(Path::parent)
-        .and_then(Path::file_name)
-        .map_or_else(
-            || "the stage".to_owned(),
-            |s| s.to_string_lossy().into_owned(),
-        );
+        .ancestors()
+        .filter_map(Path::file_name)
+        .map(|n| n.to_string_lossy())
+        .find(|n| [EXTRACT, TRANSFORM].contains(&n.as_ref()))
+        .map_or_else(|| "the stage".to_owned(), std::borrow::Cow::into_owned);
     Error::PartDamaged {
         path,
         what,

@@ -32,7 +32,10 @@ fn plan(name: &str, sql_type: SqlType, nullable: bool) -> ColumnPlan {
 // ---- catalog ---------------------------------------------------------------------------------
 
 #[test]
-#[expect(clippy::too_many_lines, reason = "a table: every catalog type SQL Server has, with the plan it gets")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "a table: every catalog type SQL Server has, with the plan it gets"
+)]
 fn from_catalog_maps_every_supported_type() {
     let decimal = CatalogColumn {
         numeric_precision: Some(37),
