@@ -121,7 +121,8 @@ pub(crate) fn resolve_used(
         .mapping
         .file
         .as_deref()
-        .map(MappingFile::load)
+        // Problems of lines are reported with those resolution finds in the others.
+        .map(MappingFile::load_with_problems)
         .transpose()?;
     let src = restrict(&source.principals()?, used, file.as_ref());
     Ok(principals::resolve(

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use bptmig_model::pipeline::render_file_problems;
+
 use super::{Kind, MappingProblem, Unmapped};
 
 /// Why the principals could not be mapped.
@@ -19,7 +21,7 @@ pub enum MappingError {
     },
     /// The mapping file has problems, found when parsing it or when resolving its names
     /// against the two environments; all of them are listed, by line.
-    #[error("{}", render_problems(.path, .problems))]
+    #[error("{}", render_file_problems("mapping file", .path, .problems))]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -67,17 +69,6 @@ pub enum MappingError {
         /// The matching target principals, as `` `name@tenant` (#id) ``.
         candidates: Vec<String>,
     },
-}
-
-fn render_problems(path: &Path, problems: &[MappingProblem]) -> String {
-    let count = problems.len();
-    let noun = if count == 1 { "problem" } else { "problems" };
-    let mut out = format!("mapping file `{}` has {count} {noun}:", path.display());
-    for problem in problems {
-        out.push_str("\n  - ");
-        out.push_str(&problem.to_string());
-    }
-    out
 }
 
 fn render_unmapped(kind: Kind, items: &[Unmapped], file: Option<&Path>) -> String {

@@ -16,8 +16,12 @@ pub const MAPPING_HEADER: [&str; 3] = ["kind", "source", "target"];
 pub struct MappingFile {
     /// The file it came from, for messages.
     pub path: PathBuf,
-    /// Its lines, in file order.
+    /// Its lines that could be read, in file order.
     pub entries: Vec<MappingEntry>,
+    /// The problems of the lines that could not be read, in line order. [`resolve`](super::resolve)
+    /// reports them together with those it finds in [`entries`](Self::entries), so that one
+    /// message lists every problem of the file. Always empty from [`MappingFile::parse`].
+    pub problems: Vec<MappingProblem>,
 }
 
 /// One line of a mapping file: map `source` (in the source) to `target` (in the target).
@@ -110,6 +114,12 @@ impl MappingFile {
     /// Parses `text` (the contents of the file at `path`). Reports every problem found, not
     /// only the first.
     pub fn parse(text: &str, path: &Path) -> Result<Self, MappingError> {
+        Self::parse_with_problems(text, path).without_problems()
+    }
+
+    /// Parses `text` (the contents of the file at `path`), keeping the lines that can be read
+    /// and noting the problems of the others in [`problems`](Self::problems).
+    pub fn parse_with_problems(text: &str, path: &Path) -> Self {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let lines = LineNumbers::new(text);
         let mut reader = csv::ReaderBuilder::new()
@@ -132,12 +142,18 @@ impl MappingFile {
 
     /// Reads and parses the file at `path`.
     pub fn load(path: &Path) -> Result<Self, MappingError> {
+        Self::load_with_problems(path)?.without_problems()
+    }
+
+    /// Reads the file at `path` and parses it like [`MappingFile::parse_with_problems`]. Fails
+    /// only when the file cannot be read, or is not UTF-8 text.
+    pub fn load_with_problems(path: &Path) -> Result<Self, MappingError> {
         let bytes = std::fs::read(path).map_err(|source| MappingError::Read {
             path: path.to_owned(),
             source,
         })?;
         match std::str::from_utf8(&bytes) {
-            Ok(text) => Self::parse(text, path),
+            Ok(text) => Ok(Self::parse_with_problems(text, path)),
             Err(error) => {
                 let good = &bytes[..error.valid_up_to()];
                 let line = good.split(|&byte| byte == b'\n').count();
@@ -149,6 +165,15 @@ impl MappingFile {
                     )],
                 ))
             }
+        }
+    }
+
+    /// The file if it has no problems; else [`MappingError::Invalid`] listing them.
+    fn without_problems(self) -> Result<Self, MappingError> {
+        if self.problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(invalid(&self.path, self.problems))
         }
     }
 }
@@ -322,20 +347,18 @@ impl Parser {
         }
     }
 
-    fn finish(mut self, path: &Path) -> Result<MappingFile, MappingError> {
+    fn finish(mut self, path: &Path) -> MappingFile {
         if !self.header_done {
             self.problem(
                 1,
                 "the file is empty; the first line must be the header `kind,source,target`",
             );
         }
-        if self.problems.is_empty() {
-            Ok(MappingFile {
-                path: path.to_owned(),
-                entries: self.entries,
-            })
-        } else {
-            Err(invalid(path, self.problems))
+        self.problems.sort_by_key(|problem| problem.line);
+        MappingFile {
+            path: path.to_owned(),
+            entries: self.entries,
+            problems: self.problems,
         }
     }
 }

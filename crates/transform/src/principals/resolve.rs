@@ -16,7 +16,8 @@ use super::{
 /// matching, then the policies (see the module documentation).
 ///
 /// Fails with [`MappingError::Invalid`] listing every problem of the mapping file (each with
-/// its line), then with [`MappingError::PolicyTargetMissing`] / `PolicyTargetAmbiguous` for a
+/// its line: those [`MappingFile::problems`] noted while parsing and those its names meet
+/// here), then with [`MappingError::PolicyTargetMissing`] / `PolicyTargetAmbiguous` for a
 /// `user:`/`group:` policy naming no single target principal, then with
 /// [`MappingError::Unmapped`] for all unmapped tenants, then all users under `fail`, then all
 /// groups under `fail`: each step runs only when the ones before it succeeded.
@@ -231,7 +232,8 @@ fn resolve_file(
     tgt: &PrincipalIndex<'_>,
 ) -> Result<FileMaps, MappingError> {
     let mut maps = FileMaps::default();
-    let mut problems = Vec::new();
+    // The lines the parser could not read, then what resolving the others finds: one list.
+    let mut problems = file.problems.clone();
     for entry in &file.entries {
         let kind = entry.kind;
         let source = match src.find(kind, &entry.source) {

@@ -249,6 +249,65 @@ fn duplicate_source_names_both_lines() {
 }
 
 #[test]
+fn a_bad_kind_or_a_duplicate_source_hides_no_other_problem_of_the_file() {
+    let text = "kind,source,target\n\
+                usr,ann,qa.lead\n\
+                user,ann,nobody\n\
+                user,bob@Users,qa.lead\n\
+                user,bob@Users,ann\n\
+                group,Ghosts,Recruiters@Users\n";
+    // Parsing alone stops at the lines it cannot read ...
+    assert_eq!(
+        problems(parse(text).unwrap_err()),
+        vec![
+            (
+                2,
+                "unknown kind `usr`; expected user, group or tenant".to_owned()
+            ),
+            (
+                5,
+                "duplicate source: `user,bob@Users` is also mapped on line 4; keep one of the \
+                 two lines"
+                    .to_owned()
+            ),
+        ]
+    );
+    // ... resolution lists those and the problems of every other line, in line order.
+    let file = MappingFile::parse_with_problems(text, Path::new(PATH));
+    assert_eq!(file.entries.len(), 3, "lines 3, 4 and 6 are read");
+    let (source, target) = environments();
+    let error = resolve(&source, &target, Some(&file), &null(), &null()).unwrap_err();
+    let message = error.to_string();
+    let got = problems(error);
+    assert_eq!(
+        got.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+        [2, 3, 5, 6],
+        "{got:?}"
+    );
+    assert!(
+        got[1].1.starts_with("unknown target name `nobody`"),
+        "{got:?}"
+    );
+    assert!(
+        got[3].1.starts_with("unknown source name `Ghosts`"),
+        "{got:?}"
+    );
+    assert!(
+        message.starts_with("mapping file `/srv/maps/m.csv` has 4 problems:\n  - line 2: "),
+        "{message}"
+    );
+
+    // The same through the file on disk.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.csv");
+    std::fs::write(&path, text).unwrap();
+    let loaded = MappingFile::load_with_problems(&path).unwrap();
+    assert_eq!(loaded.problems, file.problems);
+    assert_eq!(loaded.entries, file.entries);
+    assert!(MappingFile::load(&path).is_err());
+}
+
+#[test]
 fn name_at_tenant_picks_one_of_several_with_the_same_name() {
     let resolution = with_file(
         "kind,source,target\n\
