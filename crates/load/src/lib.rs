@@ -2,16 +2,24 @@
 //! chunk; read it back to verify; remove it again on rollback (README, "Load", "Verify" and
 //! "Rollback").
 //!
-//! * [`load()`]: the [`plan::LoadPlan`] (every chunk, read once from the transformed parts),
-//!   the pre-load checks (queues empty, the reserved ID block still free, every definition,
-//!   user, group and tenant the rows point at still present, bulk copy's column types), then
-//!   every chunk in its own transaction together with its [`LedgerRow`], so that a rerun skips
-//!   what is done and a crash leaves nothing of a chunk behind. A chunk's rows reach the
-//!   target through a writer: batched `INSERT … VALUES` (strategy `insert`) or TDS bulk copy
-//!   (strategy `bulk`).
-//! * [`verify()`]: counts, an order-independent content digest per table, and the platform
-//!   invariants over the rows the ledger lists.
-//! * [`rollback()`]: the run's chunks deleted in reverse order, each with its ledger row.
+//! * [`load()`]: the [`plan::LoadPlan`] (every chunk, read once from the transformed parts,
+//!   each part checked against its manifest first), the target's lock (one load at a time
+//!   per target), the trees the target already holds from this source
+//!   ([`AlreadyMovedTrees`], skipped or refused per `selection.already_moved`), the pre-load
+//!   checks (queues empty, the reserved ID block still free, every definition, user, group
+//!   and tenant the rows point at still present, bulk copy's column types), then every chunk
+//!   in its own transaction together with its [`LedgerRow`] and the trees whose roots it
+//!   holds, so that a rerun skips what is done, a crash leaves nothing of a chunk behind and
+//!   the target remembers what it received. A chunk cut off by a transient fault (a lost
+//!   connection, a timeout, a deadlock) is tried again on a new connection. A chunk's rows
+//!   reach the target through a writer: batched `INSERT … VALUES` (strategy `insert`) or TDS
+//!   bulk copy (strategy `bulk`).
+//! * [`verify()`]: the transformed parts checked against their manifests, then counts, an
+//!   order-independent content digest per table, and the platform invariants over the rows
+//!   the ledger lists.
+//! * [`rollback()`]: the run's chunks deleted in reverse order, each with its ledger row and
+//!   its trees' rows.
+//! * [`already_moved()`]: for `bptmig check`, how many selected trees the target already holds.
 //! * [`value`]: a chunk's columns bound once to their SQL types, and the exact SQL literals
 //!   and TDS bulk values both writers send.
 //!
@@ -25,11 +33,16 @@
 
 use std::path::PathBuf;
 
+use bptmig_db::{Fault, Side, Transient};
+use bptmig_model::pipeline::CommandTimeout;
+
 pub mod plan;
 pub mod value;
 
+mod already_moved;
 mod ledger;
 mod preflight;
+mod report;
 mod rollback;
 mod stage;
 mod status;
@@ -39,7 +52,12 @@ mod testing;
 mod verify;
 mod writer;
 
-pub use ledger::LedgerRow;
+pub use already_moved::{
+    already_moved, AlreadyMovedCount, AlreadyMovedTrees, MovedTree, SourceRoot,
+};
+pub use ledger::lock::{LockHolder, STALE_AFTER};
+pub use ledger::trees::RecordedTree;
+pub use ledger::{LedgerRow, LedgerTables};
 pub use rollback::{rollback, RollbackSummary};
 pub use stage::{load, LoadOptions, LoadSummary, TableLoad, STAGE};
 pub use status::{chunk_status, ChunkStatus};
@@ -149,8 +167,57 @@ pub enum Error {
          \"insert\"` (or `\"auto\"`)"
     )]
     BulkUnsupported { reason: BulkRefusal },
+    #[error(
+        "loading chunk `{chunk}` of `{table}` failed {attempts} time(s), the last time because \
+         {}; nothing of that chunk was kept (each try was rolled back) and {done} earlier \
+         chunk(s) stay loaded; run the same command again to continue (`target.retries` sets \
+         how often a chunk is tried)",
+        fault.describe(Side::Target, timeout)
+    )]
+    ChunkRetriesSpent {
+        table: String,
+        chunk: String,
+        done: usize,
+        attempts: u32,
+        fault: Fault,
+        timeout: CommandTimeout,
+    },
+    #[error(
+        "{holder}; wait for it to finish and run the same command again (a lock whose holder \
+         is gone is taken over once it has been silent for {} minutes)",
+        STALE_AFTER.as_secs() / 60
+    )]
+    TargetBusy { holder: Box<LockHolder> },
+    #[error(
+        "this load lost the target's lock: {holder}; it stopped before its next chunk (every \
+         chunk loaded so far is complete); run the same command again once that one is done"
+    )]
+    LockLost { holder: Box<LockHolder> },
+    #[error(
+        "{} tree(s) of this selection are already in the target: run(s) {} moved them there \
+         from this source (source root IDs {}; {} of them changed in the source since); \
+         `selection.already_moved = \"fail\"` refuses to move them again: set it to \
+         \"skip\" to leave them out, or narrow `[selection]`",
+        trees.len(),
+        trees.runs().join(", "),
+        trees.first_ids(),
+        trees.changed_since()
+    )]
+    AlreadyMoved { trees: Box<AlreadyMovedTrees> },
     #[error("the load of run {run_id} was interrupted; run the same command again to resume")]
     Interrupted { run_id: String },
+}
+
+impl Transient for Error {
+    /// A chunk or a statement cut off by a lost connection, a timeout, a deadlock, a lock
+    /// timeout, or a new connection that could not be made.
+    fn fault(&self) -> Option<Fault> {
+        match self {
+            Error::Db(e) => e.fault(),
+            Error::ChunkFailed { reason, .. } => reason.fault(),
+            _ => None,
+        }
+    }
 }
 
 /// A value referenced by transformed rows that the target lacks.

@@ -1,16 +1,18 @@
 //! Rollback: remove a run's rows from the target, chunk by chunk in reverse load order, each
-//! chunk's delete and its ledger row in one transaction, so that a rollback can itself be
-//! interrupted and run again.
+//! chunk's delete, its trees' rows and its ledger row in one transaction, so that a rollback
+//! can itself be interrupted and run again. It holds the target's lock, as a load does.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
-use bptmig_db as db;
+use bptmig_db::{self as db, Side, SqlClient};
+use bptmig_model::catalog as c;
 use bptmig_model::{PipelineConfig, Reporter};
-use bptmig_workdir::WorkDir;
+use bptmig_workdir::{RunState, WorkDir};
 
-use crate::plan::range_predicate;
-use crate::{ledger, target, ChunkError, Error, Result};
+use crate::ledger::lock::{LockAction, TargetLock};
+use crate::ledger::{self, trees, LedgerRow, LedgerTables};
+use crate::plan::{range_predicate, Chunk, LoadPlan, RANGES_PER_STATEMENT};
+use crate::{target, ChunkError, Error, Result};
 
 /// Stage name for the work-directory lock.
 const ROLLBACK_STAGE: &str = "rollback";
@@ -31,17 +33,44 @@ pub struct RollbackSummary {
 /// Order: `OSEVT_*` rows and outputs first, then tree levels from the deepest up (activities
 /// before their processes), descending IDs inside a table: no row is deleted while a moved row
 /// still references it. A fix-up that points forward (a precedent loaded after the row) is
-/// set back to NULL in the transaction that deletes the row it points at.
+/// set back to NULL in the transaction that deletes the row it points at. The trees a chunk of
+/// roots recorded are forgotten with it.
 pub async fn rollback(config: &PipelineConfig, reporter: &dyn Reporter) -> Result<RollbackSummary> {
     let wd = WorkDir::new(&config.workdir);
     let _lock = wd.lock(ROLLBACK_STAGE)?;
     let mut run = bptmig_workdir::open_run(&wd, config)?;
-    let ledger::TargetRun {
-        plan,
-        mut client,
-        mut done,
-    } = ledger::open_target(&wd, config, &run.run_id).await?;
-    let ledger_name = &config.load.ledger_table;
+    let mut plan = LoadPlan::build(&wd, config.load.chunk_rows)?;
+    // Every chunk, whatever trees a load left out: deleting a range with no rows is harmless.
+    plan.exclude_trees(&[]);
+    let mut client = db::connect(Side::Target, &config.target).await?;
+    let lock = TargetLock::acquire(
+        &mut client,
+        config,
+        &run.run_id,
+        wd.root(),
+        LockAction::Rollback,
+    )
+    .await?;
+    let result = remove_chunks(&mut client, config, reporter, &plan, &run, &lock).await;
+    lock.release(&config.target).await;
+    let summary = result?;
+    run.stages.remove(crate::STAGE);
+    run.stages.remove(crate::VERIFY_STAGE);
+    run.write(&wd)?;
+    Ok(summary)
+}
+
+/// Deletes the chunks the ledger lists for `run`, in reverse plan order.
+async fn remove_chunks(
+    client: &mut SqlClient,
+    config: &PipelineConfig,
+    reporter: &dyn Reporter,
+    plan: &LoadPlan,
+    run: &RunState,
+    lock: &TargetLock,
+) -> Result<RollbackSummary> {
+    let tables = LedgerTables::new(&config.load.ledger_table);
+    let mut done = ledger::read(client, &tables.chunks, &run.run_id).await?;
     let mut summary = RollbackSummary {
         run_id: run.run_id.clone(),
         ..RollbackSummary::default()
@@ -55,41 +84,18 @@ pub async fn rollback(config: &PipelineConfig, reporter: &dyn Reporter) -> Resul
         let Some(row) = done.remove(&key) else {
             continue;
         };
-        let inside = |id: i32| chunk.ranges.iter().any(|&(a, b)| (a..=b).contains(&id));
-        let mut sql = String::from("SET XACT_ABORT ON; BEGIN TRANSACTION;");
-        for f in chunk.fixups.iter().filter(|f| !inside(f.id)) {
-            let _ = write!(
-                sql,
-                " UPDATE {} SET {} = NULL WHERE ID = {};",
-                db::quote_ident(&f.table),
-                db::quote_ident(&f.column),
-                f.id
-            );
-        }
-        for group in chunk.ranges.chunks(200) {
-            let _ = write!(
-                sql,
-                " DELETE FROM {} WHERE {};",
-                db::quote_ident(&t.name),
-                range_predicate(t.id_column(), group)
-            );
-        }
-        sql.push(' ');
-        sql.push_str(&ledger::delete_sql(
-            ledger_name,
-            &run.run_id,
-            &t.name,
-            &key.1,
-        ));
-        sql.push_str(" COMMIT TRANSACTION;");
-        if let Err(refused) = target::run_batch(&mut client, &sql).await {
-            target::roll_back(&mut client).await;
-            return Err(Error::ChunkFailed {
-                table: t.name.clone(),
-                chunk: key.1,
-                done: summary.chunks,
-                row: None,
-                reason: Box::new(ChunkError::Delete { refused }),
+        let statements = chunk_statements(plan, chunk, &tables, &run.run_id, &row);
+        if let Err(e) = delete_chunk(client, lock, &statements).await {
+            target::roll_back(client).await;
+            return Err(match e {
+                Deleted::Refused(refused) => Error::ChunkFailed {
+                    table: t.name.clone(),
+                    chunk: key.1,
+                    done: summary.chunks,
+                    row: None,
+                    reason: Box::new(ChunkError::Delete { refused }),
+                },
+                Deleted::LockLost => lock.lost(client).await,
             });
         }
         let rows = u64::try_from(row.rows).unwrap_or(0);
@@ -101,8 +107,89 @@ pub async fn rollback(config: &PipelineConfig, reporter: &dyn Reporter) -> Resul
         reporter.table_finished(&t.name, summary.tables.get(&t.name).copied().unwrap_or(0));
     }
     summary.unknown_chunks = done.len();
-    run.stages.remove(crate::STAGE);
-    run.stages.remove(crate::VERIFY_STAGE);
-    run.write(&wd)?;
     Ok(summary)
+}
+
+/// Why a chunk's delete failed.
+enum Deleted {
+    Refused(target::Refused),
+    LockLost,
+}
+
+/// Runs `statements` in one transaction that first confirms the target's lock.
+async fn delete_chunk(
+    client: &mut SqlClient,
+    lock: &TargetLock,
+    statements: &[String],
+) -> std::result::Result<(), Deleted> {
+    let (beat, held) = lock.hold_statements();
+    target::run_batch(
+        client,
+        &format!("SET XACT_ABORT ON; BEGIN TRANSACTION; {beat}"),
+    )
+    .await
+    .map_err(Deleted::Refused)?;
+    if target::scalar_batch(client, &held)
+        .await
+        .map_err(Deleted::Refused)?
+        != 1
+    {
+        return Err(Deleted::LockLost);
+    }
+    for sql in statements {
+        target::run_batch(client, sql)
+            .await
+            .map_err(Deleted::Refused)?;
+    }
+    target::run_batch(client, "COMMIT TRANSACTION;")
+        .await
+        .map_err(Deleted::Refused)
+}
+
+/// The statements removing `chunk` inside its transaction, each bounded whatever the rows:
+/// forward fix-ups set back to NULL, the rows deleted by at most [`RANGES_PER_STATEMENT`]
+/// ranges each, the trees it recorded forgotten, its ledger row deleted.
+pub(crate) fn chunk_statements(
+    plan: &LoadPlan,
+    chunk: &Chunk,
+    tables: &LedgerTables,
+    run_id: &str,
+    row: &LedgerRow,
+) -> Vec<String> {
+    let t = &plan.tables[chunk.table];
+    let inside = |id: i32| chunk.ranges.iter().any(|&(a, b)| (a..=b).contains(&id));
+    let mut out: Vec<String> = chunk
+        .fixups
+        .iter()
+        .filter(|f| !inside(f.id))
+        .map(|f| {
+            format!(
+                "UPDATE {} SET {} = NULL WHERE ID = {};",
+                db::quote_ident(&f.table),
+                db::quote_ident(&f.column),
+                f.id
+            )
+        })
+        .collect();
+    out.extend(chunk.ranges.chunks(RANGES_PER_STATEMENT).map(|group| {
+        format!(
+            "DELETE FROM {} WHERE {};",
+            db::quote_ident(&t.name),
+            range_predicate(t.id_column(), group)
+        )
+    }));
+    if t.name == c::PROCESS && chunk.level == Some(0) {
+        out.extend(trees::forget_statements(
+            &tables.trees,
+            run_id,
+            &chunk.ranges,
+        ));
+    }
+    out.push(ledger::delete_sql(
+        &tables.chunks,
+        run_id,
+        &t.name,
+        &row.chunk,
+    ));
+    out
 }

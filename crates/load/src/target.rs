@@ -6,16 +6,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int32Type;
-use bptmig_db::Side;
 use bptmig_db::{self as db, SqlClient};
+use bptmig_db::{Fault, Side};
 use bptmig_model::catalog as c;
 use bptmig_workdir::sql_type::ColumnPlan;
 
-use crate::plan::{range_predicate, LoadPlan, References, TableInput};
+use crate::plan::{range_predicate, LoadPlan, References, TableInput, RANGES_PER_STATEMENT};
 use crate::{Error, MissingReference, Result};
 
-/// Most ranges in one `WHERE`.
-const RANGES_PER_QUERY: usize = 200;
 /// Most IDs in one `IN (…)`.
 const IDS_PER_QUERY: usize = 1000;
 
@@ -54,7 +52,7 @@ pub async fn count_in(
     ranges: &[(i32, i32)],
 ) -> Result<i64> {
     let mut n = 0;
-    for group in ranges.chunks(RANGES_PER_QUERY) {
+    for group in ranges.chunks(RANGES_PER_STATEMENT) {
         n += db::scalar(
             client,
             Side::Target,
@@ -128,7 +126,7 @@ pub async fn read_back(
         .collect::<Vec<_>>()
         .join(", ");
     let mut out = Vec::new();
-    for group in ranges.chunks(RANGES_PER_QUERY) {
+    for group in ranges.chunks(RANGES_PER_STATEMENT) {
         let sql = format!(
             "SELECT {select} FROM {} WHERE {}",
             db::quote_ident(&t.name),
@@ -168,6 +166,9 @@ async fn try_execute(client: &mut SqlClient, sql: &str) {
 pub struct Refused {
     /// The server's words.
     pub message: String,
+    /// Set when the batch was cut off rather than refused (a lost connection, a timeout, a
+    /// deadlock): trying again on a new connection may succeed.
+    pub fault: Option<Fault>,
 }
 
 impl From<&tiberius::error::Error> for Refused {
@@ -176,7 +177,10 @@ impl From<&tiberius::error::Error> for Refused {
             tiberius::error::Error::Server(t) => t.message().to_owned(),
             other => other.to_string(),
         };
-        Self { message }
+        Self {
+            message,
+            fault: Fault::of_driver(e),
+        }
     }
 }
 
@@ -190,6 +194,16 @@ pub async fn run_batch(client: &mut SqlClient, sql: &str) -> std::result::Result
             .map_err(|e| Refused::from(&e)),
         Err(e) => Err(Refused::from(&e)),
     }
+}
+
+/// Runs a batch whose first result is one integer; on failure, what the server said.
+pub async fn scalar_batch(client: &mut SqlClient, sql: &str) -> std::result::Result<i64, Refused> {
+    let rows = match client.simple_query(sql).await {
+        Ok(stream) => stream.into_first_result().await,
+        Err(e) => Err(e),
+    }
+    .map_err(|e| Refused::from(&e))?;
+    Ok(rows.first().and_then(|r| db::int_cell(r, 0)).unwrap_or(0))
 }
 
 /// Ends an open transaction, if any, ignoring a failure (after an error).

@@ -8,14 +8,13 @@ use arrow::datatypes::Int32Type;
 use bptmig_db::SqlClient;
 use bptmig_model::catalog::{self as c, ColumnRole, FkKind};
 use bptmig_model::{PipelineConfig, Reporter};
-use bptmig_workdir::part::PartReader;
 use bptmig_workdir::{layout, StageState, WorkDir};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use tracing::Instrument as _;
 
 use crate::ledger::Done;
-use crate::plan::{LoadPlan, References, TableInput};
+use crate::plan::{Chunk, LoadPlan, References, TableInput};
 use crate::value::BoundBatch;
 use crate::{ledger, target, Error, Result};
 
@@ -86,7 +85,7 @@ impl RowSum {
 /// Runs verify for `config`: exit status is [`VerifySummary::ok`].
 pub async fn verify(config: &PipelineConfig, reporter: &dyn Reporter) -> Result<VerifySummary> {
     let wd = WorkDir::new(&config.workdir);
-    let mut stage = ledger::open_stage(&wd, config, VERIFY_STAGE).await?;
+    let mut stage = ledger::open_stage(&wd, config, VERIFY_STAGE, None).await?;
     let (plan, done) = (&stage.target.plan, &stage.target.done);
     let client = &mut stage.target.client;
     let run = &mut stage.run;
@@ -157,13 +156,18 @@ async fn compare_table(
     let t = &plan.tables[ti];
     let cols = t.column_names();
     let mut expected = RowSum::default();
+    let mut kept = KeptRows::new(plan, ti);
     for part in 0..t.manifest.parts.len() {
-        for b in PartReader::open(&t.part_path(part))?.batches()? {
-            expected.add_batch(&b?, &cols, &t.name)?;
+        let mut offset = 0;
+        for b in t.open_part(part)?.batches()? {
+            let b = b?;
+            let b = kept.of(part, offset, &b)?;
+            offset += b.1;
+            expected.add_batch(&b.0, &cols, &t.name)?;
         }
     }
     let plans = target::column_plans(client, t).await?;
-    let batches = target::read_back(client, t, &plans, &plan.table_ranges(ti)).await?;
+    let batches = target::read_back(client, t, &plans, &read_back_ranges(plan, ti)).await?;
     let mut found = RowSum::default();
     for b in &batches {
         found.add_batch(b, &cols, &t.name)?;
@@ -177,6 +181,73 @@ async fn compare_table(
         ok: expected == found,
     };
     Ok((check, batches))
+}
+
+/// The ID ranges verify reads table `ti` back by: its own, except for an `OSEVT_*` table,
+/// whose rows are read by the moved activities' ranges (dense blocks, where its own
+/// `_ACTIVITY_ID`s are sparse).
+pub(crate) fn read_back_ranges(plan: &LoadPlan, ti: usize) -> Vec<(i32, i32)> {
+    let t = &plan.tables[ti];
+    if c::is_osevt(&t.name) {
+        if let Some(ai) = plan.tables.iter().position(|a| a.name == c::ACTIVITY) {
+            return plan.table_ranges(ai);
+        }
+    }
+    plan.table_ranges(ti)
+}
+
+/// The rows of a table the plan loads: all of them, or, when trees were left out, those its
+/// chunks still hold.
+struct KeptRows {
+    /// Per part, the rows kept (ascending), when trees were left out.
+    parts: Option<Vec<Vec<u32>>>,
+}
+
+impl KeptRows {
+    fn new(plan: &LoadPlan, ti: usize) -> Self {
+        let t = &plan.tables[ti];
+        let planned: usize = plan
+            .chunks
+            .iter()
+            .filter(|ch| ch.table == ti)
+            .map(Chunk::len)
+            .sum();
+        if planned as u64 == t.rows() {
+            return Self { parts: None };
+        }
+        let mut parts = vec![Vec::new(); t.manifest.parts.len()];
+        for ch in plan.chunks.iter().filter(|ch| ch.table == ti) {
+            parts[ch.part].extend_from_slice(&ch.rows);
+        }
+        for p in &mut parts {
+            p.sort_unstable();
+        }
+        Self { parts: Some(parts) }
+    }
+
+    /// The kept rows of `batch`, which holds the part's rows from `offset` on; and the
+    /// batch's length.
+    fn of(
+        &mut self,
+        part: usize,
+        offset: usize,
+        batch: &RecordBatch,
+    ) -> Result<(RecordBatch, usize)> {
+        let n = batch.num_rows();
+        let Some(parts) = &self.parts else {
+            return Ok((batch.clone(), n));
+        };
+        let rows = &parts[part];
+        let (lo, hi) = (
+            rows.partition_point(|&r| (r as usize) < offset),
+            rows.partition_point(|&r| (r as usize) < offset + n),
+        );
+        let idx: arrow::array::UInt32Array =
+            rows[lo..hi].iter().map(|&r| r - offset as u32).collect();
+        let kept = arrow::compute::take_record_batch(batch, &idx)
+            .map_err(|e| Error::arrow("verified rows", e))?;
+        Ok((kept, n))
+    }
 }
 
 /// The platform invariants among the rows read back, and their references outside the run.
@@ -288,21 +359,11 @@ fn invariants(
 
 /// Adds the verify result to `report.json` (key `verify`).
 fn write_report(wd: &WorkDir, summary: &VerifySummary) -> Result<()> {
-    let path = wd.root().join("report.json");
-    let mut report: serde_json::Value = match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|_| serde_json::json!({})),
-        Err(_) => serde_json::json!({}),
-    };
     let value = serde_json::json!({
         "ok": summary.ok(),
         "chunks_missing": summary.chunks_missing,
         "tables": summary.tables,
         "problems": summary.problems,
     });
-    if let Some(obj) = report.as_object_mut() {
-        obj.insert(VERIFY_STAGE.to_owned(), value);
-    }
-    let text = serde_json::to_vec_pretty(&report).unwrap_or_default();
-    bptmig_workdir::write_atomic(&path, &text)?;
-    Ok(())
+    crate::report::set_entry(wd, VERIFY_STAGE, Some(value))
 }

@@ -3,73 +3,150 @@
 //!
 //! Each row carries the chunk's [`digest`] over its Arrow values; a resumed load skips a
 //! listed chunk only when the digest says it holds the same rows ([`check_recorded`]).
+//!
+//! Beside it live the tree ledger ([`trees`]: every moved tree, by source root) and the lock
+//! table ([`lock`]: who is loading into this target), named after it ([`LedgerTables`]).
 
 use std::collections::HashMap;
 
 use bptmig_db::Side;
 use bptmig_db::{self as db, quote_text, SqlClient};
+use bptmig_model::pipeline::AlreadyMoved;
 use bptmig_model::PipelineConfig;
 use bptmig_workdir::layout::TRANSFORM;
 use bptmig_workdir::{Lock, RunState, StageState, WorkDir};
 
+use crate::already_moved::{self, AlreadyMovedTrees};
 use crate::plan::LoadPlan;
 use crate::value::BoundBatch;
 use crate::{Error, Result};
 
 mod digest;
+pub(crate) mod lock;
+pub(crate) mod trees;
 
 pub(crate) use digest::chunk_digest;
 use digest::Recorded;
+use lock::{LockAction, TargetLock};
+
+/// The names of bptmig's tables in the target, from `load.ledger_table`: the default
+/// `BPTMIG_LEDGER` gives `BPTMIG_TREES` and `BPTMIG_LOCK`; any other name `X` (or
+/// `X_LEDGER`) gives `X_TREES` and `X_LOCK`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerTables {
+    /// One row per loaded chunk.
+    pub chunks: String,
+    /// One row per moved tree.
+    pub trees: String,
+    /// The target-side lock.
+    pub lock: String,
+}
+
+impl LedgerTables {
+    pub fn new(ledger: &str) -> Self {
+        let stem = ledger.strip_suffix("_LEDGER").unwrap_or(ledger);
+        Self {
+            chunks: ledger.to_owned(),
+            trees: format!("{stem}_TREES"),
+            lock: format!("{stem}_LOCK"),
+        }
+    }
+}
 
 /// Chunks the ledger lists for a run, by (table, chunk).
 pub type Done = HashMap<(String, String), LedgerRow>;
 
 /// Where load, verify, rollback and status start: the run's chunks (planned from the
-/// transformed parts), a connection to the target, and what its ledger lists as loaded.
+/// transformed parts, without the trees the target already had from an earlier run when
+/// `selection.already_moved = "skip"`), a connection to the target, what its ledger lists as
+/// loaded, and those trees.
 pub(crate) struct TargetRun {
     pub(crate) plan: LoadPlan,
     pub(crate) client: SqlClient,
     pub(crate) done: Done,
+    pub(crate) already_moved: AlreadyMovedTrees,
 }
 
-/// Plans `run_id`'s chunks, connects to the target and reads its ledger (an absent ledger
-/// table lists nothing; nothing is written).
+/// Plans `run_id`'s chunks, connects to the target and reads its ledgers (absent ledger
+/// tables list nothing; nothing is written).
 pub(crate) async fn open_target(
     wd: &WorkDir,
     config: &PipelineConfig,
     run_id: &str,
 ) -> Result<TargetRun> {
     let plan = LoadPlan::build(wd, config.load.chunk_rows)?;
-    let mut client = db::connect(Side::Target, &config.target).await?;
+    let client = db::connect(Side::Target, &config.target).await?;
+    read_target(plan, client, config, run_id).await
+}
+
+/// What the target's ledgers say of `run_id` and its trees; under `already_moved = "skip"`
+/// the trees an earlier run moved are left out of `plan`.
+async fn read_target(
+    mut plan: LoadPlan,
+    mut client: SqlClient,
+    config: &PipelineConfig,
+    run_id: &str,
+) -> Result<TargetRun> {
     let done = read(&mut client, &config.load.ledger_table, run_id).await?;
-    Ok(TargetRun { plan, client, done })
+    let already_moved = already_moved::find(&mut client, config, &plan, run_id).await?;
+    let left_out = match config.selection.already_moved {
+        AlreadyMoved::Skip => already_moved.target_roots(),
+        AlreadyMoved::Fail => Vec::new(),
+    };
+    plan.exclude_trees(&left_out);
+    Ok(TargetRun {
+        plan,
+        client,
+        done,
+        already_moved,
+    })
 }
 
 /// A load or a verify under way: the work directory locked, the run (its transform done),
-/// and where it starts in the target.
+/// where it starts in the target, and for a load the target's lock.
 pub(crate) struct OpenStage {
     /// Held until the stage ends.
     _lock: Lock,
     pub(crate) run: RunState,
     pub(crate) target: TargetRun,
+    /// Held by a load; let go with [`TargetLock::release`].
+    pub(crate) target_lock: Option<TargetLock>,
 }
 
 /// Locks `wd` for `stage`, opens the run, refuses one whose transform is not done, plans the
-/// run's chunks and opens the target.
+/// run's chunks and opens the target; with `action`, takes the target's lock before reading
+/// its ledgers (and lets it go again if that fails).
 pub(crate) async fn open_stage(
     wd: &WorkDir,
     config: &PipelineConfig,
     stage: &str,
+    action: Option<LockAction>,
 ) -> Result<OpenStage> {
     let lock = wd.lock(stage)?;
     let run = bptmig_workdir::open_run(wd, config)?;
     require_transformed(wd, &run)?;
-    let target = open_target(wd, config, &run.run_id).await?;
-    Ok(OpenStage {
-        _lock: lock,
-        run,
-        target,
-    })
+    let plan = LoadPlan::build(wd, config.load.chunk_rows)?;
+    let mut client = db::connect(Side::Target, &config.target).await?;
+    let target_lock = match action {
+        Some(action) => {
+            Some(TargetLock::acquire(&mut client, config, &run.run_id, wd.root(), action).await?)
+        }
+        None => None,
+    };
+    match read_target(plan, client, config, &run.run_id).await {
+        Ok(target) => Ok(OpenStage {
+            _lock: lock,
+            run,
+            target,
+            target_lock,
+        }),
+        Err(e) => {
+            if let Some(l) = target_lock {
+                l.release(&config.target).await;
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Refuses to go on unless `run`'s transform is done.
@@ -124,21 +201,32 @@ pub(crate) fn check_recorded(
     }
 }
 
-/// Creates the ledger table when the target lacks it.
+/// Creates the chunk ledger and the tree ledger when the target lacks them.
 pub async fn ensure(client: &mut SqlClient, ledger: &str) -> Result<()> {
-    if !exists(client, ledger).await? {
-        let sql = format!(
-            "CREATE TABLE {l} (\
-             RUN_ID NVARCHAR(64) NOT NULL, TABLE_NAME NVARCHAR(128) NOT NULL, \
-             CHUNK NVARCHAR(64) NOT NULL, ROWS_LOADED INT NOT NULL, DIGEST NVARCHAR(64) NOT NULL, \
-             MIN_ID INT NULL, MAX_ID INT NULL, LOADED_AT DATETIME NOT NULL DEFAULT GETDATE(), \
-             CONSTRAINT {pk} PRIMARY KEY (RUN_ID, TABLE_NAME, CHUNK))",
-            l = db::quote_ident(ledger),
-            pk = db::quote_ident(&format!("PK_{ledger}"))
-        );
-        db::execute(client, Side::Target, &sql).await?;
+    let sql = format!(
+        "CREATE TABLE {l} (\
+         RUN_ID NVARCHAR(64) NOT NULL, TABLE_NAME NVARCHAR(128) NOT NULL, \
+         CHUNK NVARCHAR(64) NOT NULL, ROWS_LOADED INT NOT NULL, DIGEST NVARCHAR(64) NOT NULL, \
+         MIN_ID INT NULL, MAX_ID INT NULL, LOADED_AT DATETIME NOT NULL DEFAULT GETDATE(), \
+         CONSTRAINT {pk} PRIMARY KEY (RUN_ID, TABLE_NAME, CHUNK))",
+        l = db::quote_ident(ledger),
+        pk = db::quote_ident(&format!("PK_{ledger}"))
+    );
+    ensure_table(client, ledger, &sql).await?;
+    let trees = LedgerTables::new(ledger).trees;
+    ensure_table(client, &trees, &trees::create_sql(&trees)).await
+}
+
+/// Runs `create` unless table `name` exists; another session creating it meanwhile is fine.
+pub(crate) async fn ensure_table(client: &mut SqlClient, name: &str, create: &str) -> Result<()> {
+    if exists(client, name).await? {
+        return Ok(());
     }
-    Ok(())
+    match db::execute(client, Side::Target, create).await {
+        Ok(()) => Ok(()),
+        Err(_) if exists(client, name).await? => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Whether the ledger table exists.
@@ -153,6 +241,33 @@ pub async fn exists(client: &mut SqlClient, ledger: &str) -> Result<bool> {
     )
     .await?;
     Ok(n > 0)
+}
+
+/// The ledger row of one chunk of `run_id`, if the ledger lists it.
+pub(crate) async fn read_chunk(
+    client: &mut SqlClient,
+    ledger: &str,
+    run_id: &str,
+    table: &str,
+    chunk: &str,
+) -> Result<Option<LedgerRow>> {
+    let sql = format!(
+        "SELECT TABLE_NAME, CHUNK, ROWS_LOADED, DIGEST FROM {} WHERE RUN_ID = {} AND \
+         TABLE_NAME = {} AND CHUNK = {}",
+        db::quote_ident(ledger),
+        quote_text(run_id),
+        quote_text(table),
+        quote_text(chunk)
+    );
+    let rows = db::query_rows(client, Side::Target, &sql, &[]).await?;
+    Ok(rows.first().and_then(|r| {
+        Some(LedgerRow {
+            table: db::text_cell(r, 0)?,
+            chunk: db::text_cell(r, 1)?,
+            rows: db::int_cell(r, 2)?,
+            digest: db::text_cell(r, 3)?,
+        })
+    }))
 }
 
 /// The chunks of `run_id` the ledger lists, by (table, chunk).

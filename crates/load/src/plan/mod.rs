@@ -38,11 +38,13 @@ mod fixups;
 mod parts;
 mod ranges;
 mod references;
+mod trees;
 
 pub use fixups::Fixup;
 pub(crate) use parts::PartCache;
-pub use ranges::{merge_ranges, range_predicate, ranges_of};
+pub use ranges::{merge_ranges, range_predicate, ranges_of, RANGES_PER_STATEMENT};
 pub use references::References;
+pub use trees::{parse_instant, Instant, PlannedRoot, TreeIndex};
 
 /// A transformed table: name, model shape, part files and columns.
 #[derive(Debug, Clone)]
@@ -80,10 +82,18 @@ impl TableInput {
         self.columns.iter().map(String::as_str).collect()
     }
 
-    /// Every row and column of part `part`, as one batch.
+    /// Part `part` opened after checking its size and SHA-256 against the manifest.
+    pub fn open_part(&self, part: usize) -> Result<PartReader> {
+        Ok(PartReader::open_listed(
+            &self.dir,
+            &self.manifest.parts[part],
+        )?)
+    }
+
+    /// Every row and column of part `part`, as one batch (checked against the manifest first).
     pub fn read_part(&self, part: usize) -> Result<RecordBatch> {
         let path = self.part_path(part);
-        let batches = PartReader::open(&path)?.read_all()?;
+        let batches = self.open_part(part)?.read_all()?;
         let Some(first) = batches.first() else {
             return Err(Error::Corrupt {
                 path,
@@ -160,16 +170,23 @@ pub struct LoadPlan {
     /// The definitions, principals, tenants, eSpaces and static rows the transformed rows
     /// reference, which the target must hold.
     pub references: References,
+    /// The process trees: their roots, and which tree each row belongs to.
+    pub trees: TreeIndex,
 }
 
-/// The ID (and, for the tree tables, level) column of one part, read when planning.
+/// The ID (and, for the tree tables, level) column of one part, read when planning; its
+/// rows' owners; for processes, `LAST_MODIFIED`.
 struct PartKeys {
     ids: Int32Array,
     levels: Option<Int32Array>,
+    owners: trees::PartOwners,
+    last_modified: Vec<Option<Instant>>,
 }
 
 impl LoadPlan {
     /// Plans the load of `wd`'s transformed parts in chunks of at most `chunk_rows` rows.
+    /// Every part is checked against its manifest (size and SHA-256) before any of it is
+    /// used, so a damaged part stops the plan before anything is written.
     pub fn build(wd: &WorkDir, chunk_rows: usize) -> Result<Self> {
         let tables = inputs(wd)?;
         let mut references = References::default();
@@ -190,9 +207,11 @@ impl LoadPlan {
             chunks,
             fixups: 0,
             references,
+            trees: TreeIndex::default(),
         };
         let ids = |ti: usize, part: usize| &keys[ti][part].ids;
         plan.fixups = fixups::place(&mut plan, wd, ids)?;
+        plan.trees = tree_index(wd, &plan.tables, keys)?;
         Ok(plan)
     }
 
@@ -218,32 +237,71 @@ impl LoadPlan {
     }
 }
 
+/// The plan's trees from what planning read: the level-0 processes are the roots.
+fn tree_index(wd: &WorkDir, tables: &[TableInput], keys: Vec<Vec<PartKeys>>) -> Result<TreeIndex> {
+    let mut roots = Vec::new();
+    let mut owners = Vec::with_capacity(keys.len());
+    for (t, parts) in tables.iter().zip(keys) {
+        let mut table_owners = Vec::with_capacity(parts.len());
+        for k in parts {
+            if t.name == c::PROCESS {
+                if let Some(levels) = &k.levels {
+                    for i in 0..k.ids.len() {
+                        if k.ids.is_valid(i) && levels.is_valid(i) && levels.value(i) == 0 {
+                            let modified = k.last_modified.get(i).copied().flatten();
+                            roots.push((k.ids.value(i), modified));
+                        }
+                    }
+                }
+            }
+            table_owners.push(k.owners);
+        }
+        owners.push(table_owners);
+    }
+    TreeIndex::new(wd, owners, roots)
+}
+
 /// Whether `name` is a process-tree table, loaded level by level.
 fn is_tree(name: &str) -> bool {
     name == c::PROCESS || name == c::ACTIVITY
 }
 
-/// Reads the ID column (and the level column of a tree table) of every part of `t`, and adds
-/// the outward references of its rows to `references`: one read of each part.
+/// Reads the ID column (and the level column of a tree table), the owner column (and a
+/// process's `LAST_MODIFIED`) of every part of `t`, and adds the outward references of its
+/// rows to `references`: one read of each part, after checking it against the manifest.
 fn read_keys(t: &TableInput, references: &mut References) -> Result<Vec<PartKeys>> {
     let level = is_tree(&t.name).then_some(LEVEL_COLUMN);
+    let modified = (t.name == c::PROCESS && t.columns.iter().any(|n| n == c::LAST_MODIFIED))
+        .then_some(c::LAST_MODIFIED);
     let mut names = vec![t.id_column()];
     names.extend(level);
-    names.extend(
-        t.outward_fk_columns()
-            .into_iter()
-            .filter(|n| *n != t.id_column()),
-    );
+    for name in t
+        .outward_fk_columns()
+        .into_iter()
+        .chain(trees::owner_column(t))
+        .chain(modified)
+    {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
     (0..t.manifest.parts.len())
         .map(|part| {
             let path = t.part_path(part);
-            let batches = PartReader::open(&path)?.columns(&names)?.read_all()?;
+            let batches = t.open_part(part)?.columns(&names)?.read_all()?;
             for b in &batches {
                 references.add(t, b);
             }
+            let ids = int_column(&path, &batches, t.id_column())?;
             Ok(PartKeys {
-                ids: int_column(&path, &batches, t.id_column())?,
                 levels: level.map(|l| int_column(&path, &batches, l)).transpose()?,
+                owners: trees::PartOwners::read(t, &path, &batches, ids.clone())?,
+                last_modified: if modified.is_some() {
+                    trees::last_modified(&batches)
+                } else {
+                    Vec::new()
+                },
+                ids,
             })
         })
         .collect()

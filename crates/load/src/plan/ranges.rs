@@ -2,6 +2,11 @@
 
 use std::fmt::Write as _;
 
+/// Most ranges in one statement's predicate ([`range_predicate`]): every statement that
+/// selects rows by ID ranges splits them into groups of this many, so that its text stays
+/// bounded (about 6 KiB) whatever the rows.
+pub const RANGES_PER_STATEMENT: usize = 200;
+
 /// Consecutive runs of sorted, distinct IDs.
 pub fn ranges_of(sorted: &[i32]) -> Vec<(i32, i32)> {
     let mut out: Vec<(i32, i32)> = Vec::new();

@@ -115,6 +115,16 @@ impl BoundBatch {
         out.push(')');
         Ok(())
     }
+
+    /// Appends the literal of column `column`'s value at `row` to `out`.
+    pub fn render_value(&self, out: &mut String, column: usize, row: usize) -> Result<()> {
+        let Some(bound) = self.columns().get(column) else {
+            return Err(super::ValueError::MissingColumn {
+                column: format!("#{column}"),
+            });
+        };
+        push_value(out, &bound.values, row).map_err(|p| bound.error(p, row))
+    }
 }
 
 /// Appends the literal of the value at `row`, after the checks the bulk writer runs.

@@ -118,11 +118,31 @@ pub enum ChunkError {
     RowRefused { refused: Refused },
     #[error("{refused} (applying deferred references: `{sql}`)")]
     Fixups { sql: String, refused: Refused },
+    #[error("{refused} (recording the chunk's trees: `{sql}`)")]
+    Trees { sql: String, refused: Refused },
     #[error("{refused} (committing: `{sql}`)")]
     Commit { sql: String, refused: Refused },
     /// A rollback could not delete the chunk.
     #[error("deleting it failed: {refused}; fix the target and run `bptmig rollback` again")]
     Delete { refused: Refused },
+}
+
+impl bptmig_db::Transient for ChunkError {
+    /// The fault that cut the chunk off, when it was cut off rather than refused.
+    fn fault(&self) -> Option<bptmig_db::Fault> {
+        match self {
+            ChunkError::Begin { refused, .. }
+            | ChunkError::Statement { refused, .. }
+            | ChunkError::Bulk { refused }
+            | ChunkError::MissingRow { refused, .. }
+            | ChunkError::RowRefused { refused }
+            | ChunkError::Fixups { refused, .. }
+            | ChunkError::Trees { refused, .. }
+            | ChunkError::Commit { refused, .. }
+            | ChunkError::Delete { refused } => refused.fault.clone(),
+            ChunkError::Value(_) => None,
+        }
+    }
 }
 
 /// Why the target does not take bulk copy.

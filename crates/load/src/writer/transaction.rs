@@ -1,52 +1,89 @@
-//! One chunk's transaction: its rows (through a [`ChunkWriter`]), its fix-ups and its
-//! ledger row commit together or not at all.
+//! One chunk's transaction: the target lock's heartbeat, the chunk's rows (through a
+//! [`ChunkWriter`]), its fix-ups, the trees whose roots it holds and its ledger row commit
+//! together or not at all.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use bptmig_db::{self as db, SqlClient};
+use bptmig_db::{self as db, SqlClient, Transient as _};
 
 use super::{ChunkError, ChunkRows, ChunkWriter};
+use crate::ledger::lock::TargetLock;
+use crate::ledger::trees::{self, TreeRecord};
 use crate::ledger::{self, LedgerRow};
 use crate::plan::Fixup;
 use crate::target::{self, Refused};
 use crate::{Error, Result};
 
-/// Where chunks are committed, and how.
+/// The longest batch of fix-up statements sent at once.
+const FIXUP_BATCH_BYTES: usize = 32 * 1024;
+
+/// How chunks are committed.
 pub(crate) struct ChunkTransaction<'a> {
-    pub(crate) client: &'a mut SqlClient,
     /// The ledger table's name.
     pub(crate) ledger: &'a str,
+    /// The tree ledger's name.
+    pub(crate) trees: &'a str,
+    /// The source database's fingerprint, for the tree ledger.
+    pub(crate) source_fingerprint: &'a str,
     pub(crate) run_id: &'a str,
+    /// The target's lock, confirmed at the start of every chunk.
+    pub(crate) lock: Option<&'a TargetLock>,
     /// Wait this long before committing (tests of kills).
     pub(crate) delay: Option<Duration>,
 }
 
+/// What a chunk's transaction writes besides its rows.
+pub(crate) struct ChunkExtras<'a> {
+    pub(crate) ledger_row: &'a LedgerRow,
+    /// The trees whose roots are among the chunk's rows.
+    pub(crate) trees: &'a [TreeRecord],
+}
+
 impl ChunkTransaction<'_> {
-    /// Writes one chunk, its fix-ups and its ledger row in one transaction; on failure rolls
-    /// it back and reports [`Error::ChunkFailed`] (`done` chunks loaded before it).
+    /// Writes one chunk, its fix-ups, its trees and its ledger row in one transaction; on
+    /// failure rolls it back and reports [`Error::ChunkFailed`] (`done` chunks loaded before
+    /// it), or [`Error::LockLost`] when the target's lock is no longer this load's.
     pub(crate) async fn apply<W: ChunkWriter>(
-        &mut self,
+        &self,
+        client: &mut SqlClient,
         writer: &mut W,
         rows: &ChunkRows<'_>,
-        ledger_row: &LedgerRow,
+        extras: &ChunkExtras<'_>,
         done: usize,
     ) -> Result<()> {
         let table = db::quote_ident(&rows.table.name);
         let identity = rows.table.has_key() && writer.names_ids();
         let mut begin = String::from("SET XACT_ABORT ON; BEGIN TRANSACTION;");
+        let held = self.lock.map(TargetLock::hold_statements);
+        if let Some((beat, _)) = &held {
+            let _ = write!(begin, " {beat}");
+        }
         if identity {
             let _ = write!(begin, " SET IDENTITY_INSERT {table} ON;");
         }
-        let Err(error) = self.write(writer, rows, &begin, ledger_row, identity).await else {
-            return Ok(());
+        let error = match self
+            .write(client, writer, rows, &begin, extras, identity)
+            .await
+        {
+            Ok(Held::Yes) => return Ok(()),
+            Ok(Held::Lost(lock)) => {
+                target::roll_back(client).await;
+                return Err(lock.lost(client).await);
+            }
+            Err(error) => error,
         };
-        target::roll_back(self.client).await;
-        let (row, reason) = writer.diagnose(self.client, rows, &begin, error).await;
+        target::roll_back(client).await;
+        // A chunk cut off is tried again; there is nothing to diagnose.
+        let (row, reason) = if error.fault().is_some() {
+            (None, error)
+        } else {
+            writer.diagnose(client, rows, &begin, error).await
+        };
         Err(Error::ChunkFailed {
             table: rows.table.name.clone(),
-            chunk: ledger_row.chunk.clone(),
+            chunk: extras.ledger_row.chunk.clone(),
             done,
             row,
             reason: Box::new(reason),
@@ -54,32 +91,70 @@ impl ChunkTransaction<'_> {
     }
 
     async fn write<W: ChunkWriter>(
-        &mut self,
+        &self,
+        client: &mut SqlClient,
         writer: &mut W,
         rows: &ChunkRows<'_>,
         begin: &str,
-        ledger_row: &LedgerRow,
+        extras: &ChunkExtras<'_>,
         identity: bool,
-    ) -> Result<(), ChunkError> {
-        target::run_batch(self.client, begin)
+    ) -> Result<Held<'_>, ChunkError> {
+        target::run_batch(client, begin)
             .await
             .map_err(|refused| ChunkError::Begin {
-                sql: begin.to_owned(),
+                sql: head(begin),
                 refused,
             })?;
-        writer.write_rows(self.client, rows).await?;
-        let tail = fixup_statements(&rows.chunk.fixups).concat();
-        if !tail.is_empty() {
-            target::run_batch(self.client, &tail)
+        if let Some(lock) = self.lock {
+            let (_, held) = lock.hold_statements();
+            let n = target::scalar_batch(client, &held)
+                .await
+                .map_err(|refused| ChunkError::Begin {
+                    sql: head(&held),
+                    refused,
+                })?;
+            if n != 1 {
+                return Ok(Held::Lost(lock));
+            }
+        }
+        writer.write_rows(client, rows).await?;
+        for batch in fixup_batches(&rows.chunk.fixups) {
+            target::run_batch(client, &batch)
                 .await
                 .map_err(|refused| ChunkError::Fixups {
-                    sql: head(&tail),
+                    sql: head(&batch),
+                    refused,
+                })?;
+        }
+        let records = trees::record_statements(
+            self.trees,
+            self.source_fingerprint,
+            self.run_id,
+            extras.trees,
+        );
+        for sql in records {
+            target::run_batch(client, &sql)
+                .await
+                .map_err(|refused| ChunkError::Trees {
+                    sql: head(&sql),
                     refused,
                 })?;
         }
         if let Some(d) = self.delay {
             tokio::time::sleep(d).await;
         }
+        let commit = self.commit_sql(rows, extras.ledger_row, identity);
+        target::run_batch(client, &commit)
+            .await
+            .map_err(|refused: Refused| ChunkError::Commit {
+                sql: head(&commit),
+                refused,
+            })?;
+        Ok(Held::Yes)
+    }
+
+    /// The ledger row, `IDENTITY_INSERT` off, the commit.
+    fn commit_sql(&self, rows: &ChunkRows<'_>, ledger_row: &LedgerRow, identity: bool) -> String {
         let mut commit =
             ledger::insert_sql(self.ledger, self.run_id, ledger_row, rows.chunk.id_bounds());
         if identity {
@@ -90,13 +165,27 @@ impl ChunkTransaction<'_> {
             );
         }
         commit.push_str(" COMMIT TRANSACTION;");
-        target::run_batch(self.client, &commit)
-            .await
-            .map_err(|refused: Refused| ChunkError::Commit {
-                sql: head(&commit),
-                refused,
-            })
+        commit
     }
+}
+
+/// Whether the target's lock was still this load's when the chunk began.
+enum Held<'a> {
+    Yes,
+    Lost(&'a TargetLock),
+}
+
+/// The fix-up statements of a chunk in batches of at most [`FIXUP_BATCH_BYTES`] (a single
+/// statement is never longer than a thousand IDs).
+pub(crate) fn fixup_batches(fixups: &[Fixup]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in fixup_statements(fixups) {
+        match out.last_mut() {
+            Some(last) if last.len() + s.len() <= FIXUP_BATCH_BYTES => last.push_str(&s),
+            _ => out.push(s),
+        }
+    }
+    out
 }
 
 /// The start of a statement, for messages.
