@@ -8,7 +8,7 @@ use arrow::array::{ArrayRef, AsArray, Int32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Int32Type, Schema};
 use bptmig_workdir::layout::DEFERRED_FILE;
 use bptmig_workdir::part::{self as parts, PartMeta};
-use bptmig_workdir::RunState;
+use bptmig_workdir::{PartEntry, RunState};
 
 use crate::{Error, Result};
 
@@ -16,13 +16,14 @@ use crate::{Error, Result};
 /// shared, so that recording one costs no allocation.
 pub(crate) type Deferred = (Arc<str>, i32, Arc<str>, i32);
 
-/// Writes `rows` as a deferred file at `path`.
+/// Writes `rows` as a deferred file at `path`; returns its entry (its file name, size and
+/// SHA-256) for the record that lists it.
 pub(crate) fn write(
     path: &Path,
     run: &RunState,
     rows: &[Deferred],
     row_group_rows: usize,
-) -> Result<()> {
+) -> Result<PartEntry> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("TABLE", DataType::Utf8, false),
         Field::new("ID", DataType::Int32, false),
@@ -52,7 +53,7 @@ pub(crate) fn write(
         table: "deferred".into(),
         column_roles: "{}".into(),
     };
-    parts::write_file(
+    Ok(parts::write_file(
         path,
         schema,
         &[batch],
@@ -70,8 +71,7 @@ pub(crate) fn write(
                 },
             )
             .build(),
-    )?;
-    Ok(())
+    )?)
 }
 
 /// Reads a deferred file written by [`write`].

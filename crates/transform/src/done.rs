@@ -1,28 +1,36 @@
 //! `transform/<TABLE>.done.json`: a table finished under a plan, kept by the next run under
-//! the same plan (an interrupted run resumes with the tables it had not finished).
+//! the same plan (an interrupted run resumes with the tables it had not finished) while its
+//! output is intact ([`crate::outputs`]).
 
 use std::path::{Path, PathBuf};
 
 use bptmig_model::PipelineConfig;
-use bptmig_workdir::{Manifest, RunState, WorkDir};
+use bptmig_workdir::{Manifest, PartEntry, RunState, WorkDir};
 
 use crate::input::Input;
 use crate::report::TableCounts;
 use crate::{Error, Result};
 
-/// The plan a finished table was written under, and what it counted.
+/// The plan a finished table was written under, what it counted, and its deferred rows'
+/// file (`<TABLE>.deferred.parquet`, named relative to the stage directory) as written.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TableDone {
     pub(crate) plan_hash: String,
     pub(crate) counts: TableCounts,
+    pub(crate) deferred: PartEntry,
 }
 
 impl TableDone {
-    /// The record at `path`, if there is a readable one.
+    /// The record at `path`, if there is one; one that cannot be decoded is
+    /// [`bptmig_workdir::Error::Corrupt`] (the table is then redone).
     pub(crate) fn read(path: &Path) -> Result<Option<Self>> {
         match std::fs::read(path) {
-            // An unreadable record only means the table is redone.
-            Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                Error::Workdir(bptmig_workdir::Error::Corrupt {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                })
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(path, "read", e)),
         }

@@ -6,19 +6,23 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Int32Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 use bptmig_workdir::part::{self as parts, PartMeta};
-use bptmig_workdir::{IdMap, RunState, WorkDir};
+use bptmig_workdir::{IdMap, PartEntry, RunState, WorkDir};
 
 use crate::stage::STAGE;
 use crate::{Error, Result};
 
-/// Writes the map of `table`.
+/// The folder of the maps, inside the stage directory.
+pub(crate) const MAPS_DIR: &str = "maps";
+
+/// Writes the map of `table`; returns its entry, named relative to the stage directory
+/// (`maps/<TABLE>.parquet`), for the stage's manifest ([`crate::outputs::write_derived`]).
 pub(crate) fn write(
     wd: &WorkDir,
     run: &RunState,
     table: &str,
     map: &IdMap,
     row_group_rows: usize,
-) -> Result<()> {
+) -> Result<PartEntry> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("OLD_ID", DataType::Int32, false),
         Field::new("NEW_ID", DataType::Int32, false),
@@ -36,10 +40,9 @@ pub(crate) fn write(
         table: table.to_owned(),
         column_roles: "{}".into(),
     };
-    parts::write_file(
-        &wd.stage_dir(STAGE)
-            .join("maps")
-            .join(format!("{table}.parquet")),
+    let file = format!("{MAPS_DIR}/{table}.parquet");
+    let entry = parts::write_file(
+        &wd.stage_dir(STAGE).join(&file),
         schema,
         &[batch],
         // Both columns mostly climb by one: delta encoding stores them in a few bits a row
@@ -50,5 +53,5 @@ pub(crate) fn write(
             .set_encoding(parquet::basic::Encoding::DELTA_BINARY_PACKED)
             .build(),
     )?;
-    Ok(())
+    Ok(PartEntry { file, ..entry })
 }

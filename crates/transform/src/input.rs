@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 use bptmig_model::catalog::Table;
 use bptmig_workdir::layout::EXTRACT;
+use bptmig_workdir::part::PartReader;
 use bptmig_workdir::{Manifest, WorkDir};
 
+use crate::verified::VerifiedParts;
 use crate::{maps, Error, Result};
 
 /// An extracted table: its name, model shape and parts.
@@ -20,6 +22,11 @@ impl Input {
     /// The file of part `index`.
     pub(crate) fn part_path(&self, index: usize) -> PathBuf {
         self.dir.join(&self.manifest.parts[index].file)
+    }
+
+    /// Opens part `index`, checked against its manifest entry unless this run already did.
+    pub(crate) fn open_part(&self, index: usize, verified: &VerifiedParts) -> Result<PartReader> {
+        verified.open(&self.dir, &self.manifest.parts[index])
     }
 
     /// The column that says whether a row moves: the key, or for event subscriptions (which

@@ -10,7 +10,11 @@
 //!   * phase 2, the rewrite (`rewrite/`): every part of every table in parallel (rayon),
 //!     each read once and written into its own file, one function per column role;
 //!   * beside them: the ID maps under `transform/maps` (`id_maps.rs`), the deferred fix-ups
-//!     (`deferred.rs`) and the `.done.json` marker of each finished table (`done.rs`).
+//!     (`deferred.rs`) and the `.done.json` marker of each finished table (`done.rs`);
+//!   * every part read, of the extract or of an earlier run, checked against its manifest
+//!     once a run (`verified.rs`); the stage's own output checked on every run, and what is
+//!     damaged or missing written again ([`Redone`], `outputs.rs`, which also keeps
+//!     `transform/manifest.json`, the record of the ID maps and `deferred.parquet`).
 //! * [`maps`]: definitions by (eSpace SS_KEY, SS_KEY), eSpaces, static tables, snapshots.
 //! * [`principals`]: users, groups and tenants through the mapping file, names, then policy.
 //! * [`entity`]: the optional entity ID maps.
@@ -25,6 +29,7 @@
 //! ```
 
 pub use error::{Error, Result};
+pub use outputs::Redone;
 pub use report::Report;
 pub use stage::{output_dir, transform, transform_with, TransformOptions, TransformSummary, STAGE};
 
@@ -39,6 +44,8 @@ mod done;
 mod error;
 mod id_maps;
 mod input;
+mod outputs;
 mod plan;
 mod rewrite;
 mod stage;
+mod verified;

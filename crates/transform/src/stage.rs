@@ -1,5 +1,7 @@
 //! The transform stage: phase 1 plans ([`crate::plan`]), phase 2 rewrites
-//! ([`crate::rewrite`]); this module runs them in order and records the stage's state.
+//! ([`crate::rewrite`]); this module runs them in order and records the stage's state. A
+//! stage marked done runs again only for what of its output is damaged or missing
+//! ([`crate::outputs`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -10,8 +12,11 @@ use bptmig_workdir::layout::{DEFERRED_FILE, EXTRACT};
 use bptmig_workdir::{Cancel, RunState, StageState, WorkDir};
 use rayon::prelude::*;
 
+use crate::input::Input;
+use crate::outputs::{self, Redone};
 use crate::report::Report;
 use crate::rewrite::{self, Rewrite};
+use crate::verified::VerifiedParts;
 use crate::{deferred, done, id_maps, input, plan, Error, Result};
 
 /// Name of this stage in the work directory and in `run.json`.
@@ -22,6 +27,9 @@ pub const STAGE: &str = bptmig_workdir::layout::TRANSFORM;
 pub struct TransformSummary {
     pub already_done: bool,
     pub report: Report,
+    /// What of an earlier run's output was found damaged or missing and written again, and
+    /// why (each also sent to the reporter as a note when found).
+    pub redone: Vec<Redone>,
 }
 
 /// Knobs that are not part of the pipeline.
@@ -45,6 +53,16 @@ pub fn transform_with(
     reporter: &dyn Reporter,
     options: &TransformOptions,
 ) -> Result<TransformSummary> {
+    run_stage(config, reporter, options, &VerifiedParts::default())
+}
+
+/// [`transform_with`], with the parts checked so far in this run in `verified`.
+pub(crate) fn run_stage(
+    config: &PipelineConfig,
+    reporter: &dyn Reporter,
+    options: &TransformOptions,
+    verified: &VerifiedParts,
+) -> Result<TransformSummary> {
     let wd = WorkDir::new(&config.workdir);
     let _lock = wd.lock(STAGE)?;
     let mut run = bptmig_workdir::open_run(&wd, config)?;
@@ -54,81 +72,135 @@ pub fn transform_with(
             hint: "run `bptmig extract` first: the extract is not complete",
         });
     }
-    let report_path = wd.root().join("report.json");
+    let report_path = wd.report_file();
+    let inputs = input::inputs(&wd)?;
+    let mut redone = Vec::new();
     if run.stages.get(STAGE) == Some(&StageState::Done) {
-        let report = Report::read(&report_path)?;
-        return Ok(TransformSummary {
-            already_done: true,
-            report,
-        });
+        let damaged = tracing::info_span!("check_output")
+            .in_scope(|| outputs::damaged(&wd, &inputs, verified))?;
+        if damaged.is_empty() {
+            let report = Report::read(&report_path)?;
+            return Ok(TransformSummary {
+                already_done: true,
+                report,
+                redone,
+            });
+        }
+        note_redone(reporter, &mut redone, damaged);
     }
     run.stages.insert(STAGE.to_owned(), StageState::Running);
     run.write(&wd)?;
 
-    let report = run_transform(&wd, &run, config, reporter, options)?;
+    let steps = Steps {
+        wd: &wd,
+        run: &run,
+        config,
+        reporter,
+        options,
+        verified,
+    };
+    let report = steps.run_transform(&inputs, &mut redone)?;
+    tracing::info!(
+        parts = verified.hashed(),
+        "parts checked against their manifests"
+    );
     report.write(&report_path)?;
     run.stages.insert(STAGE.to_owned(), StageState::Done);
     run.write(&wd)?;
     Ok(TransformSummary {
         already_done: false,
         report,
+        redone,
     })
 }
 
-/// Phase 1, then phase 2 beside the ID maps, then the deferred file and the report's totals.
-fn run_transform(
-    wd: &WorkDir,
-    run: &RunState,
-    config: &PipelineConfig,
-    reporter: &dyn Reporter,
-    options: &TransformOptions,
-) -> Result<Report> {
-    let started = std::time::Instant::now();
-    let cancel = Cancel::from(options.cancel.clone());
-    let mut report = Report::new(&run.run_id);
-    let inputs = input::inputs(wd)?;
+/// Adds to `redone` what of `found` it does not name yet, each noted for the person running
+/// the stage.
+fn note_redone(reporter: &dyn Reporter, redone: &mut Vec<Redone>, found: Vec<Redone>) {
+    for r in found {
+        if redone.iter().any(|known| known.output == r.output) {
+            continue;
+        }
+        tracing::warn!(output = %r.output, reason = %r.reason, "transform output written again");
+        reporter.note(&r.to_string());
+        redone.push(r);
+    }
+}
 
-    let plan = plan::build(wd, config, &inputs, &mut report)?;
-    tracing::info!(
-        seconds = started.elapsed().as_secs_f64(),
-        "transform phase 1 (maps, trees, IDs) done"
-    );
-    stop_if_cancelled(&cancel, &run.run_id)?;
+/// What every step of a run shares.
+struct Steps<'a> {
+    wd: &'a WorkDir,
+    run: &'a RunState,
+    config: &'a PipelineConfig,
+    reporter: &'a dyn Reporter,
+    options: &'a TransformOptions,
+    verified: &'a VerifiedParts,
+}
 
-    let plan_hash = done::plan_hash(wd, run, config, &inputs)?;
-    let rewrite = Rewrite {
-        wd,
-        run,
-        config,
-        reporter,
-        cancel: &cancel,
-        part_delay: options.part_delay,
-        plan: &plan,
-        plan_hash: &plan_hash,
-        started,
-    };
-    let mut deferred = Vec::new();
-    let jobs = rewrite.pending(&inputs, &mut report, &mut deferred)?;
-    // The ID maps go to disk beside the rewrite, not before it.
-    let row_group_rows = config.extract.row_group_rows;
-    let (maps, rewritten) = rayon::join(
-        || {
-            plan.ids
-                .par_iter()
-                .try_for_each(|(table, map)| id_maps::write(wd, run, table, map, row_group_rows))
-        },
-        || tracing::info_span!("rewrite").in_scope(|| rewrite.run(&jobs)),
-    );
-    rewritten?;
-    maps?;
-    rewrite::collect(jobs, &mut report, &mut deferred)?;
+impl Steps<'_> {
+    /// Phase 1, then phase 2 beside the ID maps, then the deferred file, the stage's
+    /// manifest and the report's totals. Tables marked done whose output is damaged are
+    /// added to `redone`.
+    fn run_transform(&self, inputs: &[Input], redone: &mut Vec<Redone>) -> Result<Report> {
+        let Self {
+            wd,
+            run,
+            config,
+            reporter,
+            options,
+            verified,
+        } = *self;
+        let started = std::time::Instant::now();
+        let cancel = Cancel::from(options.cancel.clone());
+        let mut report = Report::new(&run.run_id);
 
-    deferred.sort();
-    let path = wd.stage_dir(STAGE).join(DEFERRED_FILE);
-    deferred::write(&path, run, &deferred, row_group_rows)?;
-    report.deferred = deferred.len() as u64;
-    report.finish();
-    Ok(report)
+        let plan = plan::build(wd, config, inputs, &mut report, verified)?;
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "transform phase 1 (maps, trees, IDs) done"
+        );
+        stop_if_cancelled(&cancel, &run.run_id)?;
+
+        let plan_hash = done::plan_hash(wd, run, config, inputs)?;
+        let rewrite = Rewrite {
+            wd,
+            run,
+            config,
+            reporter,
+            cancel: &cancel,
+            part_delay: options.part_delay,
+            plan: &plan,
+            plan_hash: &plan_hash,
+            started,
+            verified,
+        };
+        let mut deferred = Vec::new();
+        let mut damaged = Vec::new();
+        let jobs = rewrite.pending(inputs, &mut report, &mut deferred, &mut damaged)?;
+        note_redone(reporter, redone, damaged);
+        // The ID maps go to disk beside the rewrite, not before it.
+        let row_group_rows = config.extract.row_group_rows;
+        let (maps, rewritten) = rayon::join(
+            || {
+                plan.ids
+                    .par_iter()
+                    .map(|(table, map)| id_maps::write(wd, run, table, map, row_group_rows))
+                    .collect::<Result<Vec<_>>>()
+            },
+            || tracing::info_span!("rewrite").in_scope(|| rewrite.run(&jobs)),
+        );
+        rewritten?;
+        let mut derived = maps?;
+        rewrite::collect(jobs, &mut report, &mut deferred)?;
+
+        deferred.sort();
+        let path = wd.stage_dir(STAGE).join(DEFERRED_FILE);
+        derived.push(deferred::write(&path, run, &deferred, row_group_rows)?);
+        outputs::write_derived(wd, run, derived)?;
+        report.deferred = deferred.len() as u64;
+        report.finish();
+        Ok(report)
+    }
 }
 
 /// [`Error::Interrupted`] once `cancel` is set.

@@ -8,15 +8,25 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int32Type, Int64Type};
 use bptmig_model::catalog as c;
 use bptmig_workdir::part::PartReader;
+use bptmig_workdir::{Manifest, PartEntry};
 
 use crate::principals::{GroupRow, Principals, TenantRow, UserRow};
 use crate::{Error, Result};
 
-/// One environment's snapshot directory. Each table is read once, however many maps use it.
+/// One environment's snapshot directory. Each table is read once, however many maps use it,
+/// and checked first against the snapshot's manifest when that lists it.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub dir: PathBuf,
-    read: Arc<Mutex<HashMap<String, Rows>>>,
+    read: Arc<Mutex<Read>>,
+}
+
+/// What a [`Snapshot`] has read so far.
+#[derive(Debug, Default)]
+struct Read {
+    /// The files the snapshot's manifest lists, once read (none when it has no manifest).
+    listed: Option<Vec<PartEntry>>,
+    tables: HashMap<String, Rows>,
 }
 
 /// A snapshot table read whole: column name → values.
@@ -110,26 +120,38 @@ impl Snapshot {
         }
     }
 
-    /// The whole snapshot of `table`.
+    /// The whole snapshot of `table`. When the snapshot's manifest lists its file, the file
+    /// is checked against it first: a damaged one is
+    /// [`bptmig_workdir::Error::PartDamaged`], naming the file and both digests.
     pub fn rows(&self, table: &str) -> Result<Rows> {
         let mut read = self
             .read
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(rows) = read.get(table) {
+        if let Some(rows) = read.tables.get(table) {
             return Ok(rows.clone());
         }
-        let path = self.dir.join(format!("{table}.parquet"));
+        let file = format!("{table}.parquet");
+        let path = self.dir.join(&file);
         if !path.is_file() {
             return Err(Error::MissingInput {
                 path,
                 hint: "run `bptmig extract` first (its snapshots are missing)",
             });
         }
-        let rows = Rows {
-            batches: read_parquet(&path)?,
+        if read.listed.is_none() {
+            let manifest = Manifest::read(&self.dir)?;
+            read.listed = Some(manifest.map(|m| m.parts).unwrap_or_default());
+        }
+        let listed = read.listed.iter().flatten().find(|p| p.file == file);
+        let reader = match listed {
+            Some(entry) => PartReader::open_listed(&self.dir, entry).map_err(extract_redoes_it)?,
+            None => PartReader::open(&path)?,
         };
-        read.insert(table.to_owned(), rows.clone());
+        let rows = Rows {
+            batches: reader.read_all()?,
+        };
+        read.tables.insert(table.to_owned(), rows.clone());
         Ok(rows)
     }
 
@@ -178,6 +200,28 @@ impl Snapshot {
                 })
                 .collect(),
         })
+    }
+}
+
+/// A damaged snapshot file is the extract's to write again: its folder
+/// (`extract/snapshot/<side>/`) is one level deeper than a table's, where the work directory
+/// looks for the stage that wrote a part.
+fn extract_redoes_it(error: bptmig_workdir::Error) -> bptmig_workdir::Error {
+    match error {
+        bptmig_workdir::Error::PartDamaged {
+            path,
+            what,
+            listed,
+            found,
+            ..
+        } => bptmig_workdir::Error::PartDamaged {
+            path,
+            what,
+            listed,
+            found,
+            stage: bptmig_workdir::layout::EXTRACT.to_owned(),
+        },
+        other => other,
     }
 }
 

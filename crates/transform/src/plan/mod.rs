@@ -26,6 +26,7 @@ use crate::input::Input;
 use crate::maps::{self, DefinitionMaps, Snapshot};
 use crate::principals::PrincipalMap;
 use crate::report::{Report, SkippedTree};
+use crate::verified::VerifiedParts;
 use crate::{Error, Result};
 
 pub(crate) use principals_used::resolve_used;
@@ -85,6 +86,7 @@ pub(crate) fn build(
     config: &PipelineConfig,
     inputs: &[Input],
     report: &mut Report,
+    verified: &VerifiedParts,
 ) -> Result<TransformPlan> {
     let source = Snapshot::new(wd.snapshot_dir("source"));
     let target = Snapshot::new(wd.snapshot_dir("target"));
@@ -106,7 +108,7 @@ pub(crate) fn build(
             .zip(&child_columns)
             .map(|(child, columns)| (child.table, columns.as_slice())),
     );
-    let scan = info_span!("plan.scan").in_scope(|| scan::scan(inputs, &wanted))?;
+    let scan = info_span!("plan.scan").in_scope(|| scan::scan(inputs, &wanted, verified))?;
     let mut keys = scan.keys.into_iter();
     let (Some(processes), Some(activities)) = (keys.next(), keys.next()) else {
         return Err(Error::Internal {
@@ -154,7 +156,7 @@ pub(crate) fn build(
         },
         || {
             info_span!("plan.principals_in_use")
-                .in_scope(|| principals_used::principals_in_use(scan.principals, &ids))
+                .in_scope(|| principals_used::principals_in_use(scan.principals, &ids, verified))
         },
     );
     let used = used?;

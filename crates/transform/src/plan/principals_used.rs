@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::Int32Type;
 use bptmig_model::{PipelineConfig, UsedIds};
-use bptmig_workdir::part::PartReader;
 use bptmig_workdir::IdMap;
 use rayon::prelude::*;
 
@@ -15,6 +14,7 @@ use super::scan::{int_column, principal_columns, PrincipalScan, Sighting, BATCH_
 use crate::input::Input;
 use crate::maps::Snapshot;
 use crate::principals::{self, Kind, MappingFile, Principals, Ref};
+use crate::verified::VerifiedParts;
 use crate::Result;
 
 /// Source IDs of the users, groups and tenants that moving rows reference.
@@ -25,6 +25,7 @@ use crate::Result;
 pub(super) fn principals_in_use(
     scans: Vec<PrincipalScan<'_>>,
     ids: &BTreeMap<String, IdMap>,
+    verified: &VerifiedParts,
 ) -> Result<UsedIds> {
     let mut used: [IdSet; 3] = Default::default();
     let mut tables: Vec<(&Input, Option<&IdMap>)> = Vec::with_capacity(scans.len());
@@ -58,7 +59,10 @@ pub(super) fn principals_in_use(
         .par_iter()
         .map(|&(t, part)| {
             let (input, owners) = tables[t];
-            owners.map_or_else(|| Ok(Default::default()), |m| every_row(input, part, m))
+            owners.map_or_else(
+                || Ok(Default::default()),
+                |m| every_row(input, part, m, verified),
+            )
         })
         .collect();
     for sets in exact {
@@ -76,12 +80,17 @@ pub(super) fn principals_in_use(
 }
 
 /// The principals that the moving rows of one part reference, row by row.
-fn every_row(input: &Input, part: usize, owners: &IdMap) -> Result<[IdSet; 3]> {
+fn every_row(
+    input: &Input,
+    part: usize,
+    owners: &IdMap,
+    verified: &VerifiedParts,
+) -> Result<[IdSet; 3]> {
     let columns = principal_columns(input);
     let owner = input.owner_column();
     let mut names = vec![owner];
     names.extend(columns.iter().map(|(name, _)| *name));
-    let (reader, _) = PartReader::open(&input.part_path(part))?.columns_present(&names);
+    let (reader, _) = input.open_part(part, verified)?.columns_present(&names);
     let mut used: [IdSet; 3] = Default::default();
     for batch in reader.batch_size(BATCH_ROWS).batches()? {
         let batch = batch?;
@@ -251,10 +260,13 @@ mod tests {
     }
 
     fn users_in_use(inputs: &[Input], moving: &[i32]) -> Vec<i64> {
-        let scanned = scan(inputs, &[]).unwrap();
+        let verified = VerifiedParts::default();
+        let scanned = scan(inputs, &[], &verified).unwrap();
         let map = IdMap::new(moving.iter().map(|id| (*id, id + 100)));
         let ids = BTreeMap::from([(c::PROCESS.to_owned(), map)]);
-        let used = principals_in_use(scanned.principals, &ids).unwrap();
+        let used = principals_in_use(scanned.principals, &ids, &verified).unwrap();
+        // Parts read again are not hashed again.
+        assert_eq!(verified.hashed(), 2);
         used.users.into_iter().collect()
     }
 

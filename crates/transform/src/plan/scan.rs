@@ -13,11 +13,11 @@ use std::collections::HashMap;
 use arrow::array::{Array, ArrayRef, AsArray, Int32Array, RecordBatch};
 use arrow::datatypes::{DataType, Int32Type};
 use bptmig_model::catalog::FkKind;
-use bptmig_workdir::part::PartReader;
 use rayon::prelude::*;
 
 use super::id_set::IdSet;
 use crate::input::Input;
+use crate::verified::VerifiedParts;
 use crate::{Error, Result};
 
 /// Int32 columns of a table, whole (parts concatenated in part order = key order).
@@ -94,11 +94,16 @@ struct PartScan {
     witnesses: Result<Witnesses>,
 }
 
-/// Reads every part of `inputs` once: the Int32 `columns` of each table in `wanted` (a table
-/// that was not extracted gets empty columns) and the witnesses of every table with principal
-/// columns. A part of a `wanted` table that cannot be read fails the scan; any other part's
-/// failure is kept for the principals step, which is where it used to surface.
-pub(super) fn scan<'a>(inputs: &'a [Input], wanted: &'a [(&str, &[&str])]) -> Result<Scan<'a>> {
+/// Reads every part of `inputs` once, each checked against its manifest first (`verified`):
+/// the Int32 `columns` of each table in `wanted` (a table that was not extracted gets empty
+/// columns) and the witnesses of every table with principal columns. A part of a `wanted`
+/// table that cannot be read fails the scan; any other part's failure is kept for the
+/// principals step, which is where it used to surface.
+pub(super) fn scan<'a>(
+    inputs: &'a [Input],
+    wanted: &'a [(&str, &[&str])],
+    verified: &VerifiedParts,
+) -> Result<Scan<'a>> {
     let principal_columns: Vec<Vec<(&'static str, usize)>> =
         inputs.iter().map(principal_columns).collect();
     let jobs: Vec<Job> = inputs
@@ -122,8 +127,10 @@ pub(super) fn scan<'a>(inputs: &'a [Input], wanted: &'a [(&str, &[&str])]) -> Re
             })
         })
         .collect();
-    let mut results: Vec<Option<Result<PartScan>>> =
-        jobs.par_iter().map(|job| Some(scan_part(job))).collect();
+    let mut results: Vec<Option<Result<PartScan>>> = jobs
+        .par_iter()
+        .map(|job| Some(scan_part(job, verified)))
+        .collect();
 
     // Failures in the order of the tables asked for, then of their parts.
     let mut keys: Vec<Vec<Keys>> = vec![Vec::new(); wanted.len()];
@@ -185,7 +192,7 @@ fn concat_int32(arrays: &[&dyn Array], what: impl FnOnce() -> String) -> Result<
     Ok(all.as_primitive::<Int32Type>().clone())
 }
 
-fn scan_part(job: &Job) -> Result<PartScan> {
+fn scan_part(job: &Job, verified: &VerifiedParts) -> Result<PartScan> {
     let input = job.input;
     let path = input.part_path(job.part);
     let key_columns = job.keys.map_or(&[][..], |(_, columns)| columns);
@@ -195,7 +202,7 @@ fn scan_part(job: &Job) -> Result<PartScan> {
         names.push(owner);
         names.extend(job.principals.iter().map(|(name, _)| *name));
     }
-    let (reader, _) = PartReader::open(&path)?.columns_present(&names);
+    let (reader, _) = input.open_part(job.part, verified)?.columns_present(&names);
     let mut keys: Vec<Vec<ArrayRef>> = vec![Vec::new(); key_columns.len()];
     let mut witnesses = (!job.principals.is_empty()).then(WitnessScan::default);
     let mut failed: Option<Error> = None;

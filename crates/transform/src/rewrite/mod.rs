@@ -6,7 +6,6 @@
 //! * [`batch`]: one batch, column by column, through a function per column role
 //!   ([`columns`], [`entity`]), plus the tree level and deferred references ([`levels`]).
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -16,9 +15,11 @@ use bptmig_workdir::{Cancel, Manifest, PartEntry, RunState, WorkDir};
 use crate::deferred::{self, Deferred};
 use crate::done::TableDone;
 use crate::input::Input;
+use crate::outputs::{Redone, TableOutput, TableState};
 use crate::plan::TransformPlan;
 use crate::report::{Report, TableCounts};
 use crate::stage::{stop_if_cancelled, STAGE};
+use crate::verified::VerifiedParts;
 use crate::{Error, Result};
 
 mod batch;
@@ -39,6 +40,8 @@ pub(crate) struct Rewrite<'a> {
     pub(crate) plan: &'a TransformPlan,
     pub(crate) plan_hash: &'a str,
     pub(crate) started: std::time::Instant,
+    /// The parts this run has checked against their manifests.
+    pub(crate) verified: &'a VerifiedParts,
 }
 
 /// One rewritten part.
@@ -52,9 +55,7 @@ struct PartResult {
 /// A table being rewritten by phase 2: where it goes, and its parts as they finish.
 pub(crate) struct TableJob<'a> {
     input: &'a Input,
-    out_dir: PathBuf,
-    done_path: PathBuf,
-    deferred_path: PathBuf,
+    output: TableOutput,
     started: AtomicBool,
     remaining: AtomicUsize,
     parts: Mutex<Vec<Option<PartResult>>>,
@@ -64,13 +65,10 @@ pub(crate) struct TableJob<'a> {
 
 impl<'a> TableJob<'a> {
     fn new(wd: &WorkDir, input: &'a Input) -> Self {
-        let stage = wd.stage_dir(STAGE);
         let n = input.manifest.parts.len();
         Self {
             input,
-            out_dir: wd.table_dir(STAGE, &input.name),
-            done_path: stage.join(format!("{}.done.json", input.name)),
-            deferred_path: stage.join(format!("{}.deferred.parquet", input.name)),
+            output: TableOutput::new(wd, &input.name),
             started: AtomicBool::new(false),
             remaining: AtomicUsize::new(n),
             parts: Mutex::new((0..n).map(|_| None).collect()),
@@ -81,11 +79,11 @@ impl<'a> TableJob<'a> {
 
     /// An empty output directory, with no manifest or done marker of an earlier attempt.
     fn prepare(&self) -> Result<()> {
-        let _ = std::fs::remove_file(&self.done_path);
-        std::fs::create_dir_all(&self.out_dir)
-            .map_err(|e| Error::io(&self.out_dir, "create", e))?;
-        bptmig_workdir::remove_unlisted(&self.out_dir, &[])?;
-        let _ = std::fs::remove_file(Manifest::path(&self.out_dir));
+        let out = &self.output;
+        let _ = std::fs::remove_file(&out.done);
+        std::fs::create_dir_all(&out.dir).map_err(|e| Error::io(&out.dir, "create", e))?;
+        bptmig_workdir::remove_unlisted(&out.dir, &[])?;
+        let _ = std::fs::remove_file(Manifest::path(&out.dir));
         Ok(())
     }
 
@@ -111,7 +109,7 @@ impl<'a> TableJob<'a> {
         for r in std::mem::take(&mut *lock(&self.parts)) {
             let Some(r) = r else {
                 return Err(Error::Internal {
-                    path: self.out_dir.clone(),
+                    path: self.output.dir.clone(),
                     what: "a part of the table was not rewritten",
                 });
             };
@@ -124,41 +122,49 @@ impl<'a> TableJob<'a> {
             }
         }
         table_deferred.sort();
-        manifest.write(&self.out_dir)?;
-        deferred::write(&self.deferred_path, run, &table_deferred, row_group_rows)?;
+        manifest.write(&self.output.dir)?;
+        let deferred =
+            deferred::write(&self.output.deferred, run, &table_deferred, row_group_rows)?;
         // Written last: its presence means everything above is complete.
         TableDone {
             plan_hash: plan_hash.to_owned(),
             counts: counts.clone(),
+            deferred,
         }
-        .write(&self.done_path)?;
+        .write(&self.output.done)?;
         Ok((counts, table_deferred))
     }
 }
 
 impl Rewrite<'_> {
     /// The tables of `inputs` to rewrite. A table finished under the same plan (by an
-    /// interrupted earlier run) is kept: its counts go to `report`, its rows to `deferred`.
+    /// interrupted earlier run) whose output is intact is kept: its counts go to `report`,
+    /// its rows to `deferred`. One marked done whose output is damaged is redone, and noted
+    /// in `redone`.
     pub(crate) fn pending<'i>(
         &self,
         inputs: &'i [Input],
         report: &mut Report,
         deferred: &mut Vec<Deferred>,
+        redone: &mut Vec<Redone>,
     ) -> Result<Vec<TableJob<'i>>> {
         let mut jobs = Vec::new();
         for input in inputs {
             stop_if_cancelled(self.cancel, &self.run.run_id)?;
             let job = TableJob::new(self.wd, input);
-            if let Some(done) = TableDone::read(&job.done_path)? {
-                if done.plan_hash == self.plan_hash
-                    && Manifest::read(&job.out_dir)?.is_some_and(|m| m.complete)
-                {
+            match job.output.state(Some(self.plan_hash), self.verified)? {
+                TableState::Intact(done) => {
                     self.reporter
                         .note(&format!("{}: already transformed, kept", input.name));
-                    deferred.extend(deferred::read(&job.deferred_path)?);
+                    deferred.extend(deferred::read(&job.output.deferred)?);
                     report.tables.insert(input.name.clone(), done.counts);
                     continue;
                 }
+                TableState::Damaged(reason) => redone.push(Redone {
+                    output: input.name.clone(),
+                    reason,
+                }),
+                TableState::NotDone | TableState::OtherPlan => {}
             }
             job.prepare()?;
             jobs.push(job);
@@ -232,7 +238,14 @@ impl Rewrite<'_> {
                 .table_started(STAGE, &job.input.name, Some(rows));
         }
         let rows = self.config.extract.row_group_rows;
-        let result = part::rewrite_part(self.wd, self.run, job.input, part, self.plan, rows)?;
+        let result = part::rewrite_part(
+            self.wd,
+            self.run,
+            (job.input, part),
+            self.plan,
+            rows,
+            self.verified,
+        )?;
         if let Some(d) = self.part_delay {
             std::thread::sleep(d);
         }
@@ -270,7 +283,7 @@ pub(crate) fn collect(
     for job in jobs {
         let Some((counts, table_deferred)) = lock(&job.finished).take() else {
             return Err(Error::Internal {
-                path: job.out_dir.clone(),
+                path: job.output.dir.clone(),
                 what: "a table was left unfinished",
             });
         };

@@ -2,7 +2,7 @@
 
 use arrow::array::AsArray;
 use arrow::datatypes::{Int32Type, Schema};
-use bptmig_workdir::part::{LazyPartWriter, PartMeta, PartReader};
+use bptmig_workdir::part::{LazyPartWriter, PartMeta};
 use bptmig_workdir::sql_type::{ColumnPlan, SqlType, SQL_TYPE_METADATA_KEY};
 use bptmig_workdir::{RunState, WorkDir};
 
@@ -12,6 +12,7 @@ use crate::input::Input;
 use crate::plan::TransformPlan;
 use crate::report::TableCounts;
 use crate::stage::STAGE;
+use crate::verified::VerifiedParts;
 use crate::Result;
 
 /// The SQL types the fields of `schema` carry. A column without one (the tree level the
@@ -35,17 +36,18 @@ fn plans_of(schema: &Schema) -> Vec<ColumnPlan> {
 }
 
 /// Rewrites part `index` of `input` into the same file name under the stage's table folder;
-/// a part left without rows leaves no file.
+/// a part left without rows leaves no file. The part is checked against its manifest first,
+/// unless phase 1 did and it has not changed since (`verified`).
 pub(super) fn rewrite_part(
     wd: &WorkDir,
     run: &RunState,
-    input: &Input,
-    index: usize,
+    (input, index): (&Input, usize),
     plan: &TransformPlan,
     row_group_rows: usize,
+    verified: &VerifiedParts,
 ) -> Result<PartResult> {
     let part = &input.manifest.parts[index];
-    let reader = PartReader::open(&input.dir.join(&part.file))?;
+    let reader = input.open_part(index, verified)?;
     // The output's columns are the input's (the tree level has no SQL type).
     let plans = plans_of(reader.schema());
     let meta = PartMeta::for_table(&run.run_id, &input.name, &input.model, &plans);

@@ -1,43 +1,14 @@
 //! Referential closure, determinism and ID-block checks over generated work directories.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bptmig_model::catalog::{self as c, ColumnRole, FkKind};
 use bptmig_model::NoProgress;
 use bptmig_sandbox::generator::CANDIDATE_EVENT_TABLE;
-use bptmig_sandbox::workdir::{generate_workdir, GenerateOptions};
-use bptmig_sandbox::EnvSpec;
 
-use crate::{ints, pipeline, read_stage, snapshot};
-
-const POLICIES: &str = "[mapping]\nunmapped_user = \"null\"\nunmapped_group = \"null\"\nunmapped_definition = \"skip-tree\"\n";
-
-fn generated(dir: &Path, seed: u64, processes: usize, part_rows: usize) -> PathBuf {
-    let out = dir.join(format!("gen-{seed}-{processes}"));
-    generate_workdir(&GenerateOptions {
-        out: out.clone(),
-        spec: EnvSpec {
-            seed,
-            processes,
-            ..EnvSpec::default()
-        },
-        part_rows,
-        row_group_rows: 64,
-    })
-    .unwrap();
-    out
-}
-
-fn config(dir: &Path, workdir: &Path, extra: &str) -> bptmig_model::PipelineConfig {
-    pipeline(
-        dir,
-        workdir,
-        "server=generated-prod",
-        "server=generated-qa",
-        extra,
-    )
-}
+use crate::generated::{config, copy_dir, generated, with_clean_copy, POLICIES};
+use crate::{ints, read_stage, relist, snapshot};
 
 /// Every FK of every output row points at an output row or a target snapshot row.
 fn assert_closed(workdir: &Path) {
@@ -148,28 +119,6 @@ fn assert_same_transform(a: &Path, b: &Path) {
     );
 }
 
-/// A generated work directory, and a copy of it already transformed without trouble.
-fn with_clean_copy(dir: &Path, seed: u64) -> (PathBuf, PathBuf) {
-    let wd = generated(dir, seed, 150, 120);
-    let clean = dir.join("clean");
-    copy_dir(&wd, &clean);
-    bptmig_transform::transform(&config(dir, &clean, POLICIES), &NoProgress).unwrap();
-    (wd, clean)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 #[test]
 fn a_missing_definition_fails_under_fail_and_skips_trees_under_skip_tree() {
     let dir = tempfile::tempdir().unwrap();
@@ -250,6 +199,7 @@ fn an_id_block_past_32_bits_is_refused_with_the_numbers() {
     .unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
+    relist(&stats);
     let err = bptmig_transform::transform(&config(dir.path(), &wd, POLICIES), &NoProgress)
         .unwrap_err()
         .to_string();
@@ -302,6 +252,7 @@ fn duplicate_target_keys_prefer_the_active_row_and_are_reported() {
             .unwrap();
     w.write(&both).unwrap();
     w.close().unwrap();
+    relist(&path);
 
     let summary =
         bptmig_transform::transform(&config(dir.path(), &wd, POLICIES), &NoProgress).unwrap();

@@ -6,6 +6,8 @@
 )]
 
 mod closure;
+mod generated;
+mod integrity;
 mod sandbox;
 
 use std::collections::{BTreeMap, HashMap};
@@ -47,6 +49,18 @@ pub fn read_stage(workdir: &Path, stage: &str, table: &str) -> Vec<RecordBatch> 
         .iter()
         .flat_map(|p| bptmig_transform::maps::read_parquet(&dir.join(&p.file)).unwrap())
         .collect()
+}
+
+/// Lists the file at `path` anew in its directory's manifest, as if the stage had written it
+/// so: for tests that change an input on purpose (a damaged one is refused).
+pub fn relist(path: &Path) {
+    let dir = path.parent().unwrap();
+    let name = path.file_name().unwrap().to_string_lossy();
+    let mut manifest = Manifest::read(dir).unwrap().unwrap();
+    let entry = manifest.parts.iter_mut().find(|p| p.file == name).unwrap();
+    entry.bytes = std::fs::metadata(path).unwrap().len();
+    entry.sha256 = bptmig_workdir::file_sha256(path).unwrap();
+    manifest.write(dir).unwrap();
 }
 
 /// An Int32 column of `batches` (NULL as None); absent columns are all NULL.
