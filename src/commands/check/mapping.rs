@@ -1,0 +1,221 @@
+//! Definitions, users, groups and tenants that the selected trees use: mapped, or covered by
+//! the pipeline's policies.
+
+use std::path::PathBuf;
+
+use bptmig_db::{Side, SqlClient, Transient as _};
+use bptmig_model::catalog as c;
+use bptmig_model::pipeline::{mask_secrets, UnmappedDefinition};
+use bptmig_model::PipelineConfig;
+use bptmig_transform::coverage::Coverage;
+use bptmig_transform::maps::Snapshot;
+use bptmig_workdir::{Manifest, WorkDir};
+
+use super::line::{describe, line, list, one_line, Line, Verdict};
+use super::server::{both, failed_on, Server};
+
+/// Snapshots of both sides: the extract's when it wrote them, otherwise fresh ones in a
+/// scratch directory that is removed afterwards.
+struct Snapshots {
+    source: Snapshot,
+    target: Snapshot,
+    scratch: Option<PathBuf>,
+}
+
+impl Drop for Snapshots {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.scratch {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+async fn snapshots(
+    config: &PipelineConfig,
+    source: &mut SqlClient,
+    target: &mut SqlClient,
+) -> Result<Snapshots, bptmig_extract::Error> {
+    let wd = WorkDir::new(&config.workdir);
+    let complete = |side: &str| {
+        Manifest::read(&wd.snapshot_dir(side))
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.complete)
+    };
+    if complete("source") && complete("target") {
+        return Ok(Snapshots {
+            source: Snapshot::new(wd.snapshot_dir("source")),
+            target: Snapshot::new(wd.snapshot_dir("target")),
+            scratch: None,
+        });
+    }
+    let scratch = std::env::temp_dir().join(format!("bptmig-check-{}", std::process::id()));
+    // Built first, so that a failure below still removes the scratch directory.
+    let out = Snapshots {
+        source: Snapshot::new(scratch.join("source")),
+        target: Snapshot::new(scratch.join("target")),
+        scratch: Some(scratch.clone()),
+    };
+    for (side, client, dir) in [
+        (Side::Source, source, scratch.join("source")),
+        (Side::Target, target, scratch.join("target")),
+    ] {
+        std::fs::create_dir_all(&dir).map_err(|e| bptmig_workdir::Error::io(&dir, "create", e))?;
+        bptmig_extract::write_snapshot(&dir, "check", client, side, config.extract.row_group_rows)
+            .await?;
+    }
+    Ok(out)
+}
+
+/// Definitions, users, groups and tenants that the selected trees reference: mapped, or
+/// covered by the pipeline's policies.
+pub async fn mapping(
+    config: &PipelineConfig,
+    source: &mut Server<'_>,
+    target: &mut Server<'_>,
+    out: &mut Vec<Line>,
+) {
+    const SELECTION: &str = "selection";
+    const COVERAGE: &str = "mapping coverage";
+    let Some((s, t)) = both(source, target, SELECTION, out) else {
+        return;
+    };
+    let used = match bptmig_extract::selection::used_ids(s, &config.selection).await {
+        Ok(u) => u,
+        Err(e) => {
+            let text = describe(&e);
+            out.push(extract_failed(source, target, SELECTION, &e, text));
+            return;
+        }
+    };
+    let snaps = match snapshots(config, s, t).await {
+        Ok(snaps) => snaps,
+        Err(e) => {
+            let text = mask_secrets(&e.to_string());
+            out.push(extract_failed(source, target, COVERAGE, &e, text));
+            return;
+        }
+    };
+    let coverage =
+        match bptmig_transform::coverage::coverage(config, &snaps.source, &snaps.target, &used) {
+            Ok(c) => c,
+            Err(e) => {
+                out.push(line(COVERAGE, Verdict::Block, mask_secrets(&e.to_string())));
+                return;
+            }
+        };
+    let skip_tree = config.mapping.unmapped_definition == UnmappedDefinition::SkipTree;
+    let definitions_missing = !coverage.unmapped_definitions.is_empty();
+    out.push(definitions_line(&coverage, skip_tree));
+    out.push(principals_line(&coverage, skip_tree && definitions_missing));
+}
+
+/// The line of `check`, which failed with the extract's `error`: "could not tell" when a
+/// server did not answer ([`Server::failed`]), else BLOCK with `text`.
+fn extract_failed(
+    source: &mut Server<'_>,
+    target: &mut Server<'_>,
+    check: &str,
+    error: &bptmig_extract::Error,
+    text: String,
+) -> Line {
+    match error {
+        bptmig_extract::Error::Db(e) if e.fault().is_some() => failed_on(source, target, check, e),
+        _ => line(check, Verdict::Block, text),
+    }
+}
+
+/// Whether every definition the trees use has a match in the target, process definitions
+/// first: they decide which trees move.
+fn definitions_line(coverage: &Coverage, skip_tree: bool) -> Line {
+    const DEFS: &str = "definitions mapped";
+    let mut missing = coverage.unmapped_definitions.clone();
+    missing.sort_by_key(|d| {
+        (
+            d.table != c::PROCESS_DEFINITION,
+            d.table.clone(),
+            d.source_id,
+        )
+    });
+    if missing.is_empty() {
+        return line(
+            DEFS,
+            Verdict::Ok,
+            format!(
+                "all {} definitions the selected trees use exist in the target (by SS_KEY)",
+                coverage.definitions_used
+            ),
+        );
+    }
+    let names = list(
+        missing
+            .iter()
+            .map(|d| format!("`{}` ({} #{})", d.name, d.table, d.source_id)),
+    );
+    if skip_tree {
+        line(
+            DEFS,
+            Verdict::Note,
+            format!(
+                "{} of {} have no match in the target; `skip-tree` will leave their trees \
+                 out: {names}",
+                missing.len(),
+                coverage.definitions_used
+            ),
+        )
+    } else {
+        line(
+            DEFS,
+            Verdict::Block,
+            format!(
+                "{} of {} have no match in the target: {names}; publish them there or set \
+                 `mapping.unmapped_definition = \"skip-tree\"`",
+                missing.len(),
+                coverage.definitions_used
+            ),
+        )
+    }
+}
+
+/// Whether every user, group and tenant the trees use resolves. `trees_skipped`: skip-tree
+/// leaves trees out, and those may hold the unmapped principals, so the transform may not
+/// refuse after all.
+fn principals_line(coverage: &Coverage, trees_skipped: bool) -> Line {
+    const PRINCIPALS: &str = "users, groups, tenants mapped";
+    match &coverage.principals {
+        Ok(r) if r.unmapped.is_empty() => line(
+            PRINCIPALS,
+            Verdict::Ok,
+            format!(
+                "{} tenant(s), {} user(s), {} group(s): by the mapping file or by name",
+                r.how.tenants.total(),
+                r.how.users.total(),
+                r.how.groups.total()
+            ),
+        ),
+        Ok(r) => line(
+            PRINCIPALS,
+            Verdict::Note,
+            format!(
+                "{} user(s)/group(s) have no match and fall to the policy (`unmapped_user`, \
+                 `unmapped_group`): {}",
+                r.unmapped.len(),
+                list(r.unmapped.iter().map(ToString::to_string))
+            ),
+        ),
+        Err(e) => line(
+            PRINCIPALS,
+            if trees_skipped
+                && matches!(
+                    e,
+                    bptmig_transform::principals::MappingError::Unmapped { .. }
+                )
+            {
+                Verdict::Note
+            } else {
+                Verdict::Block
+            },
+            one_line(&describe(e)),
+        ),
+    }
+}

@@ -1,0 +1,263 @@
+//! The checks that ask a server: connections, queues, the load's permissions, ID room; and
+//! each side's session ([`Server`]), which turns a failure into a line.
+
+use bptmig_db::permissions::{has_object_permission, Permission};
+use bptmig_db::{self as db, Fault, Side, SqlClient, Transient as _};
+use bptmig_model::catalog as c;
+use bptmig_model::pipeline::{mask_secrets, Endpoint, LoadStrategy};
+use bptmig_model::PipelineConfig;
+
+use super::line::{line, Line, Verdict};
+
+/// One side's session for the checks.
+///
+/// A statement that fails on a transient fault ([`Fault`]: a timeout, a lost connection…)
+/// tells nothing about what it checks, so its line says "could not tell", never BLOCK. It also
+/// leaves the session in an unknown state: the session is dropped, and the side's later checks
+/// say they were skipped instead of waiting on it again.
+pub struct Server<'a> {
+    side: Side,
+    endpoint: &'a Endpoint,
+    session: Session,
+}
+
+enum Session {
+    /// Boxed: a session is large, and the other states hold nothing.
+    Open(Box<SqlClient>),
+    /// The connection failed; its line blocks, and the side's checks are left out.
+    NotConnected,
+    /// A statement failed on a transient fault; its line said so.
+    Lost,
+}
+
+impl<'a> Server<'a> {
+    /// Connects to `side` and adds the connection's line to `out`.
+    pub async fn connect(side: Side, config: &'a PipelineConfig, out: &mut Vec<Line>) -> Self {
+        let endpoint = match side {
+            Side::Source => &config.source,
+            Side::Target => &config.target,
+        };
+        let name = format!("{side} connection");
+        let session = match db::connect(side, endpoint).await {
+            Ok(client) => {
+                out.push(line(name, Verdict::Ok, endpoint.connection.to_string()));
+                Session::Open(Box::new(client))
+            }
+            Err(e) => {
+                // Reaching the server is what this line checks: a failure blocks.
+                out.push(line(name, Verdict::Block, mask_secrets(&e.to_string())));
+                Session::NotConnected
+            }
+        };
+        Self {
+            side,
+            endpoint,
+            session,
+        }
+    }
+
+    /// The session for `check`; `None` when the side is not connected (its connection line
+    /// blocks already) or was lost, then with a line saying `check` was skipped.
+    pub fn client(&mut self, check: &str, out: &mut Vec<Line>) -> Option<&mut SqlClient> {
+        if matches!(self.session, Session::Lost) {
+            out.push(self.skipped(check));
+        }
+        match &mut self.session {
+            Session::Open(client) => Some(client.as_mut()),
+            Session::NotConnected | Session::Lost => None,
+        }
+    }
+
+    /// The line of `check`, which failed with `error`: "could not tell" for a transient
+    /// fault (and the session is dropped), BLOCK for anything else.
+    pub fn failed(&mut self, check: impl Into<String>, error: &db::Error) -> Line {
+        match error.fault() {
+            Some(fault) => {
+                self.session = Session::Lost;
+                line(check, Verdict::Unknown, self.could_not_tell(&fault))
+            }
+            None => line(check, Verdict::Block, mask_secrets(&error.to_string())),
+        }
+    }
+
+    /// What a person reads for a check the `fault` kept from an answer: what happened, and
+    /// for a timeout the setting that bounds it.
+    fn could_not_tell(&self, fault: &Fault) -> String {
+        format!(
+            "could not tell: {}; run `bptmig check` again",
+            fault.describe(self.side, &self.endpoint.command_timeout)
+        )
+    }
+
+    fn skipped(&self, check: &str) -> Line {
+        line(
+            check,
+            Verdict::Unknown,
+            format!(
+                "could not tell: skipped, the {} did not answer an earlier check (above)",
+                self.side
+            ),
+        )
+    }
+}
+
+/// The line of `check`, which failed with `error` while asking `source` or `target`: the side
+/// the error names answers for it ([`Server::failed`]).
+pub fn failed_on(
+    source: &mut Server<'_>,
+    target: &mut Server<'_>,
+    check: impl Into<String>,
+    error: &db::Error,
+) -> Line {
+    match error.side() {
+        Some(Side::Target) => target.failed(check, error),
+        _ => source.failed(check, error),
+    }
+}
+
+/// Both sessions for `check`, which needs both sides; `None` when either is missing: silently
+/// when one is not connected (its connection line blocks), else with one line saying `check`
+/// was skipped.
+pub fn both<'s>(
+    source: &'s mut Server<'_>,
+    target: &'s mut Server<'_>,
+    check: &str,
+    out: &mut Vec<Line>,
+) -> Option<(&'s mut SqlClient, &'s mut SqlClient)> {
+    let connected = |s: &Server<'_>| !matches!(s.session, Session::NotConnected);
+    if connected(source) && connected(target) {
+        if matches!(source.session, Session::Lost) {
+            out.push(source.skipped(check));
+        } else if matches!(target.session, Session::Lost) {
+            out.push(target.skipped(check));
+        }
+    }
+    match (&mut source.session, &mut target.session) {
+        (Session::Open(s), Session::Open(t)) => Some((s.as_mut(), t.as_mut())),
+        _ => None,
+    }
+}
+
+/// Whether the side's BPT queues are drained.
+pub async fn queues(server: &mut Server<'_>, out: &mut Vec<Line>) {
+    let side = server.side;
+    for queue in db::preflight::QUEUES {
+        let name = format!("{side} queue {queue} empty");
+        let Some(client) = server.client(&name, out) else {
+            continue;
+        };
+        match db::row_count(client, side, queue).await {
+            Ok(0) => out.push(line(name, Verdict::Ok, "0 rows")),
+            Ok(n) => out.push(line(
+                name,
+                Verdict::Block,
+                format!("{n} row(s): let the {side}'s scheduler drain it first"),
+            )),
+            Err(e) => out.push(server.failed(name, &e)),
+        }
+    }
+}
+
+/// What the load (and a rollback) does to every instance table of the target.
+const LOAD_PERMISSIONS: [Permission; 4] = [
+    Permission::Insert,
+    Permission::Alter,
+    Permission::Delete,
+    Permission::Select,
+];
+
+/// The rights the load needs: create the ledger (once), insert with explicit identities.
+pub async fn permissions(config: &PipelineConfig, target: &mut Server<'_>, out: &mut Vec<Line>) {
+    let strategy = match config.load.strategy {
+        LoadStrategy::Auto => "auto",
+        LoadStrategy::Insert => "insert",
+        LoadStrategy::Bulk => "bulk",
+    };
+    let name = format!("target permissions (strategy {strategy})");
+    let Some(client) = target.client(&name, out) else {
+        return;
+    };
+    let mut denied = Vec::new();
+    // A server that cannot report permissions answers 0 or NULL even for what this session
+    // just read: then say so rather than guess.
+    let probe =
+        has_object_permission(client, Side::Target, c::EVENT_QUEUE, Permission::Select).await;
+    let mut unknown = match probe {
+        Ok(answer) => answer != Some(true),
+        Err(e) if e.fault().is_some() => return out.push(target.failed(name, &e)),
+        Err(_) => true,
+    };
+    let tables: &[c::Table] = if unknown { &[] } else { c::INSTANCE_TABLES };
+    for table in tables {
+        for perm in LOAD_PERMISSIONS {
+            match has_object_permission(client, Side::Target, table.name, perm).await {
+                Ok(Some(true)) => {}
+                Ok(Some(false) | None) => denied.push(format!("{perm} on {}", table.name)),
+                Err(e) if e.fault().is_some() => return out.push(target.failed(name, &e)),
+                Err(_) => unknown = true,
+            }
+        }
+    }
+    out.push(permissions_line(name, &denied, unknown));
+}
+
+fn permissions_line(name: String, denied: &[String], unknown: bool) -> Line {
+    if !denied.is_empty() {
+        line(
+            name,
+            Verdict::Block,
+            format!(
+                "missing {}; the load needs INSERT and ALTER (IDENTITY_INSERT), rollback DELETE",
+                denied.join(", ")
+            ),
+        )
+    } else if unknown {
+        line(
+            name,
+            Verdict::Note,
+            "the server cannot report permissions (HAS_PERMS_BY_NAME); the load will find out",
+        )
+    } else {
+        let all = LOAD_PERMISSIONS.map(Permission::as_str).join(", ");
+        line(name, Verdict::Ok, format!("{all} on every instance table"))
+    }
+}
+
+/// Whether the target's process and activity IDs leave room for every source row.
+pub async fn id_room(source: &mut Server<'_>, target: &mut Server<'_>, out: &mut Vec<Line>) {
+    for table in [c::PROCESS, c::ACTIVITY] {
+        let name = format!("ID room in target {table}");
+        let Some((s, t)) = both(source, target, &name, out) else {
+            continue;
+        };
+        let rows = db::row_count(s, Side::Source, table).await;
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(e) => {
+                out.push(source.failed(name, &e));
+                continue;
+            }
+        };
+        let max = match db::max_id(t, Side::Target, table).await {
+            Ok(max) => max.unwrap_or(0),
+            Err(e) => {
+                out.push(target.failed(name, &e));
+                continue;
+            }
+        };
+        let top = max + rows;
+        let verdict = if top <= i64::from(i32::MAX) {
+            Verdict::Ok
+        } else {
+            Verdict::Block
+        };
+        out.push(line(
+            name,
+            verdict,
+            format!(
+                "target max ID {max} + at most {rows} source rows = {top} (limit {})",
+                i32::MAX
+            ),
+        ));
+    }
+}
