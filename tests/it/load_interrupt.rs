@@ -23,7 +23,7 @@ fn write_pipeline(dir: &Path, prod: &Environment, qa: &Environment) -> PathBuf {
     path
 }
 
-fn bptmig(stage: &str, pipeline: &Path, delay_ms: Option<u64>) -> Command {
+pub fn bptmig(stage: &str, pipeline: &Path, delay_ms: Option<u64>) -> Command {
     let mut cmd = common::bptmig(["--quiet", stage, "--pipeline", pipeline.to_str().unwrap()]);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     if let Some(ms) = delay_ms {
@@ -32,7 +32,7 @@ fn bptmig(stage: &str, pipeline: &Path, delay_ms: Option<u64>) -> Command {
     cmd
 }
 
-fn ok(out: &Output) {
+pub fn ok(out: &Output) {
     assert!(
         out.status.success(),
         "exit {:?}: {}{}",
@@ -43,7 +43,7 @@ fn ok(out: &Output) {
 }
 
 /// Extract and transform in a new directory for `qa`.
-fn prepared(prod: &Environment, qa: &Environment) -> (tempfile::TempDir, PathBuf) {
+pub fn prepared(prod: &Environment, qa: &Environment) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let pipeline = write_pipeline(dir.path(), prod, qa);
     ok(&bptmig("extract", &pipeline, None).output().unwrap());
@@ -54,7 +54,7 @@ fn prepared(prod: &Environment, qa: &Environment) -> (tempfile::TempDir, PathBuf
 }
 
 /// The content of every moved table.
-async fn content(client: &mut SqlClient) -> Vec<Vec<String>> {
+pub async fn content(client: &mut SqlClient) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for t in HISTORY_TABLES {
         out.push(sql::table_content(client, t).await.unwrap());

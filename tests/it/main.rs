@@ -8,6 +8,7 @@
 mod check;
 mod cli;
 mod common;
+mod damaged_part;
 mod extract_kill;
 mod load_interrupt;
 mod lock_race;
