@@ -2,7 +2,7 @@
 //! exactly one runs the stage, the other is refused, and the result equals a single run.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use crate::common;
 use crate::transform_cli::{generate, transform, write_pipeline};
@@ -26,17 +26,6 @@ fn stale_lock(round: usize) -> &'static str {
     } else {
         STALE_LOCK
     }
-}
-
-/// Copies the directory `from` to `to`.
-fn copy_dir(from: &Path, to: &Path) {
-    let status = Command::new("cp")
-        .arg("-r")
-        .arg(from)
-        .arg(to)
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 /// Starts two transforms of `pipeline` at once and returns their outputs with their pids.
@@ -70,7 +59,7 @@ fn two_transforms_over_a_stale_lock_one_runs_the_other_is_refused_every_round() 
 
     // The stage run once, alone: what every round must end with. Exit 1: findings to review.
     let single = write_pipeline(dir.path(), "single", true);
-    copy_dir(&extracted, &dir.path().join("single"));
+    common::copy_dir(&extracted, &dir.path().join("single"));
     assert_eq!(transform(&single).status.code(), Some(1));
     let expected = common::files(&dir.path().join("single/transform"));
     let expected_report = std::fs::read(dir.path().join("single/report.json")).unwrap();
@@ -79,7 +68,7 @@ fn two_transforms_over_a_stale_lock_one_runs_the_other_is_refused_every_round() 
         let name = format!("round{round}");
         let wd = dir.path().join(&name);
         let pipeline = write_pipeline(dir.path(), &name, true);
-        copy_dir(&extracted, &wd);
+        common::copy_dir(&extracted, &wd);
         std::fs::write(wd.join("lock"), stale_lock(round)).unwrap();
 
         let outcomes = race(&pipeline);

@@ -1,7 +1,7 @@
 //! `bptmig transform` on a generated work directory: exit codes, summary, report, rerun.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use bptmig_sandbox::generator::HISTORY_TABLES;
 use bptmig_sandbox::testing::Pipeline;
@@ -109,13 +109,7 @@ fn sigint_stops_between_parts_exits_130_and_the_rerun_equals_an_uninterrupted_tr
     let pipeline = |name: &str| {
         let path = write_pipeline(dir.path(), name, true);
         // The same extract (and run ID) in both work directories.
-        let status = Command::new("cp")
-            .args(["-r"])
-            .arg(&extracted)
-            .arg(dir.path().join(name))
-            .status()
-            .unwrap();
-        assert!(status.success());
+        common::copy_dir(&extracted, &dir.path().join(name));
         path
     };
     let clean = pipeline("clean");
