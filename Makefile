@@ -5,7 +5,7 @@ CARGO ?= cargo
 export BPTMIG_DEMO_PASSWORD ?= Sandbox-Only-1
 
 .DEFAULT_GOAL := help
-.PHONY: help demo sandbox test check fmt clippy doc bench
+.PHONY: help demo sandbox scale test check fmt clippy doc bench
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -13,6 +13,10 @@ help: ## List the targets
 demo: ## Build, start sandbox prod and qa, run every stage of the demo pipeline and verify
 	$(CARGO) build --workspace --bins
 	scripts/demo.sh
+
+scale: ## Build, start a 1,500-tree sandbox on ports 14341/14342, time check, run and verify, stop it
+	$(CARGO) build --workspace --bins
+	scripts/scale.sh
 
 sandbox: ## Start sandbox prod (port 14331) and qa (14332) and serve until Ctrl-C
 	$(CARGO) run --bin bptmig-sandbox -- up

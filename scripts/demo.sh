@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 export BPTMIG_DEMO_PASSWORD=${BPTMIG_DEMO_PASSWORD:-Sandbox-Only-1}
 bin=./target/debug
 log=$(mktemp)
-started=""
+. scripts/sandbox-lib.sh
 cleanup() {
-    if [ -n "$started" ]; then kill "$started" 2>/dev/null || true; wait "$started" 2>/dev/null || true; fi
+    sandbox_stop
     rm -f "$log"
 }
 trap cleanup EXIT
@@ -18,15 +18,7 @@ if (exec 3<>/dev/tcp/127.0.0.1/14331) 2>/dev/null; then
     echo "== using the sandbox already serving 127.0.0.1:14331/14332"
 else
     echo "== starting sandbox prod (14331) and qa (14332)"
-    "$bin/bptmig-sandbox" up >"$log" 2>&1 &
-    started=$!
-    for _ in $(seq 600); do
-        grep -q ready "$log" && break
-        kill -0 "$started" 2>/dev/null || { cat "$log" >&2; exit 2; }
-        sleep 0.2
-    done
-    grep -q ready "$log" || { echo "the sandbox did not get ready in 2 minutes" >&2; cat "$log" >&2; exit 2; }
-    sed -n '/^ /,/^$/p' "$log"
+    sandbox_start "$log" 120
 fi
 
 rm -rf work/demo
