@@ -20,11 +20,10 @@ qa_port=${SCALE_QA_PORT:-14342}
 bin=./target/debug
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bptmig-scale.XXXXXX")
 log="$dir/sandbox.log"
-server=""
+. scripts/sandbox-lib.sh
 cleanup() {
-    if [ -n "$server" ]; then
-        kill "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
+    if [ -n "$sandbox_pid" ]; then
+        sandbox_stop
         echo "== sandbox stopped"
     fi
 }
@@ -42,17 +41,8 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 echo "== starting sandbox prod ($prod_port) and qa ($qa_port) with $processes top-level processes"
 started=$(now)
-"$bin/bptmig-sandbox" up --processes "$processes" --prod-port "$prod_port" --qa-port "$qa_port" \
-    >"$log" 2>&1 &
-server=$!
 # Seeding inserts row by row into a server whose inserts slow down as tables grow: allow an hour.
-for _ in $(seq 18000); do
-    grep -q ready "$log" && break
-    kill -0 "$server" 2>/dev/null || { cat "$log" >&2; exit 2; }
-    sleep 0.2
-done
-grep -q ready "$log" || { echo "the sandbox did not get ready in an hour" >&2; cat "$log" >&2; exit 2; }
-sed -n '/^ /,/^$/p' "$log"
+sandbox_start "$log" 3600 --processes "$processes" --prod-port "$prod_port" --qa-port "$qa_port"
 timings=("sandbox up (seeding)     $(since "$started") s")
 
 pipeline="$dir/scale.toml"
