@@ -217,3 +217,6 @@ pub(crate) fn stop_if_cancelled(cancel: &Cancel, run_id: &str) -> Result<()> {
 pub fn output_dir(workdir: &Path, table: &str) -> PathBuf {
     workdir.join(STAGE).join(table)
 }
+
+#[cfg(test)]
+mod measure;
