@@ -45,6 +45,8 @@ mod preflight;
 mod report;
 mod rollback;
 mod stage;
+#[cfg(test)]
+mod statement_bounds;
 mod status;
 mod target;
 #[cfg(test)]

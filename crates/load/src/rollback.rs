@@ -157,7 +157,10 @@ pub(crate) fn chunk_statements(
     row: &LedgerRow,
 ) -> Vec<String> {
     let t = &plan.tables[chunk.table];
-    let inside = |id: i32| chunk.ranges.iter().any(|&(a, b)| (a..=b).contains(&id));
+    let inside = |id: i32| {
+        let i = chunk.ranges.partition_point(|&(lo, _)| lo <= id);
+        i > 0 && chunk.ranges[i - 1].1 >= id
+    };
     let mut out: Vec<String> = chunk
         .fixups
         .iter()

@@ -52,19 +52,60 @@ pub async fn count_in(
     ranges: &[(i32, i32)],
 ) -> Result<i64> {
     let mut n = 0;
-    for group in ranges.chunks(RANGES_PER_STATEMENT) {
-        n += db::scalar(
-            client,
-            Side::Target,
-            &format!(
+    for sql in count_statements(table, column, ranges) {
+        n += db::scalar(client, Side::Target, &sql).await?;
+    }
+    Ok(n)
+}
+
+/// The `SELECT COUNT(*)`s of [`count_in`], at most [`RANGES_PER_STATEMENT`] ranges each.
+pub fn count_statements(table: &str, column: &str, ranges: &[(i32, i32)]) -> Vec<String> {
+    ranges
+        .chunks(RANGES_PER_STATEMENT)
+        .map(|group| {
+            format!(
                 "SELECT COUNT(*) FROM {} WHERE {}",
                 db::quote_ident(table),
                 range_predicate(column, group)
-            ),
-        )
-        .await?;
+            )
+        })
+        .collect()
+}
+
+/// The lookups of [`missing_references`]: per referenced table, its IDs among `wanted`, at
+/// most [`IDS_PER_QUERY`] per statement.
+pub fn reference_statements(
+    wanted: &BTreeMap<&'static str, BTreeSet<i64>>,
+) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (to, values) in wanted {
+        let values: Vec<i64> = values.iter().copied().collect();
+        for group in values.chunks(IDS_PER_QUERY) {
+            let list = group
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let sql = format!("SELECT {} FROM {} WHERE {} IN ({list})", c::ID, to, c::ID);
+            out.push((*to, sql));
+        }
     }
-    Ok(n)
+    out
+}
+
+/// The `SELECT`s of [`read_back`] (columns `select`), at most [`RANGES_PER_STATEMENT`]
+/// ranges each.
+pub fn read_back_statements(t: &TableInput, select: &str, ranges: &[(i32, i32)]) -> Vec<String> {
+    ranges
+        .chunks(RANGES_PER_STATEMENT)
+        .map(|group| {
+            format!(
+                "SELECT {select} FROM {} WHERE {}",
+                db::quote_ident(&t.name),
+                range_predicate(t.id_column(), group)
+            )
+        })
+        .collect()
 }
 
 /// The references whose row the target lacks.
@@ -78,20 +119,11 @@ pub async fn missing_references(
         wanted.entry(to).or_default().extend(values.keys().copied());
     }
     let mut present: HashMap<&'static str, BTreeSet<i64>> = HashMap::new();
-    for (to, values) in &wanted {
-        let values: Vec<i64> = values.iter().copied().collect();
+    for (to, sql) in reference_statements(&wanted) {
         let found = present.entry(to).or_default();
-        for group in values.chunks(IDS_PER_QUERY) {
-            let list = group
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
-            let sql = format!("SELECT {} FROM {} WHERE {} IN ({list})", c::ID, to, c::ID);
-            for row in db::query_rows(client, Side::Target, &sql, &[]).await? {
-                if let Some(v) = db::int_cell(&row, 0) {
-                    found.insert(v);
-                }
+        for row in db::query_rows(client, Side::Target, &sql, &[]).await? {
+            if let Some(v) = db::int_cell(&row, 0) {
+                found.insert(v);
             }
         }
     }
@@ -126,12 +158,7 @@ pub async fn read_back(
         .collect::<Vec<_>>()
         .join(", ");
     let mut out = Vec::new();
-    for group in ranges.chunks(RANGES_PER_STATEMENT) {
-        let sql = format!(
-            "SELECT {select} FROM {} WHERE {}",
-            db::quote_ident(&t.name),
-            range_predicate(t.id_column(), group)
-        );
+    for sql in read_back_statements(t, &select, ranges) {
         let batches = bptmig_db::read_batches(
             client,
             Side::Target,

@@ -1,0 +1,219 @@
+//! Every statement the load, verify and rollback send whose text depends on the rows stays
+//! bounded whatever the number of rows: plans of 10^6 rows, dense and sparse, in chunks of the
+//! default size and in one chunk.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use bptmig_model::catalog as c;
+use bptmig_workdir::{Manifest, ManifestColumn, PartEntry};
+
+use crate::ledger::trees::{self, TreeRecord};
+use crate::ledger::{self, LedgerRow, LedgerTables};
+use crate::plan::{ranges_of, Chunk, Fixup, LoadPlan, References, TableInput, TreeIndex};
+use crate::rollback::chunk_statements;
+use crate::target;
+use crate::verify::read_back_ranges;
+use crate::writer::transaction::fixup_batches;
+
+/// The bound every statement must keep.
+const MAX_STATEMENT: usize = 64 * 1024;
+const ROWS: i32 = 1_000_000;
+
+fn table(name: &str) -> TableInput {
+    let model = c::table(name)
+        .copied()
+        .unwrap_or_else(|| c::osevt_table(bptmig_model::graph::OSEVT_NODE));
+    TableInput {
+        name: name.to_owned(),
+        model,
+        dir: PathBuf::from("/nowhere"),
+        manifest: Manifest {
+            table: name.to_owned(),
+            run_id: "run".into(),
+            key: None,
+            columns: vec![ManifestColumn {
+                name: c::ID.into(),
+                sql_type: "int".into(),
+            }],
+            complete: true,
+            parts: vec![PartEntry {
+                file: "part-00000.parquet".into(),
+                rows: ROWS as u64,
+                min_key: None,
+                max_key: None,
+                bytes: 0,
+                sha256: String::new(),
+            }],
+        },
+        columns: model
+            .columns
+            .iter()
+            .map(|col| col.name.to_owned())
+            .collect(),
+    }
+}
+
+/// A plan of processes, activities and subscriptions, `ROWS` each, with IDs `id(i)`, in
+/// chunks of `chunk_rows`; every process a root that references itself (a fix-up), every
+/// activity's precedent loaded later (a forward fix-up), every row a user of its own.
+fn plan(id: impl Fn(i32) -> i32, chunk_rows: usize) -> LoadPlan {
+    let tables = vec![
+        table(c::PROCESS),
+        table(c::ACTIVITY),
+        table("OSEVT_OSUSR_3AR_CANDIDATE"),
+    ];
+    let mut chunks = Vec::new();
+    for (ti, t) in tables.iter().enumerate() {
+        let rows: Vec<u32> = (0..ROWS as u32).collect();
+        for (seq, slice) in rows.chunks(chunk_rows).enumerate() {
+            let ids: Vec<i32> = slice.iter().map(|&r| id(r as i32)).collect();
+            let fixups = slice
+                .iter()
+                .map(|&r| Fixup {
+                    table: t.name.clone(),
+                    column: if ti == 0 {
+                        c::TOP_PROCESS_ID.into()
+                    } else {
+                        c::PRECEDENT_ACTIVITY_ID.into()
+                    },
+                    id: id(r as i32),
+                    value: if ti == 0 {
+                        id(r as i32)
+                    } else {
+                        id(r as i32) + 1
+                    },
+                })
+                .collect();
+            chunks.push(Chunk {
+                table: ti,
+                level: (ti < 2).then_some(0),
+                part: 0,
+                seq,
+                rows: slice.to_vec(),
+                ranges: ranges_of(&ids),
+                nulls: Vec::new(),
+                fixups: if ti < 2 { fixups } else { Vec::new() },
+            });
+        }
+    }
+    let mut references = References::default();
+    let users: BTreeMap<i64, u64> = (0..ROWS).map(|i| (i64::from(id(i)), 1)).collect();
+    references.0.insert(
+        (c::PROCESS.to_owned(), c::CREATED_BY.to_owned(), c::USER),
+        users,
+    );
+    LoadPlan {
+        tables,
+        chunks,
+        fixups: 0,
+        references,
+        trees: TreeIndex::default(),
+    }
+}
+
+/// Every row-dependent statement of `plan`, each handed to `out`: the pre-load checks, each
+/// chunk's transaction, verify's read-backs, rollback's deletes, the tree ledger's lookups.
+fn statements(plan: &LoadPlan, out: &mut Bounded) {
+    let tables = LedgerTables::new("BPTMIG_LEDGER");
+    for (ti, t) in plan.tables.iter().enumerate() {
+        let ranges = plan.table_ranges(ti);
+        out.extend(target::count_statements(&t.name, t.id_column(), &ranges));
+        let select = t.columns.join(", ");
+        out.extend(target::read_back_statements(
+            t,
+            &select,
+            &read_back_ranges(plan, ti),
+        ));
+    }
+    let mut wanted: BTreeMap<&'static str, BTreeSet<i64>> = BTreeMap::new();
+    for ((_, _, to), values) in &plan.references.0 {
+        wanted.entry(to).or_default().extend(values.keys().copied());
+    }
+    out.extend(
+        target::reference_statements(&wanted)
+            .into_iter()
+            .map(|(_, sql)| sql),
+    );
+    for chunk in &plan.chunks {
+        let row = LedgerRow {
+            table: plan.tables[chunk.table].name.clone(),
+            chunk: chunk.name(),
+            rows: chunk.len() as i64,
+            digest: "v2:".to_owned() + &"0".repeat(60),
+        };
+        out.extend(fixup_batches(&chunk.fixups));
+        out.extend([ledger::insert_sql(
+            &tables.chunks,
+            "run",
+            &row,
+            chunk.id_bounds(),
+        )]);
+        out.extend(chunk_statements(plan, chunk, &tables, "run", &row));
+        if chunk.table == 0 {
+            let records: Vec<TreeRecord> = chunk
+                .ranges
+                .iter()
+                .flat_map(|&(a, b)| a..=b)
+                .map(|id| TreeRecord {
+                    source_root_id: id,
+                    last_modified_literal: "CAST('2019-11-26T12:03:25.997' AS DATETIME)".into(),
+                    target_root_id: id,
+                })
+                .collect();
+            out.extend(trees::record_statements(
+                &tables.trees,
+                "fp",
+                "run",
+                &records,
+            ));
+        }
+    }
+    let roots: Vec<i32> = plan
+        .chunks
+        .iter()
+        .filter(|ch| ch.table == 0)
+        .flat_map(|ch| ch.ranges.iter().flat_map(|&(a, b)| a..=b))
+        .collect();
+    out.extend(trees::lookup_statements(
+        &tables.trees,
+        "fp",
+        Some("run"),
+        &roots,
+    ));
+}
+
+/// The statements seen: how many, and the longest.
+#[derive(Default)]
+struct Bounded {
+    count: usize,
+    longest: usize,
+}
+
+impl Bounded {
+    fn extend(&mut self, statements: impl IntoIterator<Item = String>) {
+        for s in statements {
+            self.count += 1;
+            self.longest = self.longest.max(s.len());
+        }
+    }
+}
+
+#[test]
+fn no_statement_grows_with_the_rows() {
+    for (shape, id) in [
+        ("dense", (|i| 1_000 + i) as fn(i32) -> i32),
+        ("sparse", |i| 1_000 + 3 * i),
+    ] {
+        for chunk_rows in [5_000, ROWS as usize] {
+            let mut seen = Bounded::default();
+            statements(&plan(id, chunk_rows), &mut seen);
+            assert!(seen.count > 1_000, "{shape}, chunks of {chunk_rows}");
+            assert!(
+                seen.longest < MAX_STATEMENT,
+                "{shape}, chunks of {chunk_rows}: a statement of {} bytes",
+                seen.longest
+            );
+        }
+    }
+}
