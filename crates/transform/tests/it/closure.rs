@@ -7,7 +7,7 @@ use bptmig_model::catalog::{self as c, ColumnRole, FkKind};
 use bptmig_model::NoProgress;
 use bptmig_sandbox::generator::CANDIDATE_EVENT_TABLE;
 
-use crate::generated::{config, copy_dir, generated, with_clean_copy, POLICIES};
+use crate::generated::{config, copy_dir, generated, mark_running, with_clean_copy, POLICIES};
 use crate::{ints, read_stage, relist, snapshot};
 
 /// Every FK of every output row points at an output row or a target snapshot row.
@@ -319,11 +319,7 @@ fn an_interrupted_transform_keeps_finished_tables_and_ends_identical() {
     let stamp = std::fs::metadata(&kept_part).unwrap().modified().unwrap();
 
     // As a crash during ACTIVITY leaves it: stage running, ACTIVITY half written.
-    let run = wd.join("run.json");
-    let mut state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&run).unwrap()).unwrap();
-    state["stages"]["transform"] = "running".into();
-    std::fs::write(&run, serde_json::to_vec(&state).unwrap()).unwrap();
+    mark_running(&wd);
     std::fs::remove_file(wd.join(format!("transform/{}.done.json", c::ACTIVITY))).unwrap();
     std::fs::remove_file(
         wd.join("transform")
@@ -363,8 +359,7 @@ fn an_interrupted_transform_keeps_finished_tables_and_ends_identical() {
         .exists());
 
     // Another policy is another plan: nothing finished under the old one is kept.
-    state["stages"]["transform"] = "running".into();
-    std::fs::write(&run, serde_json::to_vec(&state).unwrap()).unwrap();
+    mark_running(&wd);
     let other = POLICIES.replace(
         "unmapped_user = \"null\"",
         "unmapped_user = \"user:qa.tester\"",

@@ -57,3 +57,12 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Marks the transform of `wd` as running, as a crash leaves it.
+pub fn mark_running(wd: &Path) {
+    let run = wd.join("run.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&run).unwrap()).unwrap();
+    state["stages"]["transform"] = "running".into();
+    std::fs::write(&run, serde_json::to_vec(&state).unwrap()).unwrap();
+}

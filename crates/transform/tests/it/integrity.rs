@@ -7,11 +7,11 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use bptmig_model::catalog as c;
-use bptmig_model::{NoProgress, Reporter};
+use bptmig_model::{NoProgress, PipelineConfig, Reporter};
 use bptmig_workdir::part::PartReader;
 use bptmig_workdir::{Manifest, PartEntry};
 
-use crate::generated::{config, with_clean_copy, POLICIES};
+use crate::generated::{config, mark_running, with_clean_copy, POLICIES};
 
 /// Flips one byte in the middle of `path`: same size, different SHA-256.
 fn flip_a_byte(path: &Path) {
@@ -90,13 +90,12 @@ fn rewritten(before: &BTreeMap<String, SystemTime>, wd: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Marks the transform of `wd` as running, as a crash leaves it.
-fn mark_running(wd: &Path) {
-    let run = wd.join("run.json");
-    let mut state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&run).unwrap()).unwrap();
-    state["stages"]["transform"] = "running".into();
-    std::fs::write(&run, serde_json::to_vec(&state).unwrap()).unwrap();
+/// A generated work directory transformed, a copy of it transformed alike, and its pipeline.
+fn transformed(dir: &Path, seed: u64) -> (PathBuf, PathBuf, PipelineConfig) {
+    let (wd, clean) = with_clean_copy(dir, seed);
+    let cfg = config(dir, &wd, POLICIES);
+    bptmig_transform::transform(&cfg, &NoProgress).unwrap();
+    (wd, clean, cfg)
 }
 
 /// A reporter that keeps the notes.
@@ -184,9 +183,7 @@ fn a_damaged_snapshot_file_is_refused_and_the_extract_named_to_redo_it() {
 #[test]
 fn a_damaged_transformed_part_is_redone_on_rerun_and_ends_identical() {
     let dir = tempfile::tempdir().unwrap();
-    let (wd, clean) = with_clean_copy(dir.path(), 23);
-    let cfg = config(dir.path(), &wd, POLICIES);
-    bptmig_transform::transform(&cfg, &NoProgress).unwrap();
+    let (wd, clean, cfg) = transformed(dir.path(), 23);
     let part = wd
         .join("transform")
         .join(c::ACTIVITY)
@@ -232,9 +229,7 @@ fn a_damaged_transformed_part_is_redone_on_rerun_and_ends_identical() {
 #[test]
 fn damaged_or_missing_id_maps_and_deferred_files_are_written_again() {
     let dir = tempfile::tempdir().unwrap();
-    let (wd, clean) = with_clean_copy(dir.path(), 24);
-    let cfg = config(dir.path(), &wd, POLICIES);
-    bptmig_transform::transform(&cfg, &NoProgress).unwrap();
+    let (wd, clean, cfg) = transformed(dir.path(), 24);
     let stage = wd.join("transform");
     let redone = |cfg| -> Vec<String> {
         let summary = bptmig_transform::transform(cfg, &NoProgress).unwrap();
@@ -272,9 +267,7 @@ fn damaged_or_missing_id_maps_and_deferred_files_are_written_again() {
 #[test]
 fn a_resumed_transform_redoes_a_finished_table_found_damaged() {
     let dir = tempfile::tempdir().unwrap();
-    let (wd, clean) = with_clean_copy(dir.path(), 25);
-    let cfg = config(dir.path(), &wd, POLICIES);
-    bptmig_transform::transform(&cfg, &NoProgress).unwrap();
+    let (wd, clean, cfg) = transformed(dir.path(), 25);
     // As an interrupted run leaves it, with one finished table damaged since.
     mark_running(&wd);
     flip_a_byte(
