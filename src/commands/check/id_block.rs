@@ -8,7 +8,7 @@
 
 use anyhow::Context as _;
 use bptmig_db::{self as db, quote_ident, Side, SqlClient};
-use bptmig_load::plan::{merge_ranges, range_predicate, LoadPlan};
+use bptmig_load::plan::{merge_ranges, range_predicate, LoadPlan, RANGES_PER_STATEMENT};
 use bptmig_model::catalog as c;
 use bptmig_model::pipeline::IdStrategy;
 use bptmig_model::PipelineConfig;
@@ -19,8 +19,6 @@ use bptmig_workdir::{Manifest, RunState, StageState, WorkDir};
 use super::line::{line, Line, Verdict};
 use super::server::Server;
 
-/// The most ID ranges one statement asks about, so that no statement grows with the block.
-const RANGES_PER_STATEMENT: usize = 100;
 /// Ranges named in a message.
 const RANGES_SHOWN: usize = 3;
 
@@ -189,20 +187,30 @@ fn kept_spans(manifest: &Manifest) -> Vec<(i32, i32)> {
     merge_ranges(spans)
 }
 
-/// How many of `block`'s IDs the target holds, a bounded statement per
-/// [`RANGES_PER_STATEMENT`] ranges.
-async fn occupied(client: &mut SqlClient, block: &Block) -> db::Result<Occupied> {
+/// The statements that count `block`'s rows in the target and find the lowest: one per
+/// [`RANGES_PER_STATEMENT`] ranges, so that no statement grows with the block.
+fn statements(block: &Block) -> Vec<String> {
     let key = quote_ident(block.key);
+    block
+        .ranges
+        .chunks(RANGES_PER_STATEMENT)
+        .map(|ranges| {
+            format!(
+                "SELECT COUNT(*), MIN({key}) FROM {} WHERE {}",
+                quote_ident(&block.table),
+                range_predicate(&key, ranges)
+            )
+        })
+        .collect()
+}
+
+/// How many of `block`'s IDs the target holds ([`statements`]).
+async fn occupied(client: &mut SqlClient, block: &Block) -> db::Result<Occupied> {
     let mut found = Occupied {
         rows: 0,
         first: None,
     };
-    for ranges in block.ranges.chunks(RANGES_PER_STATEMENT) {
-        let sql = format!(
-            "SELECT COUNT(*), MIN({key}) FROM {} WHERE {}",
-            quote_ident(&block.table),
-            range_predicate(&key, ranges)
-        );
+    for sql in statements(block) {
         let rows = db::query_rows(client, Side::Target, &sql, &[]).await?;
         let row = rows.first();
         found.rows += row.and_then(|r| db::int_cell(r, 0)).unwrap_or(0);
@@ -302,18 +310,27 @@ mod tests {
 
     #[test]
     fn statements_stay_bounded_whatever_the_number_of_ranges() {
+        // A million sparse ranges at the top of the ID space: the longest numbers there are.
+        let ranges: Vec<(i32, i32)> = (0..1_000_000)
+            .map(|i| (i32::MAX - 3 * i - 1, i32::MAX - 3 * i))
+            .rev()
+            .collect();
+        let big = Block {
+            ranges: ranges.clone(),
+            ..block(BlockKind::Reserved)
+        };
+        let sql = statements(&big);
+        assert_eq!(sql.len(), ranges.len().div_ceil(RANGES_PER_STATEMENT));
+        // Each range costs at most its two numbers and a few words, whatever their count.
+        let bound = 200 + RANGES_PER_STATEMENT * 64;
+        let longest = sql.iter().map(String::len).max().unwrap();
+        assert!(longest <= bound, "{longest} characters, bound {bound}");
+    }
+
+    #[test]
+    fn a_few_ranges_are_named_then_how_many_there_are() {
         let ranges: Vec<(i32, i32)> = (0..1_000_000).map(|i| (i * 3, i * 3 + 1)).collect();
-        let longest = ranges
-            .chunks(RANGES_PER_STATEMENT)
-            .map(|r| range_predicate("[ID]", r).len())
-            .max()
-            .unwrap();
-        assert!(longest < 8_000, "{longest} characters");
-        assert_eq!(
-            shown(&ranges[..2]),
-            "IDs 0..=1, 3..=4",
-            "a few ranges are all named"
-        );
+        assert_eq!(shown(&ranges[..2]), "IDs 0..=1, 3..=4");
         assert_eq!(
             shown(&ranges),
             "IDs 0..=1, 3..=4, 6..=7, … (1000000 ranges)"
