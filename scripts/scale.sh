@@ -6,7 +6,8 @@
 # (SCALE_PROD_PORT, SCALE_QA_PORT; default 14341 and 14342, so that a `make sandbox` on the
 # demo ports can keep running), writes a pipeline for them into a new directory, then runs
 # `bptmig check`, `bptmig run` (extract, transform, load, verify) and `bptmig verify` again,
-# printing each step's wall time and exit code. The servers are stopped at the end, however
+# printing each step's wall time and exit code. SCALE_COMMAND_TIMEOUT_SECS, when set, becomes both
+# sides' `command_timeout_secs` (0: no limit). The servers are stopped at the end, however
 # the script ends. Run through `make scale` (which builds first).
 #
 # Exit codes: 0 when every step ended 0 or 1 (1: findings to review; the sandbox's qa lacks a
@@ -17,6 +18,10 @@ export BPTMIG_DEMO_PASSWORD=${BPTMIG_DEMO_PASSWORD:-Sandbox-Only-1}
 processes=${SCALE_PROCESSES:-1500}
 prod_port=${SCALE_PROD_PORT:-14341}
 qa_port=${SCALE_QA_PORT:-14342}
+timeout_key=""
+if [ -n "${SCALE_COMMAND_TIMEOUT_SECS:-}" ]; then
+    timeout_key="command_timeout_secs = $SCALE_COMMAND_TIMEOUT_SECS"
+fi
 bin=./target/debug
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bptmig-scale.XXXXXX")
 log="$dir/sandbox.log"
@@ -51,8 +56,10 @@ cat >"$pipeline" <<EOF
 workdir = "work"
 [source]
 connection = "server=tcp:127.0.0.1,$prod_port;user=sa;password=\${BPTMIG_DEMO_PASSWORD};encrypt=DANGER_PLAINTEXT;TrustServerCertificate=true"
+$timeout_key
 [target]
 connection = "server=tcp:127.0.0.1,$qa_port;user=sa;password=\${BPTMIG_DEMO_PASSWORD};encrypt=DANGER_PLAINTEXT;TrustServerCertificate=true"
+$timeout_key
 [mapping]
 file = "$PWD/pipelines/demo-mapping.csv"
 unmapped_user = "null"
