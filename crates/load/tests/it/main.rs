@@ -2,7 +2,12 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
 mod bulk_mssql;
+mod damaged;
+mod faults;
 mod literal;
 mod load;
 mod render;
 mod rng;
+mod support;
+mod target_lock;
+mod twice;
