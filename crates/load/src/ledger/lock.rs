@@ -26,7 +26,6 @@ use std::time::Duration;
 use bptmig_db::{self as db, quote_text, Side, SqlClient};
 use bptmig_model::pipeline::Endpoint;
 use bptmig_model::PipelineConfig;
-use sha2::{Digest as _, Sha256};
 
 use super::LedgerTables;
 use crate::target::run_batch;
@@ -38,6 +37,8 @@ pub const STALE_AFTER: Duration = Duration::from_mins(10);
 const LOCK_NAME: &str = "load";
 /// Tries at taking the lock while other sessions take it or let it go.
 const ATTEMPTS: usize = 3;
+/// The pause between two tries.
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
 /// SQL Server's error number for a stored procedure it does not have.
 const NO_SUCH_PROCEDURE: u32 = 2812;
 /// The sandbox's (and SQL Server's) error number for an object it does not have.
@@ -124,18 +125,29 @@ impl TargetLock {
         let applock = applock(config, &table).await?;
         let me = Claim {
             table: &table,
-            token: new_token(run_id),
+            // A new run ID is unique to this process and moment: a token no other claim has.
+            token: bptmig_workdir::new_run_id(&bptmig_workdir::WorkDir::new(workdir)),
             run_id,
             action,
             workdir: &workdir.display().to_string(),
         };
         let mut last = None;
-        for _ in 0..ATTEMPTS {
+        let mut unreadable = None;
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                // A holder's chunk transaction may keep the row busy a moment.
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
             if !applock.held_elsewhere() && run_batch(client, &me.insert_sql()).await.is_ok() {
                 return Ok(me.held(applock.client()));
             }
-            let Some(holder) = read_holder(client, &table).await? else {
-                continue;
+            let holder = match read_holder(client, &table).await {
+                Ok(Some(holder)) => holder,
+                Ok(None) => continue,
+                Err(e) => {
+                    unreadable = Some(e);
+                    continue;
+                }
             };
             if applock.may_take_over(&holder, run_id)
                 && run_batch(client, &me.take_over_sql(&holder.token))
@@ -149,15 +161,27 @@ impl TargetLock {
             }
             last = Some(holder);
         }
-        let holder = match last {
-            Some(h) => h,
-            None => read_holder(client, &table)
-                .await?
-                .unwrap_or_else(unknown_holder),
-        };
-        Err(Error::TargetBusy {
-            holder: Box::new(holder),
-        })
+        match (last, unreadable) {
+            (Some(holder), _) => Err(Error::TargetBusy {
+                holder: Box::new(holder),
+            }),
+            (None, Some(e)) => Err(e),
+            (None, None) => Err(Error::TargetBusy {
+                holder: Box::new(unknown_holder()),
+            }),
+        }
+    }
+
+    /// Writes the heartbeat outside a chunk (after long steps such as the pre-load checks)
+    /// and refuses when the lock is no longer this holder's.
+    pub(crate) async fn confirm(&self, client: &mut SqlClient) -> Result<()> {
+        let (beat, held) = self.hold_statements();
+        db::execute(client, Side::Target, &beat).await?;
+        if db::scalar(client, Side::Target, &held).await? == 1 {
+            Ok(())
+        } else {
+            Err(self.lost(client).await)
+        }
     }
 
     /// The statements a chunk's transaction starts with: the heartbeat, then the count of
@@ -378,18 +402,6 @@ fn is_missing_procedure(e: &bptmig_db::Error) -> bool {
 /// Whether the server error `code` with `message` says there is no `sp_getapplock`.
 fn missing_procedure(code: u32, message: &str) -> bool {
     code == NO_SUCH_PROCEDURE || (code == NO_SUCH_OBJECT && message.contains("sp_getapplock"))
-}
-
-/// A token no other claim has: the run, the process and the time, hashed.
-fn new_token(run_id: &str) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let mut h = Sha256::new();
-    h.update(run_id.as_bytes());
-    h.update(std::process::id().to_le_bytes());
-    h.update(now.to_le_bytes());
-    bptmig_workdir::hex(&h.finalize()[..12])
 }
 
 /// This machine's name, for the lock row.

@@ -119,6 +119,9 @@ async fn load_locked(
     let strategy = preflight::check(&mut target.client, config, &target.plan, &target.done)
         .instrument(tracing::info_span!("preflight"))
         .await?;
+    if let Some(lock) = lock {
+        lock.confirm(&mut target.client).await?;
+    }
     report::write_already_moved(wd, config.selection.already_moved, already_moved)?;
 
     let run = &mut stage.run;

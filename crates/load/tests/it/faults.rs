@@ -7,16 +7,11 @@ use std::time::Duration;
 use bptmig_load::LoadOptions;
 use bptmig_model::{NoProgress, PipelineConfig};
 use bptmig_sandbox::testing::{FaultProxy, Pipeline, ProxyFault, ProxyPlan, PASSWORD_VAR};
-use bptmig_sandbox::{sql, SqlClient};
+use bptmig_sandbox::SqlClient;
 
-use crate::support::{count, extract_transform, history, Runs};
+use crate::support::{count, extract_transform, history, load_until_ledgered, Runs};
 
 const LEDGER: &str = "SELECT COUNT(*) FROM BPTMIG_LEDGER";
-
-/// Chunks the ledger lists (none before the first load creates it).
-async fn ledgered(qa: &mut SqlClient) -> i64 {
-    sql::scalar_i64(qa, LEDGER).await.unwrap_or(0)
-}
 
 /// Loads `config` (whose target is behind `proxy`), cutting the load's connection once its
 /// ledger lists two chunks: at the next answer the server sends it.
@@ -30,21 +25,7 @@ async fn load_with_a_cut(
         chunk_pause: Some(Duration::from_millis(100)),
         ..LoadOptions::default()
     };
-    let config2 = config.clone();
-    let load =
-        tokio::spawn(async move { bptmig_load::load(&config2, &NoProgress, &options).await });
-    let before = ledgered(qa).await;
-    loop {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(
-            !load.is_finished(),
-            "the load ended early: {:?}",
-            load.await
-        );
-        if ledgered(qa).await >= before + 2 {
-            break;
-        }
-    }
+    let load = load_until_ledgered(config, options, qa, 2).await;
     // The load's connections are the ones accepted since it started; the busiest is its own.
     let bytes = proxy.bytes_from_server();
     let busiest = bytes[earlier..].iter().copied().max().unwrap();

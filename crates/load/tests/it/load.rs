@@ -15,6 +15,8 @@ use bptmig_sandbox::sql::{self, Lit};
 use bptmig_sandbox::{EnvKind, EnvSpec, Environment, SqlClient};
 use bptmig_workdir::{Manifest, RunState, StageState, WorkDir};
 
+use crate::support::{extract_transform, load_until_ledgered};
+
 const MOVED: &[&str] = &[
     c::PROCESS,
     c::ACTIVITY,
@@ -40,17 +42,6 @@ fn pipeline(dir: &Path, prod: &Environment, qa: &Environment, extra: &str) -> Pi
         Some(bptmig_sandbox::DEFAULT_PASSWORD.to_owned())
     })
     .unwrap()
-}
-
-async fn extract_transform(config: &PipelineConfig) {
-    bptmig_extract::extract(
-        config,
-        &NoProgress,
-        &bptmig_extract::ExtractOptions::default(),
-    )
-    .await
-    .unwrap();
-    bptmig_transform::transform(config, &NoProgress).unwrap();
 }
 
 /// The content of each of `tables`.
@@ -367,24 +358,8 @@ async fn constraint_failure_rolls_back_only_its_chunk() {
         chunk_pause: Some(Duration::from_millis(400)),
         ..LoadOptions::default()
     };
-    let config2 = config.clone();
-    let load =
-        tokio::spawn(async move { bptmig_load::load(&config2, &NoProgress, &options).await });
     // Once the first chunk is committed, the checks are behind: delete the user.
-    loop {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(
-            !load.is_finished(),
-            "the load ended early: {:?}",
-            load.await
-        );
-        let n = sql::scalar_i64(&mut q, "SELECT COUNT(*) FROM BPTMIG_LEDGER")
-            .await
-            .unwrap_or(0);
-        if n >= 1 {
-            break;
-        }
-    }
+    let load = load_until_ledgered(config, options, &mut q, 1).await;
     let (lost_table, lost) = delete_one(&mut q, &candidates).await;
     let err = load.await.unwrap().unwrap_err();
     let text = err.to_string();

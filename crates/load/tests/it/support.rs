@@ -2,7 +2,9 @@
 //! work directory of its own, a run's extract and transform, qa's moved tables.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use bptmig_load::{LoadOptions, LoadSummary};
 use bptmig_model::{NoProgress, PipelineConfig};
 use bptmig_sandbox::generator::HISTORY_TABLES;
 use bptmig_sandbox::testing::{Pair, Pipeline};
@@ -90,4 +92,35 @@ pub async fn count(qa: &mut SqlClient, sql_text: &str) -> i64 {
 /// `report.json` of work directory `wd`.
 pub fn report(wd: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(wd.join("report.json")).unwrap()).unwrap()
+}
+
+/// Chunks qa's ledger lists (none before the first load creates it).
+pub async fn ledgered(qa: &mut SqlClient) -> i64 {
+    sql::scalar_i64(qa, "SELECT COUNT(*) FROM BPTMIG_LEDGER")
+        .await
+        .unwrap_or(0)
+}
+
+/// A load of `config` started on its own task, returned once qa's ledger lists `chunks`
+/// more chunks than before (the load must still be running then).
+pub async fn load_until_ledgered(
+    config: &PipelineConfig,
+    options: LoadOptions,
+    qa: &mut SqlClient,
+    chunks: i64,
+) -> tokio::task::JoinHandle<bptmig_load::Result<LoadSummary>> {
+    let before = ledgered(qa).await;
+    let config = config.clone();
+    let load = tokio::spawn(async move { bptmig_load::load(&config, &NoProgress, &options).await });
+    loop {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            !load.is_finished(),
+            "the load ended early: {:?}",
+            load.await
+        );
+        if ledgered(qa).await >= before + chunks {
+            return load;
+        }
+    }
 }
