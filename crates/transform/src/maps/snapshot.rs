@@ -145,7 +145,7 @@ impl Snapshot {
         }
         let listed = read.listed.iter().flatten().find(|p| p.file == file);
         let reader = match listed {
-            Some(entry) => PartReader::open_listed(&self.dir, entry).map_err(extract_redoes_it)?,
+            Some(entry) => PartReader::open_listed(&self.dir, entry)?,
             None => PartReader::open(&path)?,
         };
         let rows = Rows {
@@ -200,28 +200,6 @@ impl Snapshot {
                 })
                 .collect(),
         })
-    }
-}
-
-/// A damaged snapshot file is the extract's to write again: its folder
-/// (`extract/snapshot/<side>/`) is one level deeper than a table's, where the work directory
-/// looks for the stage that wrote a part.
-fn extract_redoes_it(error: bptmig_workdir::Error) -> bptmig_workdir::Error {
-    match error {
-        bptmig_workdir::Error::PartDamaged {
-            path,
-            what,
-            listed,
-            found,
-            ..
-        } => bptmig_workdir::Error::PartDamaged {
-            path,
-            what,
-            listed,
-            found,
-            stage: bptmig_workdir::layout::EXTRACT.to_owned(),
-        },
-        other => other,
     }
 }
 
