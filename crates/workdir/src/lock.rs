@@ -85,19 +85,51 @@ impl Drop for Lock {
 }
 
 /// The refusal for a lock another process holds, naming it when the file says who.
+///
+/// The holder writes its pid just after it takes the lock, so for a moment the file may still
+/// name the process that held it before (now gone) or nothing: read again briefly until it
+/// names a live process, else call the holder "starting".
 fn held_by(path: &Path, file: &mut File) -> Error {
-    let mut text = String::new();
-    let info: Option<LockInfo> = file
-        .read_to_string(&mut text)
-        .ok()
-        .and_then(|_| serde_json::from_str(&text).ok());
-    // A holder that has not written the file yet is just starting.
-    let (pid, stage) = info.map_or((0, "starting".to_owned()), |i| (i.pid, i.stage));
+    const TRIES: usize = 20;
+    for attempt in 0..TRIES {
+        let mut text = String::new();
+        let info: Option<LockInfo> = file
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| file.read_to_string(&mut text))
+            .ok()
+            .and_then(|_| serde_json::from_str(&text).ok());
+        if let Some(info) = info.filter(|i| process_alive(i.pid)) {
+            return Error::Locked {
+                path: path.to_owned(),
+                pid: info.pid,
+                stage: info.stage,
+            };
+        }
+        if attempt + 1 < TRIES {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
     Error::Locked {
         path: path.to_owned(),
-        pid,
-        stage,
+        pid: 0,
+        stage: "starting".to_owned(),
     }
+}
+
+/// Whether a process with this pid exists (a zombie counts as gone).
+#[cfg(target_os = "linux")]
+fn process_alive(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_alive(_pid: u32) -> bool {
+    true
 }
 
 /// Whether `path` still names the file that `file` has open.
