@@ -1,6 +1,7 @@
 //! Every statement the load, verify and rollback send whose text depends on the rows stays
 //! bounded whatever the number of rows: plans of 10^6 rows, dense and sparse, in chunks of the
-//! default size and in one chunk.
+//! default size and in one chunk. Queries (sent with `sp_executesql`) stay within
+//! [`MAX_QUERY_CHARS`], batches within 64 KiB; and long sparse lookups run on the sandbox.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -10,14 +11,16 @@ use bptmig_workdir::{Manifest, ManifestColumn, PartEntry};
 
 use crate::ledger::trees::{self, TreeRecord};
 use crate::ledger::{self, LedgerRow, LedgerTables};
-use crate::plan::{ranges_of, Chunk, Fixup, LoadPlan, References, TableInput, TreeIndex};
+use crate::plan::{
+    ranges_of, Chunk, Fixup, LoadPlan, References, TableInput, TreeIndex, MAX_QUERY_CHARS,
+};
 use crate::rollback::chunk_statements;
 use crate::target;
 use crate::verify::read_back_ranges;
 use crate::writer::transaction::fixup_batches;
 
-/// The bound every statement must keep.
-const MAX_STATEMENT: usize = 64 * 1024;
+/// The bound every batch must keep.
+const MAX_BATCH: usize = 64 * 1024;
 const ROWS: i32 = 1_000_000;
 
 fn table(name: &str) -> TableInput {
@@ -118,9 +121,9 @@ fn statements(plan: &LoadPlan, out: &mut Bounded) {
     let tables = LedgerTables::new("BPTMIG_LEDGER");
     for (ti, t) in plan.tables.iter().enumerate() {
         let ranges = plan.table_ranges(ti);
-        out.extend(target::count_statements(&t.name, t.id_column(), &ranges));
+        out.queries(target::count_statements(&t.name, t.id_column(), &ranges));
         let select = t.columns.join(", ");
-        out.extend(target::read_back_statements(
+        out.queries(target::read_back_statements(
             t,
             &select,
             &read_back_ranges(plan, ti),
@@ -130,7 +133,7 @@ fn statements(plan: &LoadPlan, out: &mut Bounded) {
     for ((_, _, to), values) in &plan.references.0 {
         wanted.entry(to).or_default().extend(values.keys().copied());
     }
-    out.extend(
+    out.queries(
         target::reference_statements(&wanted)
             .into_iter()
             .map(|(_, sql)| sql),
@@ -175,7 +178,7 @@ fn statements(plan: &LoadPlan, out: &mut Bounded) {
         .filter(|ch| ch.table == 0)
         .flat_map(|ch| ch.ranges.iter().flat_map(|&(a, b)| a..=b))
         .collect();
-    out.extend(trees::lookup_statements(
+    out.queries(trees::lookup_statements(
         &tables.trees,
         "fp",
         Some("run"),
@@ -183,18 +186,28 @@ fn statements(plan: &LoadPlan, out: &mut Bounded) {
     ));
 }
 
-/// The statements seen: how many, and the longest.
+/// The statements seen: how many, and the longest query and batch.
 #[derive(Default)]
 struct Bounded {
     count: usize,
-    longest: usize,
+    longest_query: usize,
+    longest_batch: usize,
 }
 
 impl Bounded {
+    /// Batches, sent with `simple_query`.
     fn extend(&mut self, statements: impl IntoIterator<Item = String>) {
         for s in statements {
             self.count += 1;
-            self.longest = self.longest.max(s.len());
+            self.longest_batch = self.longest_batch.max(s.len());
+        }
+    }
+
+    /// Queries, sent with `sp_executesql`.
+    fn queries(&mut self, statements: impl IntoIterator<Item = String>) {
+        for s in statements {
+            self.count += 1;
+            self.longest_query = self.longest_query.max(s.len());
         }
     }
 }
@@ -210,10 +223,47 @@ fn no_statement_grows_with_the_rows() {
             statements(&plan(id, chunk_rows), &mut seen);
             assert!(seen.count > 1_000, "{shape}, chunks of {chunk_rows}");
             assert!(
-                seen.longest < MAX_STATEMENT,
-                "{shape}, chunks of {chunk_rows}: a statement of {} bytes",
-                seen.longest
+                seen.longest_query <= MAX_QUERY_CHARS,
+                "{shape}, chunks of {chunk_rows}: a query of {} bytes",
+                seen.longest_query
+            );
+            assert!(
+                seen.longest_batch < MAX_BATCH,
+                "{shape}, chunks of {chunk_rows}: a batch of {} bytes",
+                seen.longest_batch
             );
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_sparse_lookups_run_on_the_sandbox() {
+    let spec = bptmig_sandbox::EnvSpec {
+        processes: 1,
+        ..bptmig_sandbox::EnvSpec::default()
+    };
+    let qa = bptmig_sandbox::Environment::start(bptmig_sandbox::EnvKind::Qa, &spec)
+        .await
+        .unwrap();
+    let mut client = qa.connect().await.unwrap();
+    let sparse: Vec<i32> = (0..5_000).map(|i| 1_000_000 + 3 * i).collect();
+    let ranges = ranges_of(&sparse);
+    let n = target::count_in(&mut client, c::PROCESS, c::ID, &ranges)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    ledger::ensure(&mut client, "BPTMIG_LEDGER").await.unwrap();
+    let found = trees::recorded(&mut client, "BPTMIG_TREES", "fp", None, &sparse)
+        .await
+        .unwrap();
+    assert!(found.is_empty());
+    let mut refs = References::default();
+    refs.0.insert(
+        (c::PROCESS.to_owned(), c::CREATED_BY.to_owned(), c::USER),
+        sparse.iter().map(|&v| (i64::from(v), 1)).collect(),
+    );
+    let missing = target::missing_references(&mut client, &refs)
+        .await
+        .unwrap();
+    assert_eq!(missing.len(), sparse.len());
 }

@@ -11,7 +11,7 @@ use bptmig_db::{Fault, Side};
 use bptmig_model::catalog as c;
 use bptmig_workdir::sql_type::ColumnPlan;
 
-use crate::plan::{range_predicate, LoadPlan, References, TableInput, RANGES_PER_STATEMENT};
+use crate::plan::{range_predicates, LoadPlan, References, TableInput, MAX_QUERY_CHARS};
 use crate::{Error, MissingReference, Result};
 
 /// Most IDs in one `IN (…)`.
@@ -58,54 +58,56 @@ pub async fn count_in(
     Ok(n)
 }
 
-/// The `SELECT COUNT(*)`s of [`count_in`], at most [`RANGES_PER_STATEMENT`] ranges each.
+/// The `SELECT COUNT(*)`s of [`count_in`], each at most [`MAX_QUERY_CHARS`] long.
 pub fn count_statements(table: &str, column: &str, ranges: &[(i32, i32)]) -> Vec<String> {
-    ranges
-        .chunks(RANGES_PER_STATEMENT)
-        .map(|group| {
-            format!(
-                "SELECT COUNT(*) FROM {} WHERE {}",
-                db::quote_ident(table),
-                range_predicate(column, group)
-            )
-        })
+    let head = format!("SELECT COUNT(*) FROM {} WHERE ", db::quote_ident(table));
+    with_predicates(&head, "", column, ranges)
+}
+
+/// `head`, each predicate of `ranges` on `column` that keeps the statement within
+/// [`MAX_QUERY_CHARS`], then `tail`.
+pub fn with_predicates(head: &str, tail: &str, column: &str, ranges: &[(i32, i32)]) -> Vec<String> {
+    let budget = MAX_QUERY_CHARS.saturating_sub(head.len() + tail.len());
+    range_predicates(column, ranges, budget)
+        .into_iter()
+        .map(|p| format!("{head}{p}{tail}"))
         .collect()
 }
 
 /// The lookups of [`missing_references`]: per referenced table, its IDs among `wanted`, at
-/// most [`IDS_PER_QUERY`] per statement.
+/// most [`IDS_PER_QUERY`] and [`MAX_QUERY_CHARS`] per statement.
 pub fn reference_statements(
     wanted: &BTreeMap<&'static str, BTreeSet<i64>>,
 ) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     for (to, values) in wanted {
-        let values: Vec<i64> = values.iter().copied().collect();
-        for group in values.chunks(IDS_PER_QUERY) {
-            let list = group
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
-            let sql = format!("SELECT {} FROM {} WHERE {} IN ({list})", c::ID, to, c::ID);
+        let head = format!("SELECT {} FROM {} WHERE {} IN (", c::ID, to, c::ID);
+        let mut sql = String::new();
+        let mut ids = 0;
+        for v in values {
+            let id = v.to_string();
+            if ids > 0 && (ids >= IDS_PER_QUERY || sql.len() + id.len() + 2 > MAX_QUERY_CHARS) {
+                sql.push(')');
+                out.push((*to, std::mem::take(&mut sql)));
+                ids = 0;
+            }
+            sql.push_str(if ids == 0 { &head } else { "," });
+            sql.push_str(&id);
+            ids += 1;
+        }
+        if ids > 0 {
+            sql.push(')');
             out.push((*to, sql));
         }
     }
     out
 }
 
-/// The `SELECT`s of [`read_back`] (columns `select`), at most [`RANGES_PER_STATEMENT`]
-/// ranges each.
+/// The `SELECT`s of [`read_back`] (columns `select`), each at most [`MAX_QUERY_CHARS`]
+/// long (unless the column list alone is longer).
 pub fn read_back_statements(t: &TableInput, select: &str, ranges: &[(i32, i32)]) -> Vec<String> {
-    ranges
-        .chunks(RANGES_PER_STATEMENT)
-        .map(|group| {
-            format!(
-                "SELECT {select} FROM {} WHERE {}",
-                db::quote_ident(&t.name),
-                range_predicate(t.id_column(), group)
-            )
-        })
-        .collect()
+    let head = format!("SELECT {select} FROM {} WHERE ", db::quote_ident(&t.name));
+    with_predicates(&head, "", t.id_column(), ranges)
 }
 
 /// The references whose row the target lacks.

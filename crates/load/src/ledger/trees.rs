@@ -12,13 +12,16 @@
 //!
 //! The primary key (`SOURCE_FINGERPRINT`, `SOURCE_ROOT_ID`) makes a second copy of a tree
 //! impossible: the chunk that would record it again fails and is rolled back whole.
-//! Lookups go by ranges of source root IDs, at most [`RANGES_PER_STATEMENT`] per statement.
+//! Lookups go by ranges of source root IDs, each statement at most [`MAX_QUERY_CHARS`] long.
 
 use std::fmt::Write as _;
 
 use bptmig_db::{self as db, quote_text, Side, SqlClient};
 
+#[cfg(doc)]
+use crate::plan::MAX_QUERY_CHARS;
 use crate::plan::{parse_instant, range_predicate, ranges_of, Instant, RANGES_PER_STATEMENT};
+use crate::target;
 use crate::Result;
 
 /// Most trees recorded by one `INSERT`.
@@ -96,23 +99,17 @@ pub(crate) fn lookup_statements(
     run_id: Option<&str>,
     source_roots: &[i32],
 ) -> Vec<String> {
-    let ranges = ranges_of(source_roots);
     let other_run = run_id
         .map(|r| format!(" AND RUN_ID <> {}", quote_text(r)))
         .unwrap_or_default();
-    ranges
-        .chunks(RANGES_PER_STATEMENT)
-        .map(|group| {
-            format!(
-                "SELECT SOURCE_ROOT_ID, TARGET_ROOT_ID, RUN_ID, \
-                 CONVERT(VARCHAR(33), SOURCE_LAST_MODIFIED, 126) FROM {} \
-                 WHERE SOURCE_FINGERPRINT = {}{other_run} AND ({})",
-                db::quote_ident(table),
-                quote_text(fingerprint),
-                range_predicate("SOURCE_ROOT_ID", group)
-            )
-        })
-        .collect()
+    let head = format!(
+        "SELECT SOURCE_ROOT_ID, TARGET_ROOT_ID, RUN_ID, \
+         CONVERT(VARCHAR(33), SOURCE_LAST_MODIFIED, 126) FROM {} \
+         WHERE SOURCE_FINGERPRINT = {}{other_run} AND (",
+        db::quote_ident(table),
+        quote_text(fingerprint),
+    );
+    target::with_predicates(&head, ")", "SOURCE_ROOT_ID", &ranges_of(source_roots))
 }
 
 /// The `DELETE`s forgetting the trees run `run_id` recorded with target roots in `ranges`.
@@ -198,6 +195,10 @@ mod tests {
                 .to_owned()]
         );
         let sparse: Vec<i32> = (0..1000).map(|i| i * 2).collect();
-        assert_eq!(lookup_statements("T", "fp", None, &sparse).len(), 5);
+        let lookups = lookup_statements("T", "fp", None, &sparse);
+        assert!(lookups.len() > 5, "{}", lookups.len());
+        assert!(lookups
+            .iter()
+            .all(|s| s.len() <= crate::plan::MAX_QUERY_CHARS));
     }
 }

@@ -30,7 +30,10 @@ pub(super) fn place<'a>(
     ids: impl Fn(usize, usize) -> &'a Int32Array,
 ) -> Result<usize> {
     let path = wd.stage_dir(TRANSFORM).join(DEFERRED_FILE);
-    let fixups = read(&path)?;
+    let fixups = match super::open_derived(wd, DEFERRED_FILE)? {
+        Some(reader) => read(&path, reader)?,
+        None => Vec::new(),
+    };
     let count = fixups.len();
     if fixups.is_empty() {
         return Ok(0);
@@ -106,13 +109,10 @@ impl ChunkIndex {
     }
 }
 
-/// The fix-ups of `deferred.parquet`; none when the transform deferred nothing.
-fn read(path: &Path) -> Result<Vec<Fixup>> {
-    if !path.is_file() {
-        return Ok(Vec::new());
-    }
+/// The fix-ups of `deferred.parquet` (at `path`, opened as `reader`).
+fn read(path: &Path, reader: PartReader) -> Result<Vec<Fixup>> {
     let mut out = Vec::new();
-    for b in PartReader::open(path)?.read_all()? {
+    for b in reader.read_all()? {
         let get = |n: &str| {
             b.column_by_name(n).ok_or_else(|| Error::Corrupt {
                 path: path.to_owned(),

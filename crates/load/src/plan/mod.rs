@@ -28,7 +28,7 @@ use arrow::array::{Array, AsArray, BooleanArray, Int32Array, RecordBatch};
 use arrow::datatypes::Int32Type;
 use bptmig_model::catalog::{self as c, ColumnRole, FkKind, Table};
 use bptmig_model::graph;
-use bptmig_workdir::layout::{LEVEL_COLUMN, TRANSFORM};
+use bptmig_workdir::layout::{LEVEL_COLUMN, MANIFEST_FILE, TRANSFORM};
 use bptmig_workdir::part::PartReader;
 use bptmig_workdir::{Manifest, WorkDir};
 
@@ -42,7 +42,10 @@ mod trees;
 
 pub use fixups::Fixup;
 pub(crate) use parts::PartCache;
-pub use ranges::{merge_ranges, range_predicate, ranges_of, RANGES_PER_STATEMENT};
+pub use ranges::{
+    merge_ranges, range_predicate, range_predicates, ranges_of, MAX_QUERY_CHARS,
+    RANGES_PER_STATEMENT,
+};
 pub use references::References;
 pub use trees::{parse_instant, Instant, PlannedRoot, TreeIndex};
 
@@ -418,6 +421,26 @@ fn rest_order(tables: &[TableInput]) -> Vec<usize> {
         }
     }
     out
+}
+
+/// The transform's derived file `file` (named relative to its stage directory: an ID map, the
+/// deferred fix-ups) opened after checking it against its entry in `transform/manifest.json`;
+/// `None` when the manifest does not list it and it does not exist. A file that exists
+/// unlisted (or without the manifest) is refused: the transform writes both again.
+pub(crate) fn open_derived(wd: &WorkDir, file: &str) -> Result<Option<PartReader>> {
+    let dir = wd.stage_dir(TRANSFORM);
+    let manifest = Manifest::read(&dir)?.filter(|m| m.complete);
+    let entry = manifest
+        .as_ref()
+        .and_then(|m| m.parts.iter().find(|p| p.file == file));
+    match entry {
+        Some(entry) => Ok(Some(PartReader::open_listed(&dir, entry)?)),
+        None if dir.join(file).exists() => Err(Error::Corrupt {
+            path: dir.join(file),
+            what: format!("an entry in `{TRANSFORM}/{MANIFEST_FILE}`"),
+        }),
+        None => Ok(None),
+    }
 }
 
 /// The transformed tables, in catalog order (`OSEVT_*` last, by name).

@@ -168,8 +168,15 @@ impl TreeIndex {
         let roots = if roots.is_empty() {
             Vec::new()
         } else {
-            let path = map_path(wd, c::PROCESS);
-            let new_to_old = read_reverse_map(&path)?;
+            let file = format!("{MAPS_DIR}/{}.parquet", c::PROCESS);
+            let path = wd.stage_dir(TRANSFORM).join(&file);
+            let Some(reader) = super::open_derived(wd, &file)? else {
+                return Err(Error::Corrupt {
+                    path,
+                    what: "the transform's ID map of its processes".into(),
+                });
+            };
+            let new_to_old = read_reverse_map(&path, reader)?;
             roots
                 .into_iter()
                 .map(|(target_id, last_modified)| {
@@ -195,20 +202,10 @@ impl TreeIndex {
     }
 }
 
-/// `transform/maps/<TABLE>.parquet`.
-fn map_path(wd: &WorkDir, table: &str) -> std::path::PathBuf {
-    wd.stage_dir(TRANSFORM)
-        .join(MAPS_DIR)
-        .join(format!("{table}.parquet"))
-}
-
-/// A transform ID map read as new ID → old ID.
-fn read_reverse_map(path: &Path) -> Result<IdMap> {
+/// A transform ID map (at `path`, opened as `reader`) read as new ID → old ID.
+fn read_reverse_map(path: &Path, reader: PartReader) -> Result<IdMap> {
     let mut pairs = Vec::new();
-    for b in PartReader::open(path)?
-        .columns(&[OLD_ID, NEW_ID])?
-        .read_all()?
-    {
+    for b in reader.columns(&[OLD_ID, NEW_ID])?.read_all()? {
         let col = |n: &str| {
             b.column_by_name(n)
                 .and_then(|a| a.as_primitive_opt::<Int32Type>())

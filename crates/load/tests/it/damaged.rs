@@ -11,8 +11,8 @@ use bptmig_workdir::Manifest;
 
 use crate::support::{extract_transform, history, Runs};
 
-/// Flips one byte of the part at `path` (holding `original`) where the file still decodes,
-/// to other values: the damaged bytes.
+/// Flips one byte of the Parquet file at `path` (holding `original`) where the file still
+/// decodes, to other values: the damaged bytes.
 fn flip_one_byte(path: &Path, original: &[u8]) -> Vec<u8> {
     let decoded = PartReader::open(path).unwrap().read_all().unwrap();
     // Data pages follow the 4-byte magic; the footer is at the end.
@@ -73,4 +73,21 @@ async fn a_part_changed_by_one_byte_is_refused_by_load_and_by_verify() {
     std::fs::write(&part, &original).unwrap();
     let verified = bptmig_load::verify(&config, &NoProgress).await.unwrap();
     assert!(verified.ok(), "{:?}", verified.problems);
+
+    // The deferred fix-ups are checked against the transform's own manifest alike.
+    let deferred = runs
+        .workdir("one")
+        .join("transform")
+        .join("deferred.parquet");
+    let mut bytes = std::fs::read(&deferred).unwrap();
+    bytes[8] ^= 0x01;
+    std::fs::write(&deferred, &bytes).unwrap();
+    let err = bptmig_load::load(&config, &NoProgress, &LoadOptions::default())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(&deferred.display().to_string()) && text.contains("SHA-256"),
+        "{text}"
+    );
 }
