@@ -233,3 +233,52 @@ async fn two_checks_at_once_answer_alike() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trees_the_target_already_received_are_counted_before_a_second_run() {
+    let spec = EnvSpec {
+        processes: 20,
+        ..EnvSpec::default()
+    };
+    let pair = Pair::start(&spec).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let name = "trees already in the target";
+    let first = dir.path().join("first.toml");
+    pair.pipeline()
+        .workdir(dir.path().join("w1"))
+        .extra(LENIENT)
+        .write(&first)
+        .unwrap();
+    let text = check(&first, 0);
+    let none = check_line(&text, name);
+    assert!(
+        none.contains(" ok ") && none.contains("none of the"),
+        "{none}"
+    );
+    let o = bptmig("run", &first);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
+
+    // The same source and target from a new work directory: every moved tree is counted.
+    let skip = dir.path().join("skip.toml");
+    pair.pipeline()
+        .workdir(dir.path().join("w2"))
+        .extra(LENIENT)
+        .write(&skip)
+        .unwrap();
+    let text = check(&skip, 0);
+    let counted = check_line(&text, name);
+    assert!(
+        counted.contains("note")
+            && counted.contains("were moved there by run")
+            && counted.contains("will leave them out"),
+        "{counted}"
+    );
+    let fail = dir.path().join("fail.toml");
+    pair.pipeline()
+        .workdir(dir.path().join("w3"))
+        .extra(&format!("[selection]\nalready_moved = \"fail\"\n{LENIENT}"))
+        .write(&fail)
+        .unwrap();
+    let text = check(&fail, 1);
+    assert!(check_line(&text, name).contains("BLOCK"), "{text}");
+}

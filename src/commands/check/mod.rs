@@ -18,6 +18,7 @@ use crate::settings::Settings;
 mod id_block;
 mod line;
 mod mapping;
+mod moved;
 mod server;
 mod workdir;
 
@@ -47,6 +48,7 @@ pub async fn check(config: &PipelineConfig) -> Vec<Line> {
     server::id_room(&mut source, &mut target, &mut out).await;
     id_block::id_block(config, &mut target, &mut out).await;
     mapping::mapping(config, &mut source, &mut target, &mut out).await;
+    moved::already_in_target(config, &mut source, &mut out).await;
     workdir::workdir(config, &mut out);
     out
 }

@@ -11,7 +11,7 @@ mod roots;
 mod scope;
 mod used;
 
-pub use roots::roots_query;
+pub use roots::{roots_query, selected_roots};
 pub(crate) use scope::{Level, TreeScope};
 pub use used::used_ids;
 

@@ -150,6 +150,38 @@ async fn check_names(
     }
 }
 
+/// The selected top-level processes with their `LAST_MODIFIED` as ISO text (style 126), for
+/// `bptmig check` to ask the target's tree ledger which of them it already received.
+pub async fn selected_roots(
+    client: &mut SqlClient,
+    sel: &Selection,
+) -> Result<Vec<(i32, Option<String>)>> {
+    let (roots, params) = roots_query(client, sel).await?;
+    let last_modified = format!(
+        "CONVERT(VARCHAR(33), P.{}, 126)",
+        quote_ident(c::LAST_MODIFIED)
+    );
+    // The roots query selects `P.ID` first; read the timestamp beside it in the same pass.
+    let sql = match roots.strip_prefix("SELECT P.ID ") {
+        Some(rest) => format!("SELECT P.ID, {last_modified} {rest}"),
+        None => format!(
+            "SELECT P.ID, {last_modified} FROM {} P WHERE P.ID IN ({roots})",
+            c::PROCESS
+        ),
+    };
+    let refs: Vec<&dyn db::ToSql> = params.iter().map(|p| p as &dyn db::ToSql).collect();
+    let rows = db::query_rows(client, Side::Source, &sql, &refs).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            Some((
+                i32::try_from(db::int_cell(r, 0)?).ok()?,
+                db::text_cell(r, 1),
+            ))
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
