@@ -144,6 +144,9 @@ pub struct Selection {
     /// `already_moved`: what to do with a tree that the target's ledger says an earlier run
     /// from this source already moved there.
     pub already_moved: AlreadyMoved,
+    /// `broken_tree`: what to do with a tree whose parent or top process is missing, whose
+    /// `TOP_PROCESS_ID` disagrees with its parent's, or that lies on a cycle.
+    pub broken_tree: BrokenTree,
 }
 
 impl Default for Selection {
@@ -157,6 +160,7 @@ impl Default for Selection {
             espaces: Vec::new(),
             include_inactive_definitions: true,
             already_moved: AlreadyMoved::default(),
+            broken_tree: BrokenTree::default(),
         }
     }
 }
@@ -172,6 +176,11 @@ pub struct Mapping {
     pub unmapped_group: UnmappedPrincipal,
     /// `unmapped_definition`: what to do with a process tree whose definition has no match.
     pub unmapped_definition: UnmappedDefinition,
+    /// `unmoved_reference`: what to do with an identifier inside a value (an input, output
+    /// or subscription column typed as a process, activity, user, group or tenant
+    /// identifier) that points at an instance this run does not move or a principal with no
+    /// match.
+    pub unmoved_reference: UnmovedReference,
     /// `[mapping.entity_maps]`: physical table name -> CSV or Parquet file of `old_id,new_id`,
     /// resolved against the pipeline file's directory.
     pub entity_maps: BTreeMap<String, PathBuf>,
@@ -205,6 +214,49 @@ impl UnmappedDefinition {
         match self {
             Self::Fail => "fail",
             Self::SkipTree => "skip-tree",
+        }
+    }
+}
+
+/// `mapping.unmoved_reference`: an identifier inside a value that this run cannot map.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UnmovedReference {
+    /// `"fail"`: stop and list every such value.
+    #[default]
+    Fail,
+    /// `"null"`: write NULL (the column's NULL, not the platform's null identifier `0`).
+    Null,
+    /// `"keep"`: carry the source value over unchanged, counted and listed in the report.
+    Keep,
+}
+
+impl UnmovedReference {
+    /// The spelling used in the pipeline file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fail => "fail",
+            Self::Null => "null",
+            Self::Keep => "keep",
+        }
+    }
+}
+
+/// `selection.broken_tree`: a process tree that is not whole in the source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BrokenTree {
+    /// `"fail"`: refuse the extract, listing every broken tree.
+    #[default]
+    Fail,
+    /// `"skip"`: leave every process of the tree out and list it in the report.
+    Skip,
+}
+
+impl BrokenTree {
+    /// The spelling used in the pipeline file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fail => "fail",
+            Self::Skip => "skip",
         }
     }
 }

@@ -30,6 +30,7 @@ pub const SELECTION_KEYS: &[&str] = &[
     "espaces",
     "include_inactive_definitions",
     "already_moved",
+    "broken_tree",
 ];
 /// Keys allowed in `[mapping]`.
 pub const MAPPING_KEYS: &[&str] = &[
@@ -37,6 +38,7 @@ pub const MAPPING_KEYS: &[&str] = &[
     "unmapped_user",
     "unmapped_group",
     "unmapped_definition",
+    "unmoved_reference",
     "entity_maps",
 ];
 /// Keys allowed in `[ids]`.

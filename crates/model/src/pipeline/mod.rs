@@ -31,9 +31,9 @@
 //! ```
 
 pub use config::{
-    AlreadyMoved, CommandTimeout, Endpoint, ExtractSettings, IdStrategy, LoadSettings,
+    AlreadyMoved, BrokenTree, CommandTimeout, Endpoint, ExtractSettings, IdStrategy, LoadSettings,
     LoadStrategy, Mapping, PipelineConfig, Selection, SettingOrigin, TransformSettings,
-    UnmappedDefinition, UnmappedPrincipal,
+    UnmappedDefinition, UnmappedPrincipal, UnmovedReference,
 };
 pub use connection::{mask_secrets, ConnectionString};
 pub use error::{render_file_problems, ConfigError, Problem};

@@ -16,9 +16,10 @@ use super::keys::{
 };
 use super::section::{resolve, Field, Section};
 use super::{
-    AlreadyMoved, CommandTimeout, ConfigError, ConnectionString, Endpoint, ExtractSettings,
-    IdStrategy, LoadSettings, LoadStrategy, Mapping, PipelineConfig, Problem, Selection,
-    SettingOrigin, TransformSettings, UnmappedDefinition, UnmappedPrincipal,
+    AlreadyMoved, BrokenTree, CommandTimeout, ConfigError, ConnectionString, Endpoint,
+    ExtractSettings, IdStrategy, LoadSettings, LoadStrategy, Mapping, PipelineConfig, Problem,
+    Selection, SettingOrigin, TransformSettings, UnmappedDefinition, UnmappedPrincipal,
+    UnmovedReference,
 };
 
 impl PipelineConfig {
@@ -339,6 +340,11 @@ fn read_selection(root: &Section<'_>, problems: &mut Problems) -> Option<Selecti
         "already_moved",
         &[("skip", AlreadyMoved::Skip), ("fail", AlreadyMoved::Fail)],
     );
+    let broken_tree = section.choice(
+        problems,
+        "broken_tree",
+        &[("fail", BrokenTree::Fail), ("skip", BrokenTree::Skip)],
+    );
     Some(Selection {
         statuses: statuses.or(Vec::new())?,
         created_from: created_from.map(|(text, _)| Some(text)).or(None)?,
@@ -348,6 +354,7 @@ fn read_selection(root: &Section<'_>, problems: &mut Problems) -> Option<Selecti
         espaces: espaces.or(Vec::new())?,
         include_inactive_definitions: include_inactive.or(true)?,
         already_moved: already_moved.or(AlreadyMoved::Skip)?,
+        broken_tree: broken_tree.or(BrokenTree::Fail)?,
     })
 }
 
@@ -369,6 +376,15 @@ fn read_mapping(root: &Section<'_>, dir: &Path, problems: &mut Problems) -> Opti
             ("skip-tree", UnmappedDefinition::SkipTree),
         ],
     );
+    let unmoved_reference = section.choice(
+        problems,
+        "unmoved_reference",
+        &[
+            ("fail", UnmovedReference::Fail),
+            ("null", UnmovedReference::Null),
+            ("keep", UnmovedReference::Keep),
+        ],
+    );
     let entity_maps = match section.table(problems, "entity_maps") {
         Field::Set(maps) => read_entity_maps(&maps, dir, problems),
         Field::Absent => Some(BTreeMap::new()),
@@ -379,6 +395,7 @@ fn read_mapping(root: &Section<'_>, dir: &Path, problems: &mut Problems) -> Opti
         unmapped_user: unmapped_user.or(UnmappedPrincipal::Fail)?,
         unmapped_group: unmapped_group.or(UnmappedPrincipal::Fail)?,
         unmapped_definition: unmapped_definition.or(UnmappedDefinition::Fail)?,
+        unmoved_reference: unmoved_reference.or(UnmovedReference::Fail)?,
         entity_maps: entity_maps?,
     })
 }
