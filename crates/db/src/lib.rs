@@ -4,8 +4,9 @@
 //!   turning every way a connection fails into an [`Error`] that says what to check.
 //! * [`query`]: statements, parameterised queries and typed cells; [`for_each_batch`] streams
 //!   a query into Arrow batches through [`column_builder`], [`read_batches`] collects them.
-//! * [`catalog`]: what `INFORMATION_SCHEMA` says about a table; [`counts`]: its rows and
-//!   highest ID.
+//! * [`catalog`]: what `INFORMATION_SCHEMA` says about a table, found in any case;
+//!   [`names`]: the tables as the catalog spells them ([`Names`]), for the statements;
+//!   [`counts`]: a table's rows and highest ID.
 //! * [`preflight`]: the platform tables present, the BPT queues drained.
 //! * [`permissions`]: what the session may do to a table ([`has_object_permission`]).
 //! * [`sql`]: quoting identifiers and text for T-SQL.
@@ -26,16 +27,18 @@ pub mod column_builder;
 mod connect;
 pub mod counts;
 pub mod fault;
+pub mod names;
 pub mod permissions;
 pub mod preflight;
 pub mod query;
 pub mod retry;
 pub mod sql;
 
-pub use catalog::table_columns;
+pub use catalog::{find_column, table_columns};
 pub use connect::{connect, Side, SqlClient};
 pub use counts::{max_id, row_count, table_stats};
 pub use fault::{Fault, Transient};
+pub use names::Names;
 pub use permissions::{has_object_permission, Permission};
 pub use query::{
     execute, for_each_batch, int_cell, query_rows, read_batches, scalar, text_cell, BatchQuery,
@@ -80,6 +83,20 @@ pub enum Error {
     },
     #[error("the {side} is not an OutSystems platform database: missing {missing}; check `{side}.connection` (server and database)")]
     NotPlatform { side: Side, missing: String },
+    #[error(
+        "the {side} has no table `{table}` (in any case); check `{side}.connection` (server and \
+         database) and that the module owning it is published there"
+    )]
+    MissingTable { side: Side, table: String },
+    #[error(
+        "the {side} holds tables whose names differ only by case: `{spellings}`; bptmig cannot \
+         tell which one is `{table}`. Rename or drop the one the platform does not use"
+    )]
+    AmbiguousTable {
+        side: Side,
+        table: String,
+        spellings: String,
+    },
     #[error(
         "the {side} table `{table}` lacks column `{column}` that bptmig needs; the platform \
          version may be older than the one bptmig knows"
@@ -158,6 +175,8 @@ impl Error {
             | Error::LoginFailed { side, .. }
             | Error::Handshake { side, .. }
             | Error::NotPlatform { side, .. }
+            | Error::MissingTable { side, .. }
+            | Error::AmbiguousTable { side, .. }
             | Error::MissingColumn { side, .. }
             | Error::PendingEvents { side, .. }
             | Error::TimedOut { side, .. }
