@@ -18,6 +18,8 @@ pub const VERIFY: &str = "verify";
 pub const ROOTS_FILE: &str = "roots.parquet";
 /// The manifest entry (size, SHA-256) of [`ROOTS_FILE`], beside it.
 pub const ROOTS_ENTRY_FILE: &str = "roots.json";
+/// The selection's broken trees (`broken_trees`), beside the roots.
+pub const BROKEN_TREES_FILE: &str = "broken_trees.json";
 /// Per-table row count and maximum ID of an environment, in each snapshot.
 pub const INSTANCE_STATS: &str = "instance_stats";
 /// The transform's deferred fix-ups: `(table, id, column, value)`.

@@ -8,6 +8,7 @@
 //! <workdir>/extract/<TABLE>/part-NNNNN.parquet     + manifest.json                    (part, manifest)
 //! <workdir>/extract/roots.parquet                  the selected top-level process IDs
 //! <workdir>/extract/roots.json                     its size and SHA-256
+//! <workdir>/extract/broken_trees.json             the selection's broken trees      (broken_trees)
 //! <workdir>/extract/snapshot/{source,target}/<TABLE>.parquet   mapping tables, instance stats
 //! <workdir>/transform/<TABLE>/part-NNNNN.parquet   + manifest.json
 //! <workdir>/transform/maps/<TABLE>.parquet         old ID → new ID
@@ -20,6 +21,7 @@
 //! * [`run`]: `run.json` ([`RunState`]), endpoint fingerprints, [`open_run`].
 //! * [`manifest`]: the part files of a table that are complete ([`Manifest`]).
 //! * [`atomic`]: files that appear whole or not at all.
+//! * [`broken_trees`]: the trees the extract found broken in the source and left behind.
 //! * [`id_map`]: the compact old → new ID map every stage uses ([`IdMap`]).
 //! * [`cancel`]: the interrupt flag a stage checks between parts.
 //! * [`part`]: writing Parquet parts with the run's metadata ([`part::PartWriter`]) and
@@ -44,6 +46,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod atomic;
+pub mod broken_trees;
 pub mod cancel;
 pub mod id_map;
 pub mod iso;
