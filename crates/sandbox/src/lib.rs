@@ -28,7 +28,7 @@ pub mod sql;
 pub mod testing;
 pub mod workdir;
 
-pub use generator::{generate, Dataset, EnvKind, EnvSpec, TableRows};
+pub use generator::{generate, shapes, Dataset, EnvKind, EnvSpec, TableRows};
 pub use server::{connection_string, SandboxServer, ServerOptions, DEFAULT_PASSWORD, DEFAULT_USER};
 pub use sql::{connect, Lit, SqlClient};
 

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use bptmig_model::catalog as c;
 use bptmig_sandbox::generator::CANDIDATE_EVENT_TABLE;
+use bptmig_sandbox::shapes::{JOB_OFFER_EVENT_TABLE, USER_EVENT_TABLE};
 use bptmig_sandbox::{sql, EnvKind, EnvSpec, Environment, ServerOptions, DEFAULT_PASSWORD};
 use clap::{Parser, Subcommand};
 
@@ -43,6 +44,10 @@ struct GenerateArgs {
     /// Rows per row group.
     #[arg(long, default_value_t = 65_536)]
     row_group_rows: usize,
+    /// Leave out the shapes of a real platform (identifier values of system entities, the
+    /// job-offer and user event tables): the data of earlier versions.
+    #[arg(long)]
+    no_platform_shapes: bool,
 }
 
 #[derive(clap::Args)]
@@ -65,6 +70,10 @@ struct UpArgs {
     /// Print the summary and stop instead of serving.
     #[arg(long)]
     once: bool,
+    /// Leave out the shapes of a real platform (identifier values of system entities, the
+    /// job-offer and user event tables, broken trees): the data of earlier versions.
+    #[arg(long)]
+    no_platform_shapes: bool,
 }
 
 /// Tables the summary counts, with a short label.
@@ -75,6 +84,8 @@ const SUMMARY: &[(&str, &str)] = &[
     (c::PROCESS_OUTPUT, "process outputs"),
     (c::ACTIVITY_OUTPUT, "activity outputs"),
     (CANDIDATE_EVENT_TABLE, "event subscriptions"),
+    (JOB_OFFER_EVENT_TABLE, "job-offer subscriptions"),
+    (USER_EVENT_TABLE, "user subscriptions"),
     (c::PROCESS_DEFINITION, "process definitions"),
     (c::ACTIVITY_DEFINITION, "activity definitions"),
     (c::USER, "users"),
@@ -104,6 +115,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         seed: args.seed,
         processes: args.processes,
         pending_event: args.pending_event,
+        platform_shapes: !args.no_platform_shapes,
         ..EnvSpec::default()
     };
     let password =
@@ -149,6 +161,7 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
         spec: EnvSpec {
             seed: args.seed,
             processes: args.processes,
+            platform_shapes: !args.no_platform_shapes,
             ..EnvSpec::default()
         },
         part_rows: args.part_rows,

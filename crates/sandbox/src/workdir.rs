@@ -23,6 +23,7 @@ use bptmig_workdir::{Manifest, ManifestColumn, RunState, StageState, WorkDir};
 use tiberius::numeric::Numeric;
 use tiberius::ColumnData;
 
+use crate::generator::shapes::{JOB_OFFER_EVENT_TABLE, USER_EVENT_TABLE};
 use crate::generator::{
     generate, generate_published, EnvKind, EnvSpec, Sink, TableRows, CANDIDATE_EVENT_TABLE,
     HISTORY_TABLES,
@@ -416,7 +417,21 @@ impl<'a> ParquetSink<'a> {
         let mut summary = Vec::new();
         let mut stats = BTreeMap::new();
         let mut tables = std::mem::take(&mut self.tables);
-        for &name in HISTORY_TABLES {
+        // The extract writes the event tables that OSSYS_ENTITY names, in name order.
+        let shaped: &[&'static str] = if self.opts.spec.platform_shapes {
+            &[JOB_OFFER_EVENT_TABLE, USER_EVENT_TABLE]
+        } else {
+            &[]
+        };
+        let mut names: Vec<&'static str> = HISTORY_TABLES.iter().chain(shaped).copied().collect();
+        let others: Vec<&'static str> = tables
+            .keys()
+            .copied()
+            .filter(|t| !names.contains(t))
+            .collect();
+        names.extend(others);
+        names[c::INSTANCE_TABLES.len()..].sort_unstable();
+        for name in names {
             let t = match tables.remove(name) {
                 Some(t) => t,
                 None => TableOut::new(self.out, name, self.opts.row_group_rows)?,
@@ -451,7 +466,7 @@ pub fn generate_workdir(opts: &GenerateOptions) -> Result<Vec<GeneratedTable>> {
 
     let mut prod = generate_published(EnvKind::Prod, &opts.spec);
     let mut sink = ParquetSink::new(&out, opts);
-    prod.history(&opts.spec, &mut sink);
+    prod.history(&opts.spec, false, &mut sink);
     sink.write_keyless()?;
     if let Some(e) = sink.error.take() {
         return Err(e);

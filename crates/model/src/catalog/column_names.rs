@@ -57,6 +57,13 @@ pub const EVENT_TABLE_NAME: &str = "EVENT_TABLE_NAME";
 pub const EXPOSE_PROCESS_EVENTS: &str = "EXPOSE_PROCESS_EVENTS";
 pub const PRIMARYKEY_SS_KEY: &str = "PRIMARYKEY_SS_KEY";
 
+pub const ENTITY_ID: &str = "ENTITY_ID";
+/// `OSSYS_ENTITY_ATTR.TYPE`: `rt<basic type>`, or `bt<eSpace SS_KEY>*<entity SS_KEY>` for a
+/// reference to that entity.
+pub const TYPE: &str = "TYPE";
+/// `OSSYS_ENTITY_ATTR.DATABASE_NAME`: the attribute's physical column name.
+pub const DATABASE_NAME: &str = "DATABASE_NAME";
+
 pub const DATA_ID: &str = "DATA_ID";
 pub const ENTITY_RECORD_ID: &str = "ENTITY_RECORD_ID";
 pub const ENQUEUE_TIME: &str = "ENQUEUE_TIME";

@@ -1,14 +1,14 @@
 //! The static, queue and identity tables: read to map names or checked, never moved.
 
 use super::column_names::{
-    ACTIVITY_ID, DATA_ID, ENQUEUE_TIME, ENTITY_RECORD_ID, ERROR_COUNT, ESPACE_ID, EVENT_TABLE_NAME,
-    EXPOSE_PROCESS_EVENTS, ID, IS_ACTIVE, IS_TERMINAL, NAME, NEXT_RUN, PHYSICAL_TABLE_NAME,
-    PRIMARYKEY_SS_KEY, PROCESS_DEF_ID, USERNAME,
+    ACTIVITY_ID, DATABASE_NAME, DATA_ID, ENQUEUE_TIME, ENTITY_ID, ENTITY_RECORD_ID, ERROR_COUNT,
+    ESPACE_ID, EVENT_TABLE_NAME, EXPOSE_PROCESS_EVENTS, ID, IS_ACTIVE, IS_TERMINAL, NAME, NEXT_RUN,
+    PHYSICAL_TABLE_NAME, PRIMARYKEY_SS_KEY, PROCESS_DEF_ID, TYPE, USERNAME,
 };
 use super::shorthands::{fk, key, ss_key, tenant, val};
 use super::table_names::{
-    ACTIVITY, ACTIVITY_KIND, ACTIVITY_STATUS, ENTITY, ESPACE, EVENT_QUEUE, GROUP, LIGHT_EVENT,
-    PROCESS_DEFINITION, PROCESS_STATUS, TENANT, USER,
+    ACTIVITY, ACTIVITY_KIND, ACTIVITY_STATUS, ENTITY, ENTITY_ATTR, ESPACE, EVENT_QUEUE, GROUP,
+    LIGHT_EVENT, PROCESS_DEFINITION, PROCESS_STATUS, TENANT, USER,
 };
 use super::{FkKind, Table, TableRole};
 
@@ -91,6 +91,24 @@ pub const ENTITY_TABLE: Table = Table {
     ],
 };
 
+/// The attributes of every entity. An attribute's `TYPE` names the entity it references
+/// (`bt<eSpace SS_KEY>*<entity SS_KEY>`), which types the columns of an `OSEVT_*` table;
+/// `DATABASE_NAME` is its physical column. Read from the source, never mapped.
+pub const ENTITY_ATTR_TABLE: Table = Table {
+    name: ENTITY_ATTR,
+    role: TableRole::Identity,
+    key: Some(ID),
+    columns: &[
+        key(),
+        val(ENTITY_ID, false),
+        val(NAME, false),
+        ss_key(),
+        val(TYPE, true),
+        val(IS_ACTIVE, false),
+        val(DATABASE_NAME, true),
+    ],
+};
+
 pub const USER_TABLE: Table = Table {
     name: USER,
     role: TableRole::Identity,
@@ -133,6 +151,7 @@ pub const QUEUE_TABLES: &[Table] = &[EVENT_QUEUE_TABLE, LIGHT_EVENT_TABLE];
 pub const IDENTITY_TABLES: &[Table] = &[
     ESPACE_TABLE,
     ENTITY_TABLE,
+    ENTITY_ATTR_TABLE,
     TENANT_TABLE,
     USER_TABLE,
     GROUP_TABLE,

@@ -21,6 +21,7 @@ pub const LIGHT_EVENT: &str = "OSSYS_BPM_EVENT";
 
 pub const ESPACE: &str = "OSSYS_ESPACE";
 pub const ENTITY: &str = "OSSYS_ENTITY";
+pub const ENTITY_ATTR: &str = "OSSYS_ENTITY_ATTR";
 pub const USER: &str = "OSSYS_USER";
 pub const GROUP: &str = "OSSYS_GROUP";
 pub const TENANT: &str = "OSSYS_TENANT";

@@ -101,3 +101,16 @@ fn entity_reference_values_name_an_existing_type_column() {
         }
     }
 }
+
+#[test]
+fn entity_attributes_are_an_identity_table_keyed_by_id() {
+    let t = table("ossys_Entity_Attr").unwrap();
+    assert_eq!(t.name, ENTITY_ATTR);
+    assert_eq!(t.role, TableRole::Identity);
+    assert!(IDENTITY_TABLES.iter().any(|i| i.name == ENTITY_ATTR));
+    for col in [ID, ENTITY_ID, NAME, SS_KEY, TYPE, IS_ACTIVE, DATABASE_NAME] {
+        assert!(t.column(col).is_some(), "{col}");
+    }
+    assert_eq!(t.column(DATABASE_NAME).map(|c| c.nullable), Some(true));
+    assert_eq!(t.column(SS_KEY).map(|c| c.role), Some(ColumnRole::SsKey));
+}

@@ -1,6 +1,8 @@
 //! The published applications, identical in both environments: eSpaces, tenants, process
 //! definitions, users, groups and the text that exercises escaping.
 
+use super::shapes::{IDENTIFIER_ACTIVITY, IDENTIFIER_DEFINITION};
+
 /// The application table with process events, and its subscription table.
 pub const CANDIDATE_TABLE: &str = "OSUSR_3AR_CANDIDATE";
 pub const CANDIDATE_EVENT_TABLE: &str = "OSEVT_OSUSR_3AR_CANDIDATE";
@@ -17,11 +19,13 @@ pub(super) enum Kind {
     SendEmail = 9,
 }
 
-/// A basic type name, or the Candidate entity identifier.
+/// A basic type name, the Candidate entity identifier, or an identifier of the entity of
+/// this name (`User`, `Process`, ...; see `entities.rs`).
 #[derive(Clone, Copy)]
 pub(super) enum VarType {
     Basic(&'static str),
     CandidateId,
+    Identifier(&'static str),
 }
 
 #[derive(Clone, Copy)]
@@ -43,6 +47,8 @@ pub(super) struct ProcDef {
     pub(super) espace: &'static str,
     pub(super) active: bool,
     pub(super) in_qa: bool,
+    /// Published only with platform shapes on.
+    pub(super) platform_shape: bool,
     pub(super) activities: &'static [ActDef],
     pub(super) inputs: &'static [Var],
     pub(super) outputs: &'static [Var],
@@ -86,6 +92,7 @@ pub(super) const PROCESS_DEFS: &[ProcDef] = &[
         espace: "Recruitment",
         active: true,
         in_qa: true,
+        platform_shape: false,
         activities: &[
             act("Start", Kind::Start),
             ActDef {
@@ -119,6 +126,7 @@ pub(super) const PROCESS_DEFS: &[ProcDef] = &[
         espace: "Recruitment",
         active: true,
         in_qa: true,
+        platform_shape: false,
         activities: &[
             act("Start", Kind::Start),
             act("ScheduleInterview", Kind::Human),
@@ -145,6 +153,7 @@ pub(super) const PROCESS_DEFS: &[ProcDef] = &[
         espace: "Recruitment",
         active: true,
         in_qa: true,
+        platform_shape: false,
         activities: &[
             act("Start", Kind::Start),
             act("VerifyRecords", Kind::Automatic),
@@ -159,6 +168,7 @@ pub(super) const PROCESS_DEFS: &[ProcDef] = &[
         espace: "HRPortal",
         active: true,
         in_qa: true,
+        platform_shape: false,
         activities: &[
             act("Start", Kind::Start),
             act("PrepareDesk", Kind::Human),
@@ -174,6 +184,7 @@ pub(super) const PROCESS_DEFS: &[ProcDef] = &[
         espace: "HRPortal",
         active: false,
         in_qa: true,
+        platform_shape: false,
         activities: &[
             act("Start", Kind::Start),
             act("Approve", Kind::Human),
@@ -188,6 +199,7 @@ pub(super) const PROCESS_DEFS: &[ProcDef] = &[
         espace: "HRPortal",
         active: true,
         in_qa: false,
+        platform_shape: false,
         activities: &[
             act("Start", Kind::Start),
             act("Review", Kind::Human),
@@ -196,7 +208,41 @@ pub(super) const PROCESS_DEFS: &[ProcDef] = &[
         inputs: &[var("AuditRef", "Text")],
         outputs: &[],
     },
+    ProcDef {
+        name: IDENTIFIER_DEFINITION,
+        label: "Access Review",
+        espace: "HRPortal",
+        active: true,
+        in_qa: true,
+        platform_shape: true,
+        activities: &[
+            act("Start", Kind::Start),
+            ActDef {
+                name: IDENTIFIER_ACTIVITY,
+                kind: Kind::Human,
+                invokes: None,
+                outputs: &[id_var("Delegate", "User"), id_var("Escalated", "Activity")],
+            },
+            act("End", Kind::End),
+        ],
+        inputs: &[
+            id_var("Reviewer", "User"),
+            id_var("ReviewGroup", "Group"),
+            id_var("ReviewTenant", "Tenant"),
+            id_var("RelatedProcess", "Process"),
+            id_var("RelatedActivity", "Activity"),
+        ],
+        outputs: &[id_var("ApprovedBy", "User"), id_var("FollowUp", "Process")],
+    },
 ];
+
+/// A variable holding an identifier of the entity called `entity`.
+const fn id_var(name: &'static str, entity: &'static str) -> Var {
+    Var {
+        name,
+        ty: VarType::Identifier(entity),
+    }
+}
 
 /// Names of the process definitions, for tests and docs.
 pub fn process_definition_names() -> impl Iterator<Item = &'static str> {

@@ -117,6 +117,20 @@ pub(super) const EVENT_COLUMNS: &[&str] = &[
     c::TENANT_ID,
 ];
 
+/// The columns of the job-offer subscriptions: the fixed ones, then the entity's filters.
+pub(super) const JOB_OFFER_EVENT_COLUMNS: &[&str] = &[
+    c::EVT_ESPACE_ID,
+    c::EVT_TENANT_ID,
+    c::EVT_ACTIVITY_ID,
+    c::EVT_PROCESS_DEF_ID,
+    c::EVT_IS_UPDATE,
+    c::EVT_IS_LIGHT,
+    c::ID,
+    c::TENANT_ID,
+    "CANDIDATE_ID",
+    "RECRUITER_ID",
+];
+
 /// Process statuses.
 pub const PROCESS_ACTIVE: i64 = 1;
 pub const PROCESS_CLOSED: i64 = 2;

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::shapes::Shapes;
 use crate::sql::Lit;
 
 /// Which environment to generate.
@@ -22,6 +23,11 @@ pub struct EnvSpec {
     pub qa_processes: usize,
     /// Leave one row in `OSSYS_BPM_EVENT_QUEUE` (a scheduler that has not drained).
     pub pending_event: bool,
+    /// Give prod the shapes of a real platform ([`shapes`](super::shapes)): values typed as
+    /// identifiers of system entities, the job-offer entity and its event table, the user
+    /// event table, broken trees. Off by default, so that the data of every test written
+    /// before them stays the same row for row.
+    pub platform_shapes: bool,
 }
 
 impl Default for EnvSpec {
@@ -31,6 +37,7 @@ impl Default for EnvSpec {
             processes: 120,
             qa_processes: 4,
             pending_event: false,
+            platform_shapes: false,
         }
     }
 }
@@ -75,6 +82,8 @@ impl TableRows {
 pub struct Dataset {
     pub kind: EnvKind,
     pub tables: Vec<TableRows>,
+    /// The platform shapes generated into it (empty without them, and in qa).
+    pub shapes: Shapes,
 }
 
 impl Dataset {

@@ -24,11 +24,13 @@ pub use sink::Sink;
 mod applications;
 mod columns;
 mod dataset;
+mod entities;
 mod history;
 mod ids;
 mod publish;
 mod published;
 mod random;
+pub mod shapes;
 mod sink;
 
 #[cfg(test)]

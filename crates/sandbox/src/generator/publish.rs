@@ -2,10 +2,8 @@
 
 use bptmig_model::catalog as c;
 
-use super::applications::{
-    Kind, ProcDef, VarType, CANDIDATE_EVENT_TABLE, CANDIDATE_TABLE, ESPACES, GROUPS, PROCESS_DEFS,
-    TENANTS, USERS,
-};
+use super::applications::{Kind, ProcDef, VarType, ESPACES, GROUPS, PROCESS_DEFS, TENANTS, USERS};
+use super::entities::{entities, entity_type};
 use super::ids::Ids;
 use super::published::{PublishedIds, EMPTY_DATE};
 use super::random::{activity_output_key, input_key, output_key, ss_key, Rng};
@@ -13,9 +11,17 @@ use super::{EnvKind, TableRows};
 use crate::sql::{datetime, Lit};
 
 /// Writes eSpaces, tenants, users, groups, entities and definitions.
-pub(super) fn publish(kind: EnvKind, rng: &mut Rng, tables: &mut Vec<TableRows>) -> PublishedIds {
+///
+/// With `shapes` on, the definitions and entities of the platform shapes are published too.
+pub(super) fn publish(
+    kind: EnvKind,
+    shapes: bool,
+    rng: &mut Rng,
+    tables: &mut Vec<TableRows>,
+) -> PublishedIds {
     let mut publisher = Publisher {
         prod: kind == EnvKind::Prod,
+        shapes,
         rng,
         p: PublishedIds::default(),
         tables,
@@ -36,11 +42,8 @@ pub(super) fn publish(kind: EnvKind, rng: &mut Rng, tables: &mut Vec<TableRows>)
 pub(super) fn ss_type(ty: VarType) -> String {
     match ty {
         VarType::Basic(name) => format!("rt{name}"),
-        VarType::CandidateId => format!(
-            "bt{}*{}",
-            ss_key("espace:Recruitment"),
-            ss_key("entity:Candidate")
-        ),
+        VarType::CandidateId => entity_type("Candidate"),
+        VarType::Identifier(entity) => entity_type(entity),
     }
 }
 
@@ -48,13 +51,14 @@ pub(super) fn ss_type(ty: VarType) -> String {
 pub(super) fn data_type(ty: VarType) -> String {
     match ty {
         VarType::Basic(name) => format!("rt{name}"),
-        VarType::CandidateId => "rtEntityReference".to_owned(),
+        VarType::CandidateId | VarType::Identifier(_) => "rtEntityReference".to_owned(),
     }
 }
 
 /// One environment being published: the rows go to `tables`, their IDs into `p`.
 struct Publisher<'a> {
     prod: bool,
+    shapes: bool,
     rng: &'a mut Rng,
     p: PublishedIds,
     tables: &'a mut Vec<TableRows>,
@@ -223,61 +227,21 @@ impl Publisher<'_> {
         self.tables.push(groups);
     }
 
-    /// The entities: `User`, and `Candidate` with process events.
+    /// The entities and their attributes.
     fn entities(&mut self) {
-        let mut entities = TableRows::new(
-            c::ENTITY,
-            &[
-                c::ID,
-                c::PHYSICAL_TABLE_NAME,
-                c::NAME,
-                c::ESPACE_ID,
-                c::SS_KEY,
-                c::IS_ACTIVE,
-                "IS_SYSTEM",
-                c::PRIMARYKEY_SS_KEY,
-                "DATA_KIND",
-                c::EXPOSE_PROCESS_EVENTS,
-                c::EVENT_TABLE_NAME,
-            ],
-            true,
-        );
-        let mut ent_ids = self.ids(1, 40);
-        let user_entity = ent_ids.take(self.rng);
-        entities.push(vec![
-            Lit::Int(user_entity),
-            Lit::text("OSSYS_USER"),
-            Lit::text("User"),
-            Lit::Int(self.p.espace["ServiceCenter"]),
-            Lit::text(ss_key("entity:User")),
-            Lit::Bool(true),
-            Lit::Bool(true),
-            Lit::text(ss_key("attr:User.Id")),
-            Lit::text("entity"),
-            Lit::Bool(false),
-            Lit::Null,
-        ]);
-        self.p.candidate_entity = ent_ids.take(self.rng);
-        entities.push(vec![
-            Lit::Int(self.p.candidate_entity),
-            Lit::text(CANDIDATE_TABLE),
-            Lit::text("Candidate"),
-            Lit::Int(self.p.espace["Recruitment"]),
-            Lit::text(ss_key("entity:Candidate")),
-            Lit::Bool(true),
-            Lit::Bool(false),
-            Lit::text(ss_key("attr:Candidate.Id")),
-            Lit::text("entity"),
-            Lit::Bool(true),
-            Lit::text(CANDIDATE_EVENT_TABLE),
-        ]);
-        self.tables.push(entities);
+        let tables = entities(self.prod, self.shapes, self.rng, &mut self.p);
+        self.tables.extend(tables);
     }
 
     /// The process definitions of this environment, in publishing order.
     fn definitions(&self) -> Vec<&'static ProcDef> {
-        let prod = self.prod;
-        self.in_order(PROCESS_DEFS.iter().filter(|d| prod || d.in_qa).collect())
+        let (prod, shapes) = (self.prod, self.shapes);
+        self.in_order(
+            PROCESS_DEFS
+                .iter()
+                .filter(|d| (prod || d.in_qa) && (shapes || !d.platform_shape))
+                .collect(),
+        )
     }
 
     /// The process definitions.

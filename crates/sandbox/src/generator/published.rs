@@ -8,6 +8,7 @@ use super::applications::AWKWARD;
 use super::history::History;
 use super::publish::publish;
 use super::random::Rng;
+use super::shapes::{Shapes, JOB_OFFER_TABLE};
 use super::sink::{MemorySink, Sink};
 use super::{Dataset, EnvKind, EnvSpec, TableRows, CANDIDATE_TABLE};
 use crate::sql::{datetime, Lit};
@@ -31,13 +32,17 @@ pub(super) struct PublishedIds {
 pub fn generate(kind: EnvKind, spec: &EnvSpec) -> Dataset {
     let mut env = generate_published(kind, spec);
     let mut sink = MemorySink::default();
-    env.history(spec, &mut sink);
+    let shapes = env.history(spec, true, &mut sink);
     let mut tables = std::mem::take(&mut env.tables);
     sink.into_tables(&mut tables);
     if spec.pending_event {
         tables.push(env.pending_event());
     }
-    Dataset { kind, tables }
+    Dataset {
+        kind,
+        tables,
+        shapes,
+    }
 }
 
 /// An environment whose applications are published and whose history is still to come.
@@ -60,8 +65,11 @@ pub fn generate_published(kind: EnvKind, spec: &EnvSpec) -> Published {
             0x5141
         });
     let mut tables = statics();
-    let ids = publish(kind, &mut rng, &mut tables);
+    let ids = publish(kind, spec.platform_shapes, &mut rng, &mut tables);
     let candidates = candidates(kind, spec, &mut rng, &mut tables);
+    if spec.platform_shapes && kind == EnvKind::Prod {
+        tables.push(job_offers(&ids, &candidates));
+    }
     Published {
         kind,
         rng,
@@ -73,15 +81,17 @@ pub fn generate_published(kind: EnvKind, spec: &EnvSpec) -> Published {
 
 impl Published {
     /// Generates the history (`spec.processes` roots in prod, `spec.qa_processes` in qa) into
-    /// `sink`, streaming: nothing but the published rows is kept.
-    pub fn history(&mut self, spec: &EnvSpec, sink: &mut dyn Sink) {
+    /// `sink`, streaming: nothing but the published rows is kept. With
+    /// `spec.platform_shapes`, prod gets the shapes too, its broken trees only when
+    /// `broken_trees` (an extract never hands them on); returns what was generated of them.
+    pub fn history(&mut self, spec: &EnvSpec, broken_trees: bool, sink: &mut dyn Sink) -> Shapes {
         let roots = match self.kind {
             EnvKind::Prod => spec.processes,
             EnvKind::Qa => spec.qa_processes,
         };
         let candidates = std::mem::take(&mut self.candidates);
-        History::new(
-            self.kind,
+        let shapes = History::new(
+            (self.kind, spec.platform_shapes, broken_trees),
             &self.ids,
             candidates.clone(),
             &mut self.rng,
@@ -89,6 +99,7 @@ impl Published {
         )
         .generate(roots);
         self.candidates = candidates;
+        shapes
     }
 
     fn pending_event(&self) -> TableRows {
@@ -204,4 +215,25 @@ fn candidates(
     }
     tables.push(rows);
     ids
+}
+
+/// One job offer per candidate (the offer's ID is the candidate's), in the users' tenant,
+/// each with a recruiter: prod's rows of the platform-shapes entity.
+fn job_offers(ids: &PublishedIds, candidates: &[i64]) -> TableRows {
+    let mut rows = TableRows::new(
+        JOB_OFFER_TABLE,
+        &[c::ID, c::TENANT_ID, "TITLE", "CANDIDATE_ID", "RECRUITER_ID"],
+        true,
+    );
+    let recruiters = ["maria.silva", "john.doe", "prod.only"];
+    for (i, id) in candidates.iter().enumerate() {
+        rows.push(vec![
+            Lit::Int(*id),
+            Lit::Int(ids.tenant["Users"]),
+            Lit::Text(format!("Offer for candidate #{id}")),
+            Lit::Int(*id),
+            Lit::Int(ids.user[recruiters[i % recruiters.len()]]),
+        ]);
+    }
+    rows
 }

@@ -53,11 +53,9 @@ impl Sink for MemorySink {
             match self.rest.iter().position(|t| t.table == table) {
                 Some(i) => &mut self.rest[i],
                 None => {
-                    self.rest.push(TableRows::new(
-                        table,
-                        columns,
-                        table != CANDIDATE_EVENT_TABLE,
-                    ));
+                    // Event tables have no identity key.
+                    self.rest
+                        .push(TableRows::new(table, columns, c::table(table).is_some()));
                     let last = self.rest.len() - 1;
                     &mut self.rest[last]
                 }
@@ -80,7 +78,12 @@ impl MemorySink {
             CANDIDATE_EVENT_TABLE,
         ];
         let mut rest = self.rest;
-        rest.sort_by_key(|t| order.iter().position(|o| *o == t.table));
+        rest.sort_by_key(|t| {
+            order
+                .iter()
+                .position(|o| *o == t.table)
+                .unwrap_or(order.len())
+        });
         tables.extend(rest);
     }
 }

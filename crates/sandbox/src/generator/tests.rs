@@ -54,3 +54,206 @@ fn history_tables_are_the_instance_tables_then_the_subscriptions() {
     assert_eq!(HISTORY_TABLES[..instance.len()], instance[..]);
     assert_eq!(HISTORY_TABLES[instance.len()..], [CANDIDATE_EVENT_TABLE]);
 }
+
+fn shaped_spec() -> EnvSpec {
+    EnvSpec {
+        platform_shapes: true,
+        ..EnvSpec::default()
+    }
+}
+
+fn int_of(row: &BTreeMap<&str, Lit>, column: &str) -> Option<i64> {
+    row.get(column).and_then(Lit::as_int)
+}
+
+fn text_of(row: &BTreeMap<&str, Lit>, column: &str) -> Option<String> {
+    match row.get(column) {
+        Some(Lit::Text(t)) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_entity_has_its_key_attribute_and_typed_references() {
+    for kind in [EnvKind::Prod, EnvKind::Qa] {
+        let env = generate(kind, &EnvSpec::default());
+        let entities = env.rows(c::ENTITY);
+        let attrs = env.rows(c::ENTITY_ATTR);
+        let names: Vec<String> = entities
+            .iter()
+            .filter_map(|e| text_of(e, c::NAME))
+            .collect();
+        for system in ["User", "Group", "Tenant", "Process", "Activity", "Espace"] {
+            assert!(names.iter().any(|n| n == system), "{kind:?} lacks {system}");
+        }
+        for e in &entities {
+            let id = int_of(e, c::ID);
+            let mine: Vec<_> = attrs
+                .iter()
+                .filter(|a| int_of(a, c::ENTITY_ID) == id)
+                .collect();
+            let key = mine
+                .iter()
+                .find(|a| text_of(a, c::DATABASE_NAME).as_deref() == Some(c::ID))
+                .unwrap();
+            assert_eq!(text_of(key, c::SS_KEY), text_of(e, c::PRIMARYKEY_SS_KEY));
+            assert_eq!(text_of(key, c::TYPE).as_deref(), Some("rtInteger"));
+        }
+        // The Activity entity's user reference is typed as the User entity.
+        let user_type = format!(
+            "bt{}*{}",
+            ss_key("espace:ServiceCenter"),
+            ss_key("entity:User")
+        );
+        assert!(attrs.iter().any(
+            |a| text_of(a, c::DATABASE_NAME).as_deref() == Some(c::USER_ID)
+                && text_of(a, c::TYPE) == Some(user_type.clone())
+        ));
+    }
+}
+
+#[test]
+fn without_platform_shapes_nothing_of_them_is_generated() {
+    let prod = generate(EnvKind::Prod, &EnvSpec::default());
+    assert_eq!(prod.shapes, shapes::Shapes::default());
+    assert_eq!(prod.count(shapes::USER_EVENT_TABLE), 0);
+    assert_eq!(prod.count(shapes::JOB_OFFER_EVENT_TABLE), 0);
+    assert_eq!(prod.count(shapes::JOB_OFFER_TABLE), 0);
+    let defs = prod.rows(c::PROCESS_DEFINITION);
+    assert!(!defs
+        .iter()
+        .any(|d| text_of(d, c::NAME).as_deref() == Some(shapes::IDENTIFIER_DEFINITION)));
+    // No entity names an event table the schema-only shapes hold.
+    for e in prod.rows(c::ENTITY) {
+        let t = text_of(&e, c::EVENT_TABLE_NAME);
+        assert!(
+            t.is_none() || t.as_deref() == Some(CANDIDATE_EVENT_TABLE),
+            "{t:?}"
+        );
+    }
+}
+
+#[test]
+fn platform_shapes_cover_every_value_case_and_broken_kind() {
+    let prod = generate(EnvKind::Prod, &shaped_spec());
+    let s = &prod.shapes;
+    use shapes::ValueCase as V;
+    for case in [
+        V::Matched,
+        V::Outside,
+        V::BrokenTree,
+        V::Nowhere,
+        V::Zero,
+        V::Empty,
+        V::NotInteger,
+    ] {
+        assert!(s.values_of(case).next().is_some(), "no {case:?} value");
+    }
+    assert_eq!(s.values_of(V::NotInteger).count(), 1);
+    for table in [c::PROCESS_INPUT, c::PROCESS_OUTPUT, c::ACTIVITY_OUTPUT] {
+        let rows = prod.rows(table);
+        let mine: Vec<_> = s.values.iter().filter(|v| v.table == table).collect();
+        assert!(!mine.is_empty(), "{table}");
+        for v in mine {
+            let row = rows
+                .iter()
+                .find(|r| int_of(r, c::ID) == Some(v.row_id))
+                .unwrap();
+            let value_column = if table == c::PROCESS_INPUT {
+                c::INPUT_VALUE
+            } else {
+                c::OUTPUT_VALUE
+            };
+            assert_eq!(text_of(row, value_column), Some(v.value.clone()));
+            // Every shaped entity is one of Service Center's.
+            let want = format!(
+                "bt{}*{}",
+                ss_key("espace:ServiceCenter"),
+                ss_key(&format!("entity:{}", v.entity))
+            );
+            assert_eq!(text_of(row, c::SS_TYPE), Some(want));
+        }
+    }
+    // Matched instance values point at generated processes and activities.
+    let processes: Vec<i64> = prod
+        .rows(c::PROCESS)
+        .iter()
+        .filter_map(|r| int_of(r, c::ID))
+        .collect();
+    let activities: Vec<i64> = prod
+        .rows(c::ACTIVITY)
+        .iter()
+        .filter_map(|r| int_of(r, c::ID))
+        .collect();
+    for v in s
+        .values_of(V::Matched)
+        .chain(s.values_of(V::Outside))
+        .chain(s.values_of(V::BrokenTree))
+    {
+        let id: i64 = v.value.parse().unwrap();
+        match v.entity {
+            "Process" => assert!(processes.contains(&id), "{v:?}"),
+            "Activity" => assert!(activities.contains(&id), "{v:?}"),
+            _ => {}
+        }
+    }
+    assert!(prod.count(shapes::USER_EVENT_TABLE) > 0);
+    assert!(prod.count(shapes::JOB_OFFER_EVENT_TABLE) > 0);
+    assert!(prod.count(shapes::JOB_OFFER_TABLE) > 0);
+}
+
+#[test]
+fn broken_trees_are_broken_as_described() {
+    use shapes::BrokenKind as K;
+    let prod = generate(EnvKind::Prod, &shaped_spec());
+    let procs = prod.rows(c::PROCESS);
+    let by_id: BTreeMap<i64, &BTreeMap<&str, Lit>> = procs
+        .iter()
+        .map(|r| (int_of(r, c::ID).unwrap(), r))
+        .collect();
+    let get = |id: i64, col: &str| int_of(by_id[&id], col);
+    let s = &prod.shapes;
+
+    let b = s.broken(K::MissingParent).unwrap();
+    let (child, root) = (b.processes[0], b.processes[1]);
+    assert_eq!(get(child, c::PARENT_PROCESS_ID), b.missing);
+    assert!(!by_id.contains_key(&b.missing.unwrap()));
+    assert_eq!(get(child, c::TOP_PROCESS_ID), Some(root));
+    assert_eq!(get(root, c::TOP_PROCESS_ID), Some(root));
+
+    let b = s.broken(K::MissingTop).unwrap();
+    let orphan = b.processes[0];
+    assert_eq!(get(orphan, c::PARENT_PROCESS_ID), None);
+    assert_eq!(get(orphan, c::TOP_PROCESS_ID), b.missing);
+    assert!(!by_id.contains_key(&b.missing.unwrap()));
+
+    let b = s.broken(K::TopDisagrees).unwrap();
+    let (child, parent, other) = (b.processes[0], b.processes[1], b.processes[2]);
+    assert_eq!(get(child, c::PARENT_PROCESS_ID), Some(parent));
+    assert_eq!(get(child, c::TOP_PROCESS_ID), Some(other));
+    assert_eq!(get(parent, c::TOP_PROCESS_ID), Some(parent));
+    assert_eq!(get(other, c::TOP_PROCESS_ID), Some(other));
+
+    let b = s.broken(K::Cycle).unwrap();
+    let (a, x, y) = (b.processes[0], b.processes[1], b.processes[2]);
+    assert_eq!(get(a, c::PARENT_PROCESS_ID), Some(y));
+    assert_eq!(get(x, c::PARENT_PROCESS_ID), Some(a));
+    assert_eq!(get(y, c::PARENT_PROCESS_ID), Some(x));
+    assert_eq!(get(a, c::TOP_PROCESS_ID), Some(a));
+
+    // Each broken process has its own activities and inputs.
+    let acts = prod.rows(c::ACTIVITY);
+    let inputs = prod.rows(c::PROCESS_INPUT);
+    for b in &s.broken {
+        for p in &b.processes {
+            assert!(
+                acts.iter().any(|r| int_of(r, c::PROCESS_ID) == Some(*p)),
+                "{b:?}"
+            );
+            assert!(
+                inputs.iter().any(|r| int_of(r, c::PROCESS_ID) == Some(*p)),
+                "{b:?}"
+            );
+        }
+    }
+}

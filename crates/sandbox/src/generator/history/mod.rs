@@ -16,9 +16,13 @@ use super::ids::Ids;
 use super::publish::{data_type, ss_type};
 use super::published::{PublishedIds, EMPTY_DATE};
 use super::random::{activity_output_key, input_key, output_key, Rng};
+use super::shapes::{Shapes, ValueCase};
 use super::sink::Sink;
 use super::EnvKind;
 use crate::sql::{datetime, Lit};
+
+mod broken;
+mod identifiers;
 
 pub(super) struct History<'a> {
     kind: EnvKind,
@@ -31,6 +35,32 @@ pub(super) struct History<'a> {
     output_ids: Ids,
     act_output_ids: Ids,
     sink: &'a mut dyn Sink,
+    /// Platform shapes on: identifier trees and subscriptions of the shaped event tables.
+    shapes: bool,
+    /// Broken trees too (not in a generated work directory: an extract never hands them on).
+    broken: bool,
+    /// Processes and activities generated so far, for identifier values to point at.
+    seen: Seen,
+    /// What was generated of the platform shapes.
+    pub(super) record: Shapes,
+}
+
+/// Processes and activities generated so far, with their tree's root definition and
+/// whether the tree is broken.
+#[derive(Default)]
+struct Seen {
+    processes: Vec<(i64, &'static str, bool)>,
+    /// (activity, its process, root definition, broken).
+    activities: Vec<(i64, i64, &'static str, bool)>,
+    generating_broken: bool,
+}
+
+/// Explicit process links, for broken trees: `top` None is the process itself.
+#[derive(Clone, Copy)]
+struct Links {
+    parent: Option<i64>,
+    parent_activity: Option<i64>,
+    top: Option<i64>,
 }
 
 /// An activity of a process being created.
@@ -49,6 +79,8 @@ struct Step {
 /// What a process instance is being created for.
 struct Spawn {
     def: &'static ProcDef,
+    /// The definition of the tree's root.
+    root: &'static str,
     level: usize,
     tenant: i64,
     top: Option<i64>,
@@ -56,11 +88,23 @@ struct Spawn {
     status: i64,
     created: i64,
     candidate: i64,
+    /// Shapes only: the process's ID, links and how many activities it reached, when chosen
+    /// rather than generated; what its identifier values point at.
+    fixed: Fixed,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Fixed {
+    id: Option<i64>,
+    links: Option<Links>,
+    reach: Option<usize>,
+    /// The case of the identifier values, and the instance's number.
+    case: Option<(ValueCase, usize)>,
 }
 
 impl<'a> History<'a> {
     pub(super) fn new(
-        kind: EnvKind,
+        (kind, shapes, broken): (EnvKind, bool, bool),
         p: &'a PublishedIds,
         candidates: Vec<i64>,
         rng: &'a mut Rng,
@@ -78,10 +122,26 @@ impl<'a> History<'a> {
             output_ids: Ids::new(if prod { 30_001 } else { 1 }, prod),
             act_output_ids: Ids::new(if prod { 40_001 } else { 1 }, prod),
             sink,
+            shapes: shapes && prod,
+            broken: broken && shapes && prod,
+            seen: Seen::default(),
+            record: Shapes::default(),
         }
     }
 
-    pub(super) fn generate(mut self, roots: usize) {
+    /// Generates `roots` trees, then the shapes; returns what was generated of the shapes.
+    pub(super) fn generate(mut self, roots: usize) -> Shapes {
+        self.trees(roots);
+        if self.broken {
+            self.broken_trees();
+        }
+        if self.shapes {
+            self.identifier_trees();
+        }
+        self.record
+    }
+
+    fn trees(&mut self, roots: usize) {
         // The Launch-On subscription that publishing CandidateSelection writes.
         self.sink.row(
             CANDIDATE_EVENT_TABLE,
@@ -107,7 +167,7 @@ impl<'a> History<'a> {
         let root_defs: Vec<&'static ProcDef> = PROCESS_DEFS
             .iter()
             .filter(|d| match self.kind {
-                EnvKind::Prod => d.name != "BackgroundCheck",
+                EnvKind::Prod => d.name != "BackgroundCheck" && !d.platform_shape,
                 EnvKind::Qa => d.name == "Onboarding",
             })
             .collect();
@@ -144,6 +204,7 @@ impl<'a> History<'a> {
             let candidate = *self.rng.pick(&self.candidates);
             self.spawn(&Spawn {
                 def,
+                root: def.name,
                 level: 0,
                 tenant: self.p.tenant[tenant],
                 top: None,
@@ -151,6 +212,7 @@ impl<'a> History<'a> {
                 status,
                 created,
                 candidate,
+                fixed: Fixed::default(),
             });
         }
     }
@@ -207,8 +269,16 @@ impl<'a> History<'a> {
 
     /// Creates a process, its activities, inputs, outputs, subscriptions and sub-processes.
     fn spawn(&mut self, s: &Spawn) -> i64 {
-        let id = self.process_ids.take(self.rng);
-        let top = s.top.unwrap_or(id);
+        let id = match s.fixed.id {
+            Some(id) => id,
+            None => self.process_ids.take(self.rng),
+        };
+        let top = match s.fixed.links {
+            Some(l) => l.top.unwrap_or(id),
+            None => s.top.unwrap_or(id),
+        };
+        let broken = self.seen.generating_broken;
+        self.seen.processes.push((id, s.root, broken));
         self.process(s, id, top);
         self.inputs(s, id);
         self.activities(s, id, top);
@@ -231,6 +301,10 @@ impl<'a> History<'a> {
         } else {
             Lit::text(s.def.label)
         };
+        let (parent, parent_activity) = match s.fixed.links {
+            Some(l) => (l.parent, l.parent_activity),
+            None => (s.parent.map(|p| p.0), s.parent.map(|p| p.1)),
+        };
         let row = vec![
             Lit::Int(id),
             Lit::Int(s.tenant),
@@ -238,8 +312,8 @@ impl<'a> History<'a> {
             Lit::DateTime(s.created),
             Lit::opt_int(creator),
             Lit::Int(self.p.process_def[s.def.name]),
-            Lit::opt_int(s.parent.map(|p| p.0)),
-            Lit::opt_int(s.parent.map(|p| p.1)),
+            Lit::opt_int(parent),
+            Lit::opt_int(parent_activity),
             Lit::Int(top),
             Lit::Int(s.status),
             Lit::DateTime(last_modified),
@@ -263,6 +337,10 @@ impl<'a> History<'a> {
     fn inputs(&mut self, s: &Spawn, id: i64) {
         for v in s.def.inputs {
             let value = match v.ty {
+                VarType::Identifier(entity) => {
+                    self.identifier_input(s, id, v, entity);
+                    continue;
+                }
                 VarType::CandidateId => Lit::Text(s.candidate.to_string()),
                 VarType::Basic("Text") => self.awkward_text(),
                 VarType::Basic("Date") => Lit::text("2019-12-02"),
@@ -289,7 +367,7 @@ impl<'a> History<'a> {
         } else {
             2 + self.rng.below((n - 1) as u64) as usize
         };
-        let reached = reached.min(n);
+        let reached = s.fixed.reach.unwrap_or(reached).min(n);
         let mut precedent: Option<i64> = None;
         let mut clock = s.created;
         for (x, a) in s.def.activities.iter().take(reached).enumerate() {
@@ -306,11 +384,19 @@ impl<'a> History<'a> {
                 precedent,
             };
             self.activity(s, id, &step);
+            let broken = self.seen.generating_broken;
+            self.seen.activities.push((aid, id, s.root, broken));
             self.activity_outputs(s, &step);
             // An open Human or Wait activity with "Close On" Candidate update subscribes to
             // its candidate's row.
             if open && matches!(a.kind, Kind::Wait | Kind::Human) && s.def.espace == "Recruitment" {
                 self.subscription(s, aid);
+                if self.shapes {
+                    self.job_offer_subscription(s, aid);
+                }
+            }
+            if open && self.shapes && s.fixed.case.is_some() && matches!(a.kind, Kind::Human) {
+                self.user_subscription(s, aid);
             }
             if let Some(sub) = a.invokes {
                 self.sub_process(s, sub, &step, id, top);
@@ -413,6 +499,10 @@ impl<'a> History<'a> {
         let a = step.def;
         for v in a.outputs {
             let value = match v.ty {
+                VarType::Identifier(entity) => {
+                    self.identifier_activity_output(s, step, v, entity);
+                    continue;
+                }
                 VarType::CandidateId => Lit::Text((*self.rng.pick(&self.candidates)).to_string()),
                 VarType::Basic("Boolean") => {
                     Lit::text(if self.rng.chance(50) { "True" } else { "False" })
@@ -470,6 +560,7 @@ impl<'a> History<'a> {
         };
         self.spawn(&Spawn {
             def: sub_def,
+            root: s.root,
             level: s.level + 1,
             tenant: s.tenant,
             top: Some(top),
@@ -477,6 +568,7 @@ impl<'a> History<'a> {
             status,
             created: step.clock + 1,
             candidate: s.candidate,
+            fixed: Fixed::default(),
         });
     }
 
@@ -484,6 +576,10 @@ impl<'a> History<'a> {
     fn outputs(&mut self, s: &Spawn, id: i64) {
         for v in s.def.outputs {
             let value = match v.ty {
+                VarType::Identifier(entity) => {
+                    self.identifier_output(s, id, v, entity);
+                    continue;
+                }
                 VarType::Basic("Text") => self.awkward_text(),
                 VarType::Basic("Boolean") => Lit::text("True"),
                 _ => Lit::Text(format!("{}.5", self.rng.below(10))),
