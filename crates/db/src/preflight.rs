@@ -3,33 +3,30 @@
 use bptmig_model::catalog as c;
 
 use crate::counts::row_count;
-use crate::query::{query_rows, text_cell};
-use crate::{Error, Result, Side, SqlClient};
+use crate::names::Names;
+use crate::{Error, Result, SqlClient};
 
-/// Refuses a database that lacks the platform tables bptmig reads ([`Error::NotPlatform`]).
-pub async fn require_platform(client: &mut SqlClient, side: Side) -> Result<()> {
-    let sql = "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES";
-    let rows = query_rows(client, side, sql, &[]).await?;
-    let present: Vec<String> = rows
-        .iter()
-        .filter_map(|r| text_cell(r, 0))
-        .map(|n| n.to_ascii_uppercase())
-        .collect();
+/// Refuses a database that lacks the platform tables bptmig reads ([`Error::NotPlatform`]),
+/// found in any case, or that holds one of them under two spellings
+/// ([`Error::AmbiguousTable`]).
+pub fn require_platform(names: &Names) -> Result<()> {
     let required = c::INSTANCE_TABLES
         .iter()
         .chain(c::DEFINITION_TABLES)
         .chain(c::STATIC_TABLES)
         .chain(c::QUEUE_TABLES)
         .chain(c::IDENTITY_TABLES);
-    let missing: Vec<&str> = required
-        .map(|t| t.name)
-        .filter(|n| !present.iter().any(|p| p == n))
-        .collect();
+    let mut missing = Vec::new();
+    for t in required {
+        if names.find(t.name)?.is_none() {
+            missing.push(t.name);
+        }
+    }
     if missing.is_empty() {
         Ok(())
     } else {
         Err(Error::NotPlatform {
-            side,
+            side: names.side(),
             missing: missing.join(", "),
         })
     }
@@ -42,13 +39,56 @@ pub const QUEUES: [&str; 2] = [c::EVENT_QUEUE, c::LIGHT_EVENT];
 /// drained. The scheduler must have drained them before history is copied or written.
 pub async fn queued_events(
     client: &mut SqlClient,
-    side: Side,
+    names: &Names,
 ) -> Result<Option<(&'static str, i64)>> {
     for queue in QUEUES {
-        let rows = row_count(client, side, queue).await?;
+        let rows = row_count(client, names.side(), &names.quoted(queue)?).await?;
         if rows > 0 {
             return Ok(Some((queue, rows)));
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Side;
+
+    fn platform(spell: impl Fn(&str) -> String) -> Vec<String> {
+        c::INSTANCE_TABLES
+            .iter()
+            .chain(c::DEFINITION_TABLES)
+            .chain(c::STATIC_TABLES)
+            .chain(c::QUEUE_TABLES)
+            .chain(c::IDENTITY_TABLES)
+            .map(|t| spell(t.name))
+            .collect()
+    }
+
+    #[test]
+    fn a_platform_spelled_in_lower_case_passes() {
+        let names = Names::from_spellings(Side::Source, platform(str::to_ascii_lowercase));
+        require_platform(&names).unwrap();
+    }
+
+    #[test]
+    fn a_missing_table_is_named() {
+        let mut tables = platform(str::to_owned);
+        tables.retain(|t| t != c::ESPACE);
+        let names = Names::from_spellings(Side::Target, tables);
+        let err = require_platform(&names).unwrap_err().to_string();
+        assert!(err.contains(c::ESPACE), "{err}");
+    }
+
+    #[test]
+    fn a_platform_table_under_two_spellings_is_refused() {
+        let mut tables = platform(str::to_owned);
+        tables.push(c::ESPACE.to_ascii_lowercase());
+        let names = Names::from_spellings(Side::Target, tables);
+        assert!(matches!(
+            require_platform(&names),
+            Err(Error::AmbiguousTable { .. })
+        ));
+    }
 }

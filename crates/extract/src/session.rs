@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use bptmig_db::{self as db, Retry, Side, SqlClient, Transient as _};
+use bptmig_db::{self as db, Names, Retry, Side, SqlClient, Transient as _};
 use bptmig_model::pipeline::Endpoint;
 
 use crate::listed::ListedPart;
@@ -65,6 +65,9 @@ pub(crate) struct Session<'a> {
     endpoint: &'a Endpoint,
     retry: Retry,
     client: SqlClient,
+    /// The side's tables as its catalog spells them, read by the pre-flight; the same
+    /// database on every connection.
+    names: Names,
     /// The selected trees' temporary tables on this connection (the source's).
     scope: TreeScope,
     /// The levels filled so far and the parts each was filled from, in order.
@@ -80,6 +83,7 @@ impl<'a> Session<'a> {
             endpoint,
             retry: Retry::for_endpoint(endpoint),
             client: db::connect(side, endpoint).await?,
+            names: Names::from_spellings(side, []),
             scope: TreeScope::extract(),
             filled: Vec::new(),
         })
@@ -87,6 +91,25 @@ impl<'a> Session<'a> {
 
     pub(crate) fn side(&self) -> Side {
         self.side
+    }
+
+    /// The side's tables as its catalog spells them (none before the pre-flight).
+    pub(crate) fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// Reads the side's table names for every statement after it, and refuses a database
+    /// that lacks a platform table; a step of its own.
+    pub(crate) async fn read_names(&mut self) -> Result<()> {
+        let side = self.side;
+        self.names = self
+            .run(&Step::Preflight, async |client, _| {
+                let names = Names::read(client, side).await?;
+                db::preflight::require_platform(&names)?;
+                Ok(names)
+            })
+            .await?;
+        Ok(())
     }
 
     /// Runs `op` on the connection with the current temporary tables, and after each

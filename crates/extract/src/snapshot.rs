@@ -44,13 +44,14 @@ pub async fn write_snapshot(
     row_group_rows: usize,
 ) -> Result<()> {
     let mut writer = SnapshotWriter::new(dir, side.as_str(), run_id, row_group_rows);
+    let names = db::Names::read(client, side).await?;
     for table in snapshot_tables() {
         let live = db::table_columns(client, side, table.name).await?;
         // Only the columns the model knows: never password hashes or other payload.
         let plans: Vec<ColumnPlan> = table
             .columns
             .iter()
-            .filter_map(|mc| live.iter().find(|lc| lc.name.eq_ignore_ascii_case(mc.name)))
+            .filter_map(|mc| db::find_column(&live, mc.name))
             .map(|lc| ColumnPlan::from_catalog(table.name, lc))
             .collect::<std::result::Result<_, _>>()
             .map_err(|e| db::Error::Type { side, source: e })?;
@@ -58,7 +59,7 @@ pub async fn write_snapshot(
         let sql = format!(
             "SELECT {} FROM {} ORDER BY {}",
             select_list(&plans),
-            table.name,
+            names.quoted(table.name)?,
             quote_ident(c::ID)
         );
         let batches = db::read_batches(
@@ -78,7 +79,7 @@ pub async fn write_snapshot(
     // Row count and maximum ID of every instance table: the target's decide the ID block.
     let mut stats: Vec<InstanceStat<'_>> = Vec::new();
     for table in c::INSTANCE_TABLES {
-        let (rows, max_id) = db::table_stats(client, side, table.name).await?;
+        let (rows, max_id) = db::table_stats(client, side, &names.quoted(table.name)?).await?;
         stats.push((table.name, rows, max_id));
     }
     writer.finish(&stats)?;

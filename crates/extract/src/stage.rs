@@ -160,25 +160,23 @@ impl Ctx<'_> {
 /// queues still hold events.
 async fn connect(config: &PipelineConfig) -> Result<(Session<'_>, Session<'_>)> {
     let mut source = Session::open(Side::Source, &config.source).await?;
+    source.read_names().await?;
+    let names = source.names().clone();
     source
-        .run(&Step::Preflight, async |client, _| {
-            db::preflight::require_platform(client, Side::Source).await?;
-            match db::preflight::queued_events(client, Side::Source).await? {
+        .run(
+            &Step::Preflight,
+            async |client, _| match db::preflight::queued_events(client, &names).await? {
                 Some((table, rows)) => Err(Error::Db(db::Error::PendingEvents {
                     side: Side::Source,
                     table,
                     rows,
                 })),
                 None => Ok(()),
-            }
-        })
+            },
+        )
         .await?;
     let mut target = Session::open(Side::Target, &config.target).await?;
-    target
-        .run(&Step::Preflight, async |client, _| {
-            Ok(db::preflight::require_platform(client, Side::Target).await?)
-        })
-        .await?;
+    target.read_names().await?;
     Ok((source, target))
 }
 
@@ -204,7 +202,10 @@ async fn extract_trees(
             selection::event_tables(client).await
         })
         .await?;
-    for name in names {
+    for spelled in names {
+        // The work directory knows every table by the model's upper-case name; only the
+        // statements use the catalog's spelling.
+        let name = spelled.to_ascii_uppercase();
         let model = c::osevt_table("OSEVT_*");
         tables.push(stream::extract_keyless(ctx, source, &name, &model).await?);
     }

@@ -104,6 +104,7 @@ pub(crate) async fn extract_table(
     let dir = ctx.wd.table_dir(STAGE, name);
     let plans = read_plans(source, name, model).await?;
     let key = model.key.unwrap_or(c::ID);
+    let table = source.names().quoted(name)?;
     let mut manifest = resume_manifest(ctx, &dir, name, Some(key), &plans)?;
     let resumed_rows = manifest.rows();
     ctx.reporter.table_started(STAGE, name, None);
@@ -123,7 +124,7 @@ pub(crate) async fn extract_table(
         let entry = source
             .run(&step, async |client, scope| {
                 let sql = format!(
-                    "SELECT TOP ({}) {} FROM {name} WHERE {k} > @P1 AND {} ORDER BY {k}",
+                    "SELECT TOP ({}) {} FROM {table} WHERE {k} > @P1 AND {} ORDER BY {k}",
                     ctx.part_rows,
                     select_list(&plans),
                     scope.filter(name),
@@ -172,6 +173,7 @@ pub(crate) async fn extract_keyless(
     ctx.check_cancel()?;
     let dir = ctx.wd.table_dir(STAGE, name);
     let plans = read_plans(source, name, model).await?;
+    let table = source.names().quoted(name)?;
     let mut manifest = resume_manifest(ctx, &dir, name, None, &plans)?;
     if manifest.complete {
         let rows = manifest.rows();
@@ -187,7 +189,14 @@ pub(crate) async fn extract_keyless(
         .run(&step, async |client, scope| {
             // What an earlier attempt wrote is not listed: it goes.
             manifest.remove_unlisted(&dir)?;
-            stream_keyless(ctx, client, &dir, name, model, &plans, &scope.filter(name)).await
+            let keyless = Keyless {
+                dir: &dir,
+                name,
+                table: &table,
+                model,
+                plans: &plans,
+            };
+            stream_keyless(ctx, client, &keyless, &scope.filter(name)).await
         })
         .await;
     let parts = match streamed {
@@ -205,24 +214,39 @@ pub(crate) async fn extract_keyless(
     Ok(summary(name, &manifest, 0))
 }
 
-/// Streams the key-less table `name` (its rows that `filter` selects) into parts of at least
+/// A key-less table to stream: where its parts go, its names and its columns.
+struct Keyless<'a> {
+    dir: &'a Path,
+    /// The model's name, the work directory's.
+    name: &'a str,
+    /// The catalog's spelling, quoted, for the statement.
+    table: &'a str,
+    model: &'a Table,
+    plans: &'a [ColumnPlan],
+}
+
+/// Streams the key-less table `t` (its rows that `filter` selects) into parts of at least
 /// `part_rows` rows; returns their entries, none of them listed yet.
 async fn stream_keyless(
     ctx: &Ctx<'_>,
     client: &mut SqlClient,
-    dir: &Path,
-    name: &str,
-    model: &Table,
-    plans: &[ColumnPlan],
+    t: &Keyless<'_>,
     filter: &str,
 ) -> Result<Vec<PartEntry>> {
+    let Keyless {
+        dir,
+        name,
+        table,
+        model,
+        plans,
+    } = *t;
     let order = plans
         .iter()
         .map(|p| quote_ident(&p.name))
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT {} FROM {name} WHERE {filter} ORDER BY {order}",
+        "SELECT {} FROM {table} WHERE {filter} ORDER BY {order}",
         select_list(plans)
     );
     let meta = PartMeta::for_table(ctx.run_id, name, model, plans);

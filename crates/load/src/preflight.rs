@@ -27,7 +27,8 @@ pub(crate) async fn check(
     for t in &plan.tables {
         columns.push(target::column_plans(client, t).await?);
     }
-    if let Some((table, rows)) = bptmig_db::preflight::queued_events(client, Side::Target).await? {
+    let names = bptmig_db::Names::read(client, Side::Target).await?;
+    if let Some((table, rows)) = bptmig_db::preflight::queued_events(client, &names).await? {
         return Err(Error::QueueNotEmpty { table, rows });
     }
     check_block(client, plan, done).await?;
@@ -50,7 +51,7 @@ async fn check_block(client: &mut SqlClient, plan: &LoadPlan, done: &Done) -> Re
     for (ti, t) in plan.tables.iter().enumerate() {
         let Some(key) = t.model.key else { continue };
         let ranges = plan.table_ranges(ti);
-        let found = target::count_in(client, &t.name, key, &ranges).await?;
+        let found = target::count_in(client, &t.spelled, key, &ranges).await?;
         let ours: i64 = done
             .values()
             .filter(|r| r.table == t.name)

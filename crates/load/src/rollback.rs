@@ -43,6 +43,7 @@ pub async fn rollback(config: &PipelineConfig, reporter: &dyn Reporter) -> Resul
     // Every chunk, whatever trees a load left out: deleting a range with no rows is harmless.
     plan.exclude_trees(&[]);
     let mut client = db::connect(Side::Target, &config.target).await?;
+    plan.spell(&db::Names::read(&mut client, Side::Target).await?)?;
     let lock = TargetLock::acquire(
         &mut client,
         config,
@@ -168,7 +169,7 @@ pub(crate) fn chunk_statements(
         .map(|f| {
             format!(
                 "UPDATE {} SET {} = NULL WHERE ID = {};",
-                db::quote_ident(&f.table),
+                db::quote_ident(&f.spelled),
                 db::quote_ident(&f.column),
                 f.id
             )
@@ -177,7 +178,7 @@ pub(crate) fn chunk_statements(
     out.extend(chunk.ranges.chunks(RANGES_PER_STATEMENT).map(|group| {
         format!(
             "DELETE FROM {} WHERE {};",
-            db::quote_ident(&t.name),
+            t.sql(),
             range_predicate(t.id_column(), group)
         )
     }));

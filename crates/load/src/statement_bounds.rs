@@ -29,6 +29,7 @@ fn table(name: &str) -> TableInput {
         .unwrap_or_else(|| c::osevt_table(bptmig_model::graph::OSEVT_NODE));
     TableInput {
         name: name.to_owned(),
+        spelled: name.to_owned(),
         model,
         dir: PathBuf::from("/nowhere"),
         manifest: Manifest {
@@ -75,6 +76,7 @@ fn plan(id: impl Fn(i32) -> i32, chunk_rows: usize) -> LoadPlan {
                 .iter()
                 .map(|&r| Fixup {
                     table: t.name.clone(),
+                    spelled: t.spelled.clone(),
                     column: if ti == 0 {
                         c::TOP_PROCESS_ID.into()
                     } else {
@@ -133,8 +135,13 @@ fn statements(plan: &LoadPlan, out: &mut Bounded) {
     for ((_, _, to), values) in &plan.references.0 {
         wanted.entry(to).or_default().extend(values.keys().copied());
     }
+    let names = bptmig_db::Names::from_spellings(
+        bptmig_db::Side::Target,
+        wanted.keys().map(|to| to.to_ascii_lowercase()),
+    );
     out.queries(
-        target::reference_statements(&wanted)
+        target::reference_statements(&wanted, &names)
+            .unwrap()
             .into_iter()
             .map(|(_, sql)| sql),
     );

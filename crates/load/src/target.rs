@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int32Type;
-use bptmig_db::{self as db, SqlClient};
+use bptmig_db::{self as db, Names, SqlClient};
 use bptmig_db::{Fault, Side};
 use bptmig_model::catalog as c;
 use bptmig_workdir::sql_type::ColumnPlan;
@@ -24,7 +24,7 @@ pub async fn column_plans(client: &mut SqlClient, t: &TableInput) -> Result<Vec<
     let mut plans = Vec::with_capacity(t.columns.len());
     let mut missing = Vec::new();
     for name in &t.columns {
-        match live.iter().find(|l| l.name.eq_ignore_ascii_case(name)) {
+        match db::find_column(&live, name) {
             Some(l) => plans.push(ColumnPlan::from_catalog(&t.name, l).map_err(|e| {
                 bptmig_db::Error::Type {
                     side: Side::Target,
@@ -44,7 +44,7 @@ pub async fn column_plans(client: &mut SqlClient, t: &TableInput) -> Result<Vec<
     }
 }
 
-/// Rows of `table` in the target whose `column` lies in `ranges`.
+/// Rows of `table` (as the target spells it) in the target whose `column` lies in `ranges`.
 pub async fn count_in(
     client: &mut SqlClient,
     table: &str,
@@ -74,14 +74,21 @@ pub fn with_predicates(head: &str, tail: &str, column: &str, ranges: &[(i32, i32
         .collect()
 }
 
-/// The lookups of [`missing_references`]: per referenced table, its IDs among `wanted`, at
-/// most [`IDS_PER_QUERY`] and [`MAX_QUERY_CHARS`] per statement.
+/// The lookups of [`missing_references`]: per referenced table (named as `names` spell
+/// it), its IDs among `wanted`, at most [`IDS_PER_QUERY`] and [`MAX_QUERY_CHARS`] per
+/// statement.
 pub fn reference_statements(
     wanted: &BTreeMap<&'static str, BTreeSet<i64>>,
-) -> Vec<(&'static str, String)> {
+    names: &Names,
+) -> Result<Vec<(&'static str, String)>> {
     let mut out = Vec::new();
     for (to, values) in wanted {
-        let head = format!("SELECT {} FROM {} WHERE {} IN (", c::ID, to, c::ID);
+        let head = format!(
+            "SELECT {} FROM {} WHERE {} IN (",
+            c::ID,
+            names.quoted(to)?,
+            c::ID
+        );
         let mut sql = String::new();
         let mut ids = 0;
         for v in values {
@@ -100,13 +107,13 @@ pub fn reference_statements(
             out.push((*to, sql));
         }
     }
-    out
+    Ok(out)
 }
 
 /// The `SELECT`s of [`read_back`] (columns `select`), each at most [`MAX_QUERY_CHARS`]
 /// long (unless the column list alone is longer).
 pub fn read_back_statements(t: &TableInput, select: &str, ranges: &[(i32, i32)]) -> Vec<String> {
-    let head = format!("SELECT {select} FROM {} WHERE ", db::quote_ident(&t.name));
+    let head = format!("SELECT {select} FROM {} WHERE ", t.sql());
     with_predicates(&head, "", t.id_column(), ranges)
 }
 
@@ -121,7 +128,11 @@ pub async fn missing_references(
         wanted.entry(to).or_default().extend(values.keys().copied());
     }
     let mut present: HashMap<&'static str, BTreeSet<i64>> = HashMap::new();
-    for (to, sql) in reference_statements(&wanted) {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names = Names::read(client, Side::Target).await?;
+    for (to, sql) in reference_statements(&wanted, &names)? {
         let found = present.entry(to).or_default();
         for row in db::query_rows(client, Side::Target, &sql, &[]).await? {
             if let Some(v) = db::int_cell(&row, 0) {
@@ -274,7 +285,7 @@ pub async fn reseed(
     let Some(&(_, top)) = plan.table_ranges(ti).last() else {
         return Ok(None);
     };
-    let name = db::quote_text(&t.name);
+    let name = db::quote_text(&t.spelled);
     let current = db::scalar(
         client,
         Side::Target,

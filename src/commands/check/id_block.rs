@@ -187,17 +187,17 @@ fn kept_spans(manifest: &Manifest) -> Vec<(i32, i32)> {
     merge_ranges(spans)
 }
 
-/// The statements that count `block`'s rows in the target and find the lowest: one per
-/// [`RANGES_PER_STATEMENT`] ranges, so that no statement grows with the block.
-fn statements(block: &Block) -> Vec<String> {
+/// The statements that count `block`'s rows in the target (its table quoted as `table`, the
+/// target's spelling) and find the lowest: one per [`RANGES_PER_STATEMENT`] ranges, so that
+/// no statement grows with the block.
+fn statements(block: &Block, table: &str) -> Vec<String> {
     let key = quote_ident(block.key);
     block
         .ranges
         .chunks(RANGES_PER_STATEMENT)
         .map(|ranges| {
             format!(
-                "SELECT COUNT(*), MIN({key}) FROM {} WHERE {}",
-                quote_ident(&block.table),
+                "SELECT COUNT(*), MIN({key}) FROM {table} WHERE {}",
                 range_predicate(&key, ranges)
             )
         })
@@ -210,7 +210,8 @@ async fn occupied(client: &mut SqlClient, block: &Block) -> db::Result<Occupied>
         rows: 0,
         first: None,
     };
-    for sql in statements(block) {
+    let table = super::server::quoted(client, Side::Target, &block.table).await?;
+    for sql in statements(block, &table) {
         let rows = db::query_rows(client, Side::Target, &sql, &[]).await?;
         let row = rows.first();
         found.rows += row.and_then(|r| db::int_cell(r, 0)).unwrap_or(0);
@@ -319,7 +320,7 @@ mod tests {
             ranges: ranges.clone(),
             ..block(BlockKind::Reserved)
         };
-        let sql = statements(&big);
+        let sql = statements(&big, "[ossys_BPM_Process]");
         assert_eq!(sql.len(), ranges.len().div_ceil(RANGES_PER_STATEMENT));
         // Each range costs at most its two numbers and a few words, whatever their count.
         let bound = 200 + RANGES_PER_STATEMENT * 64;

@@ -2,7 +2,7 @@
 //! each side's session ([`Server`]), which turns a failure into a line.
 
 use bptmig_db::permissions::{has_object_permission, Permission};
-use bptmig_db::{self as db, Fault, Side, SqlClient, Transient as _};
+use bptmig_db::{self as db, Fault, Names, Side, SqlClient, Transient as _};
 use bptmig_model::catalog as c;
 use bptmig_model::pipeline::{mask_secrets, Endpoint, LoadStrategy};
 use bptmig_model::PipelineConfig;
@@ -138,6 +138,11 @@ pub fn both<'s>(
     }
 }
 
+/// `table` as `side`'s catalog spells it, quoted for a statement.
+pub async fn quoted(client: &mut SqlClient, side: Side, table: &str) -> db::Result<String> {
+    Names::read(client, side).await?.quoted(table)
+}
+
 /// Whether the side's BPT queues are drained.
 pub async fn queues(server: &mut Server<'_>, out: &mut Vec<Line>) {
     let side = server.side;
@@ -146,7 +151,11 @@ pub async fn queues(server: &mut Server<'_>, out: &mut Vec<Line>) {
         let Some(client) = server.client(&name, out) else {
             continue;
         };
-        match db::row_count(client, side, queue).await {
+        let counted = match quoted(client, side, queue).await {
+            Ok(table) => db::row_count(client, side, &table).await,
+            Err(e) => Err(e),
+        };
+        match counted {
             Ok(0) => out.push(line(name, Verdict::Ok, "0 rows")),
             Ok(n) => out.push(line(
                 name,
@@ -178,10 +187,16 @@ pub async fn permissions(config: &PipelineConfig, target: &mut Server<'_>, out: 
         return;
     };
     let mut denied = Vec::new();
+    // The server is asked about each object as its catalog spells it.
+    let names = match Names::read(client, Side::Target).await {
+        Ok(names) => names,
+        Err(e) => return out.push(target.failed(name, &e)),
+    };
+    let spelled = |table: &str| names.find(table).ok().flatten().unwrap_or(table).to_owned();
     // A server that cannot report permissions answers 0 or NULL even for what this session
     // just read: then say so rather than guess.
-    let probe =
-        has_object_permission(client, Side::Target, c::EVENT_QUEUE, Permission::Select).await;
+    let queue = spelled(c::EVENT_QUEUE);
+    let probe = has_object_permission(client, Side::Target, &queue, Permission::Select).await;
     let mut unknown = match probe {
         Ok(answer) => answer != Some(true),
         Err(e) if e.fault().is_some() => return out.push(target.failed(name, &e)),
@@ -190,7 +205,7 @@ pub async fn permissions(config: &PipelineConfig, target: &mut Server<'_>, out: 
     let tables: &[c::Table] = if unknown { &[] } else { c::INSTANCE_TABLES };
     for table in tables {
         for perm in LOAD_PERMISSIONS {
-            match has_object_permission(client, Side::Target, table.name, perm).await {
+            match has_object_permission(client, Side::Target, &spelled(table.name), perm).await {
                 Ok(Some(true)) => {}
                 Ok(Some(false) | None) => denied.push(format!("{perm} on {}", table.name)),
                 Err(e) if e.fault().is_some() => return out.push(target.failed(name, &e)),
@@ -230,7 +245,10 @@ pub async fn id_room(source: &mut Server<'_>, target: &mut Server<'_>, out: &mut
         let Some((s, t)) = both(source, target, &name, out) else {
             continue;
         };
-        let rows = db::row_count(s, Side::Source, table).await;
+        let rows = match quoted(s, Side::Source, table).await {
+            Ok(spelled) => db::row_count(s, Side::Source, &spelled).await,
+            Err(e) => Err(e),
+        };
         let rows = match rows {
             Ok(rows) => rows,
             Err(e) => {
@@ -238,7 +256,11 @@ pub async fn id_room(source: &mut Server<'_>, target: &mut Server<'_>, out: &mut
                 continue;
             }
         };
-        let max = match db::max_id(t, Side::Target, table).await {
+        let max = match quoted(t, Side::Target, table).await {
+            Ok(spelled) => db::max_id(t, Side::Target, &spelled).await,
+            Err(e) => Err(e),
+        };
+        let max = match max {
             Ok(max) => max.unwrap_or(0),
             Err(e) => {
                 out.push(target.failed(name, &e));

@@ -87,6 +87,7 @@ async fn read_target(
     config: &PipelineConfig,
     run_id: &str,
 ) -> Result<TargetRun> {
+    plan.spell(&db::Names::read(&mut client, Side::Target).await?)?;
     let done = read(&mut client, &config.load.ledger_table, run_id).await?;
     let already_moved = already_moved::find(&mut client, config, &plan, run_id).await?;
     let left_out = match config.selection.already_moved {
@@ -229,14 +230,15 @@ pub(crate) async fn ensure_table(client: &mut SqlClient, name: &str, create: &st
     }
 }
 
-/// Whether the ledger table exists.
+/// Whether the table `ledger` exists, its name compared in any case whatever the collation
+/// (a table bptmig made under another case is the same table on most servers).
 pub async fn exists(client: &mut SqlClient, ledger: &str) -> Result<bool> {
     let n = db::scalar(
         client,
         Side::Target,
         &format!(
-            "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = {}",
-            quote_text(ledger)
+            "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE UPPER(TABLE_NAME) = {}",
+            quote_text(&ledger.to_uppercase())
         ),
     )
     .await?;

@@ -16,7 +16,10 @@ use crate::{Error, Result};
 /// One deferred reference: `table.column` of row `id` must become `value`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Fixup {
+    /// The model's name of the table.
     pub table: String,
+    /// `table` as the target spells it ([`LoadPlan::spell`]).
+    pub spelled: String,
     pub column: String,
     pub id: i32,
     pub value: i32,
@@ -131,6 +134,7 @@ fn read(path: &Path, reader: PartReader) -> Result<Vec<Fixup>> {
         for i in 0..b.num_rows() {
             out.push(Fixup {
                 table: t.value(i).to_owned(),
+                spelled: t.value(i).to_owned(),
                 column: col.value(i).to_owned(),
                 id: id.value(i),
                 value: v.value(i),

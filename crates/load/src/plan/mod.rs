@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, BooleanArray, Int32Array, RecordBatch};
 use arrow::datatypes::Int32Type;
+use bptmig_db::Names;
 use bptmig_model::catalog::{self as c, ColumnRole, FkKind, Table};
 use bptmig_model::graph;
 use bptmig_workdir::layout::{LEVEL_COLUMN, MANIFEST_FILE, TRANSFORM};
@@ -52,7 +53,10 @@ pub use trees::{parse_instant, Instant, PlannedRoot, TreeIndex};
 /// A transformed table: name, model shape, part files and columns.
 #[derive(Debug, Clone)]
 pub struct TableInput {
+    /// The model's name, the work directory's and the ledger's.
     pub name: String,
+    /// The name as the target's catalog spells it ([`LoadPlan::spell`]); `name` until then.
+    pub spelled: String,
     pub model: Table,
     pub dir: PathBuf,
     pub manifest: Manifest,
@@ -61,6 +65,11 @@ pub struct TableInput {
 }
 
 impl TableInput {
+    /// The table as the target spells it, quoted for a statement.
+    pub fn sql(&self) -> String {
+        bptmig_db::quote_ident(&self.spelled)
+    }
+
     /// The column that identifies this table's rows for ranges: the key, or for `OSEVT_*`
     /// tables the activity they subscribe.
     pub fn id_column(&self) -> &'static str {
@@ -187,6 +196,20 @@ struct PartKeys {
 }
 
 impl LoadPlan {
+    /// Every table and fix-up named as the target's catalog spells it, for the statements;
+    /// [`bptmig_db::Error::MissingTable`] for a table the target lacks in any case.
+    pub fn spell(&mut self, names: &Names) -> Result<()> {
+        for t in &mut self.tables {
+            names.spelled(&t.name)?.clone_into(&mut t.spelled);
+        }
+        for chunk in &mut self.chunks {
+            for f in &mut chunk.fixups {
+                names.spelled(&f.table)?.clone_into(&mut f.spelled);
+            }
+        }
+        Ok(())
+    }
+
     /// Plans the load of `wd`'s transformed parts in chunks of at most `chunk_rows` rows.
     /// Every part is checked against its manifest (size and SHA-256) before any of it is
     /// used, so a damaged part stops the plan before anything is written.
@@ -464,6 +487,7 @@ pub fn inputs(wd: &WorkDir) -> Result<Vec<TableInput>> {
                 .filter(|n| n != LEVEL_COLUMN)
                 .collect();
             Ok(TableInput {
+                spelled: name.clone(),
                 name,
                 model,
                 dir: tdir,

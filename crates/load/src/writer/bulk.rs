@@ -26,7 +26,7 @@ impl ChunkWriter for BulkWriter {
         };
         let cols = rows.table.column_names();
         let mut req = client
-            .bulk_insert_with_options(&rows.table.name, &cols, bulk_options(), &[])
+            .bulk_insert_with_options(&rows.table.spelled, &cols, bulk_options(), &[])
             .await
             .map_err(refused)?;
         for i in 0..rows.bound.num_rows() {
@@ -41,7 +41,7 @@ impl ChunkWriter for BulkWriter {
     async fn finish_table(&mut self, client: &mut SqlClient, table: &TableInput) -> Result<()> {
         let sql = format!(
             "ALTER TABLE {} WITH CHECK CHECK CONSTRAINT ALL",
-            db::quote_ident(&table.name)
+            table.sql()
         );
         db::execute(client, Side::Target, &sql).await?;
         Ok(())

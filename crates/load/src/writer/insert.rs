@@ -140,6 +140,8 @@ async fn missing_reference(
     refused: Refused,
 ) -> ChunkError {
     let t = rows.table;
+    // Only after a refusal: the names are read here rather than carried to every chunk.
+    let names = db::Names::read(client, Side::Target).await.ok();
     for col in t.model.columns {
         let ColumnRole::Fk { kind, table: to } = col.role else {
             continue;
@@ -153,9 +155,12 @@ async fn missing_reference(
         {
             continue;
         }
+        let Some(spelled) = names.as_ref().and_then(|n| n.find(to).ok().flatten()) else {
+            continue;
+        };
         let sql = format!(
             "SELECT COUNT(*) FROM {} WHERE ID = {v}",
-            db::quote_ident(to)
+            db::quote_ident(spelled)
         );
         if db::scalar(client, Side::Target, &sql).await.ok() == Some(0) {
             return ChunkError::MissingRow {
@@ -173,7 +178,7 @@ async fn missing_reference(
 pub(crate) fn insert_header(t: &TableInput) -> String {
     format!(
         "INSERT INTO {} ({}) VALUES ",
-        db::quote_ident(&t.name),
+        t.sql(),
         t.columns
             .iter()
             .map(|c| db::quote_ident(c))

@@ -53,7 +53,7 @@ impl ChunkTransaction<'_> {
         extras: &ChunkExtras<'_>,
         done: usize,
     ) -> Result<()> {
-        let table = db::quote_ident(&rows.table.name);
+        let table = rows.table.sql();
         let identity = rows.table.has_key() && writer.names_ids();
         let mut begin = String::from("SET XACT_ABORT ON; BEGIN TRANSACTION;");
         let held = self.lock.map(TargetLock::hold_statements);
@@ -158,11 +158,7 @@ impl ChunkTransaction<'_> {
         let mut commit =
             ledger::insert_sql(self.ledger, self.run_id, ledger_row, rows.chunk.id_bounds());
         if identity {
-            let _ = write!(
-                commit,
-                " SET IDENTITY_INSERT {} OFF;",
-                db::quote_ident(&rows.table.name)
-            );
+            let _ = write!(commit, " SET IDENTITY_INSERT {} OFF;", rows.table.sql());
         }
         commit.push_str(" COMMIT TRANSACTION;");
         commit
@@ -202,11 +198,11 @@ fn fixup_statements(fixups: &[Fixup]) -> Vec<String> {
     let mut out = Vec::new();
     for f in fixups {
         if f.id == f.value {
-            own.entry((&f.table, &f.column)).or_default().push(f.id);
+            own.entry((&f.spelled, &f.column)).or_default().push(f.id);
         } else {
             out.push(format!(
                 "UPDATE {} SET {} = {} WHERE ID = {};",
-                db::quote_ident(&f.table),
+                db::quote_ident(&f.spelled),
                 db::quote_ident(&f.column),
                 f.value,
                 f.id
@@ -241,6 +237,7 @@ mod tests {
     fn self_references_are_one_statement_and_others_one_each() {
         let f = |id, value, column: &str| Fixup {
             table: "P".into(),
+            spelled: "p".into(),
             column: column.into(),
             id,
             value,
@@ -249,8 +246,8 @@ mod tests {
         assert_eq!(
             sql,
             vec![
-                "UPDATE [P] SET [TOP] = ID WHERE ID IN (5,6);".to_owned(),
-                "UPDATE [P] SET [PRE] = 9 WHERE ID = 7;".to_owned(),
+                "UPDATE [p] SET [TOP] = ID WHERE ID IN (5,6);".to_owned(),
+                "UPDATE [p] SET [PRE] = 9 WHERE ID = 7;".to_owned(),
             ]
         );
     }
