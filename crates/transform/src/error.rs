@@ -31,6 +31,22 @@ pub enum Error {
         first: i64,
         target_max: i64,
     },
+    #[error(
+        "{total} identifier(s) inside values point at rows this run does not move, at \
+         principals, definitions or eSpaces with no match, or are not integers: {}{}; widen \
+         `[selection]` or map them, or set `mapping.unmoved_reference = \"null\"` or \
+         `\"keep\"` (each is then counted and listed in report.json)",
+        items.iter().map(|(t, u)| format!(
+            "`{t}` row {} `{}` `{}` = `{}` ({})",
+            u.row, u.column, u.entity, u.value, u.reason.as_str()
+        )).collect::<Vec<_>>().join(", "),
+        if *total > items.len() as u64 { format!(" and {} more", *total - items.len() as u64) } else { String::new() }
+    )]
+    UnmovedReferences {
+        total: u64,
+        /// The first of them per table (at most [`crate::report::UNMOVED_SAMPLES`] each).
+        items: Vec<(String, crate::report::UnmovedRef)>,
+    },
     #[error("`{table}.{column}` is {found}; bptmig expects INT keys and foreign keys")]
     ColumnType {
         table: String,

@@ -46,6 +46,7 @@ mod id_maps;
 mod input;
 mod outputs;
 mod plan;
+mod refs;
 mod rewrite;
 mod stage;
 mod verified;

@@ -60,7 +60,7 @@ pub(crate) enum TableState {
     /// Marked done, but its output is damaged or incomplete, for this reason.
     Damaged(String),
     /// Marked done, every file as recorded.
-    Intact(TableDone),
+    Intact(Box<TableDone>),
 }
 
 impl TableOutput {
@@ -115,7 +115,7 @@ impl TableOutput {
                 return damage(e).map(TableState::Damaged);
             }
         }
-        Ok(TableState::Intact(done))
+        Ok(TableState::Intact(Box::new(done)))
     }
 }
 

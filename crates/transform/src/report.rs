@@ -25,6 +25,65 @@ pub struct TableCounts {
     /// Each user/group/tenant value written as NULL (`user #12`): how often, and a row.
     #[serde(default)]
     pub unmapped_values: BTreeMap<String, UnmappedValue>,
+    /// Identifiers inside values (inputs, outputs, subscription columns) of entities bptmig
+    /// maps itself that it could not map, by column then entity (physical table): written as
+    /// `mapping.unmoved_reference` says ([`Report::unmoved_reference`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unmoved_references: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The first of them, at most [`UNMOVED_SAMPLES`] per table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmoved_samples: Vec<UnmovedRef>,
+    /// Subscription rows left behind because a filter column could not be mapped under
+    /// `unmoved_reference = "null"` (NULL there would mean "any record").
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub subscriptions_dropped: u64,
+    /// Subscription columns carried as they are although they may hold identifiers (no
+    /// attribute types them, or their entity has no map): non-NULL values per column.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns_kept: BTreeMap<String, u64>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// How many unmoved identifiers each table lists in full in the report.
+pub const UNMOVED_SAMPLES: usize = 100;
+
+/// Why an identifier inside a value could not be mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnmovedReason {
+    /// An instance row this run does not move.
+    NotMoved,
+    /// A user, group, tenant, definition or eSpace with no target.
+    NoMatch,
+    /// Not a plain decimal integer (spaces included): not guessed.
+    NotAnInteger,
+}
+
+impl UnmovedReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotMoved => "not moved by this run",
+            Self::NoMatch => "no match in the target",
+            Self::NotAnInteger => "not an integer",
+        }
+    }
+}
+
+/// One identifier inside a value that could not be mapped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmovedRef {
+    /// The source key of its row (for a subscription row, its activity's).
+    pub row: i64,
+    pub column: String,
+    /// The entity's physical table, as the source spells it.
+    pub entity: String,
+    /// The value as the source holds it.
+    pub value: String,
+    pub reason: UnmovedReason,
 }
 
 /// One source user, group or tenant ID that had no target and was written as NULL.
@@ -44,6 +103,19 @@ impl TableCounts {
         self.entity_refs_mapped += other.entity_refs_mapped;
         for (k, v) in &other.entity_refs_kept {
             *self.entity_refs_kept.entry(k.clone()).or_default() += v;
+        }
+        for (column, entities) in &other.unmoved_references {
+            let mine = self.unmoved_references.entry(column.clone()).or_default();
+            for (entity, n) in entities {
+                *mine.entry(entity.clone()).or_default() += n;
+            }
+        }
+        let room = UNMOVED_SAMPLES.saturating_sub(self.unmoved_samples.len());
+        self.unmoved_samples
+            .extend(other.unmoved_samples.iter().take(room).cloned());
+        self.subscriptions_dropped += other.subscriptions_dropped;
+        for (k, v) in &other.columns_kept {
+            *self.columns_kept.entry(k.clone()).or_default() += v;
         }
         for (k, v) in &other.unmapped_values {
             match self.unmapped_values.get_mut(k) {
@@ -81,6 +153,10 @@ pub struct Report {
     /// Rows of `transform/deferred.parquet`.
     pub deferred: u64,
     pub warnings: Vec<String>,
+    /// `mapping.unmoved_reference` when some identifier inside a value could not be mapped
+    /// (see each table's `unmoved_references`): `null` or `keep`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmoved_reference: Option<String>,
     /// How many findings a person must review; the stage exits 1 when non-zero.
     pub problems: u64,
 }
@@ -101,12 +177,25 @@ impl Report {
             .flat_map(|t| t.entity_refs_kept.values())
             .sum();
         let dangling: u64 = self.tables.values().map(|t| t.dangling_references).sum();
+        let unmoved = self.unmoved_total();
+        let columns_kept = self.tables.values().any(|t| !t.columns_kept.is_empty());
         self.problems = self.skipped_trees.len() as u64
             + self.unmapped_principals.len() as u64
             + self.duplicate_definitions.len() as u64
             + self.warnings.len() as u64
             + u64::from(kept > 0)
-            + dangling;
+            + dangling
+            + unmoved
+            + u64::from(columns_kept);
+    }
+
+    /// How many identifiers inside values could not be mapped, over every table.
+    pub fn unmoved_total(&self) -> u64 {
+        self.tables
+            .values()
+            .flat_map(|t| t.unmoved_references.values())
+            .flat_map(BTreeMap::values)
+            .sum()
     }
 
     pub fn write(&self, path: &Path) -> Result<()> {

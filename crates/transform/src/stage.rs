@@ -192,6 +192,7 @@ impl Steps<'_> {
         rewritten?;
         let mut derived = maps?;
         rewrite::collect(jobs, &mut report, &mut deferred)?;
+        unmoved_policy(config, &mut report)?;
 
         deferred.sort();
         let path = wd.stage_dir(STAGE).join(DEFERRED_FILE);
@@ -201,6 +202,27 @@ impl Steps<'_> {
         report.finish();
         Ok(report)
     }
+}
+
+/// Applies `mapping.unmoved_reference` to the identifiers inside values that could not be
+/// mapped: under `fail`, [`Error::UnmovedReferences`] listing them; else the policy is
+/// noted in the report beside their counts.
+fn unmoved_policy(config: &PipelineConfig, report: &mut Report) -> Result<()> {
+    let total = report.unmoved_total();
+    if total == 0 {
+        return Ok(());
+    }
+    let policy = config.mapping.unmoved_reference;
+    if policy == bptmig_model::pipeline::UnmovedReference::Fail {
+        let items = report
+            .tables
+            .iter()
+            .flat_map(|(t, c)| c.unmoved_samples.iter().map(|u| (t.clone(), u.clone())))
+            .collect();
+        return Err(Error::UnmovedReferences { total, items });
+    }
+    report.unmoved_reference = Some(policy.as_str().to_owned());
+    Ok(())
 }
 
 /// [`Error::Interrupted`] once `cancel` is set.

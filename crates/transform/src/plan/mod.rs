@@ -17,14 +17,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bptmig_model::catalog as c;
-use bptmig_model::pipeline::UnmappedDefinition;
+use bptmig_model::pipeline::{UnmappedDefinition, UnmovedReference};
 use bptmig_model::PipelineConfig;
 use bptmig_workdir::{IdMap, WorkDir};
 use tracing::info_span;
 
 use crate::input::Input;
 use crate::maps::{self, DefinitionMaps, Snapshot};
-use crate::principals::PrincipalMap;
+use crate::refs::RefTypes;
 use crate::report::{Report, SkippedTree};
 use crate::verified::VerifiedParts;
 use crate::{Error, Result};
@@ -38,6 +38,7 @@ mod ids;
 mod principals_used;
 mod scan;
 mod trees;
+mod value_principals;
 
 /// Everything phase 1 decides.
 pub(crate) struct TransformPlan {
@@ -52,10 +53,13 @@ pub(crate) struct TransformPlan {
     pub(crate) users: IdMap,
     pub(crate) groups: IdMap,
     pub(crate) tenants: IdMap,
-    /// Physical table of each entity-reference type: (eSpace SS_KEY, entity SS_KEY) → table.
-    pub(crate) entity_tables: HashMap<(String, String), String>,
+    /// The source's entities (what each identifier type is mapped by) and subscription
+    /// columns, typed.
+    pub(crate) refs: RefTypes,
     /// The pipeline's entity ID maps, by physical table.
     pub(crate) entity_maps: BTreeMap<String, HashMap<i64, i64>>,
+    /// What an identifier inside a value that cannot be mapped becomes.
+    pub(crate) unmoved_reference: UnmovedReference,
     pub(crate) clear_locks: bool,
 }
 
@@ -64,20 +68,80 @@ struct SnapshotMaps {
     defs: DefinitionMaps,
     static_differences: Vec<String>,
     espaces: HashMap<i64, i64>,
-    entity_tables: HashMap<(String, String), String>,
+    refs: RefTypes,
     entity_maps: BTreeMap<String, HashMap<i64, i64>>,
 }
 
 impl SnapshotMaps {
     fn read(source: &Snapshot, target: &Snapshot, config: &PipelineConfig) -> Result<Self> {
+        let entity_maps = crate::entity::load_all(&config.mapping.entity_maps)?;
+        let definitions: Vec<&'static str> = c::DEFINITION_TABLES.iter().map(|t| t.name).collect();
         Ok(Self {
             defs: DefinitionMaps::build(source, target)?,
             static_differences: maps::static_differences(source, target)?,
             espaces: maps::espace_map(source, target)?,
-            entity_tables: maps::entity_tables(source)?,
-            entity_maps: crate::entity::load_all(&config.mapping.entity_maps)?,
+            refs: RefTypes::read(source, &definitions, &entity_maps)?,
+            entity_maps,
         })
     }
+}
+
+/// The users, groups and tenants maps: those foreign keys use resolved through the mapping
+/// file, names, then the policies; those only values name, leniently
+/// ([`value_principals`]).
+fn principal_maps(
+    (config, inputs, verified): (&PipelineConfig, &[Input], &VerifiedParts),
+    (source, target): (&Snapshot, &Snapshot),
+    (used, ids, refs): (&bptmig_model::UsedIds, &BTreeMap<String, IdMap>, &RefTypes),
+    report: &mut Report,
+) -> Result<[IdMap; 3]> {
+    let in_values = info_span!("plan.principals_in_values")
+        .in_scope(|| value_principals::principals_in_values(inputs, ids, refs, verified))?;
+    let resolution = info_span!("plan.resolve_principals")
+        .in_scope(|| resolve_used(config, source, target, used))?;
+    let (maps, by_policy) = value_principals::merge_value_principals(
+        config,
+        (source, target),
+        &resolution,
+        &in_values,
+    )?;
+    report.principals = resolution.how;
+    report.unmapped_principals.clone_from(&resolution.unmapped);
+    report.unmapped_principals.extend(by_policy);
+    Ok(maps)
+}
+
+/// A warning when subscription tables carry columns that the source snapshot cannot type
+/// (it has no `OSSYS_ENTITY_ATTR`: extracted by an older bptmig).
+fn untyped_subscriptions(refs: &RefTypes, inputs: &[Input]) -> Option<String> {
+    if !refs.osevt.attrs_missing {
+        return None;
+    }
+    let tables: Vec<&str> = inputs
+        .iter()
+        .filter(|i| i.model.role == c::TableRole::EventSubscription)
+        .filter(|i| {
+            i.manifest.columns.iter().any(|col| {
+                i.model.column(&col.name).is_none()
+                    && !col.name.eq_ignore_ascii_case(c::ID)
+                    && !col.name.eq_ignore_ascii_case(c::TENANT_ID)
+            })
+        })
+        .map(|i| i.name.as_str())
+        .collect();
+    (!tables.is_empty()).then(|| {
+        format!(
+            "the source snapshot has no `{}`: the filter columns of {} are carried as they are \
+             (counted in `columns_kept`), not typed; run `bptmig extract` again with this \
+             version to type them",
+            crate::refs::ENTITY_ATTR,
+            tables
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 /// Runs phase 1 over `inputs`, noting in `report` what a person must review.
@@ -96,6 +160,9 @@ pub(crate) fn build(
         .duplicate_definitions
         .clone_from(&snapshot.defs.duplicates);
     report.warnings.extend(snapshot.static_differences);
+    report
+        .warnings
+        .extend(untyped_subscriptions(&snapshot.refs, inputs));
 
     let child_columns: Vec<[&str; 3]> = trees::CHILDREN.iter().map(trees::child_columns).collect();
     let mut wanted: Vec<(&str, &[&str])> = vec![
@@ -163,11 +230,12 @@ pub(crate) fn build(
     // Phase 1's columns are no longer needed; free them before the heavier phase 2.
     drop((keys, trees));
 
-    let resolution = info_span!("plan.resolve_principals")
-        .in_scope(|| resolve_used(config, &source, &target, &used))?;
-    report.principals = resolution.how;
-    report.unmapped_principals.clone_from(&resolution.unmapped);
-    let maps = &resolution.maps;
+    let [users, groups, tenants] = principal_maps(
+        (config, inputs, verified),
+        (&source, &target),
+        (&used, &ids, &snapshot.refs),
+        report,
+    )?;
     Ok(TransformPlan {
         ids,
         levels,
@@ -178,16 +246,12 @@ pub(crate) fn build(
             .map(|(table, m)| (*table, IdMap::from_i64(m.iter().map(|(s, t)| (*s, *t)))))
             .collect(),
         espaces: IdMap::from_i64(snapshot.espaces.iter().map(|(s, t)| (*s, *t))),
-        users: mapped_to_ids(&maps.users),
-        groups: mapped_to_ids(&maps.groups),
-        tenants: mapped_to_ids(&maps.tenants),
-        entity_tables: snapshot.entity_tables,
+        users,
+        groups,
+        tenants,
+        refs: snapshot.refs,
         entity_maps: snapshot.entity_maps,
+        unmoved_reference: config.mapping.unmoved_reference,
         clear_locks: config.transform.clear_scheduler_locks,
     })
-}
-
-/// The source → target IDs of `map` that have a target.
-fn mapped_to_ids(map: &PrincipalMap) -> IdMap {
-    IdMap::from_i64(map.iter().filter_map(|(s, t)| Some((s, t?))))
 }

@@ -126,6 +126,17 @@ pub(crate) fn resolve_used(
     target: &Snapshot,
     used: &UsedIds,
 ) -> Result<principals::Resolution> {
+    resolve_used_with(config, source, target, used, false)
+}
+
+/// [`resolve_used`], leniently ([`principals::resolve_lenient`]) when `lenient`.
+pub(super) fn resolve_used_with(
+    config: &PipelineConfig,
+    source: &Snapshot,
+    target: &Snapshot,
+    used: &UsedIds,
+    lenient: bool,
+) -> Result<principals::Resolution> {
     let file = config
         .mapping
         .file
@@ -134,7 +145,12 @@ pub(crate) fn resolve_used(
         .map(MappingFile::load_with_problems)
         .transpose()?;
     let src = restrict(&source.principals()?, used, file.as_ref());
-    Ok(principals::resolve(
+    let resolve = if lenient {
+        principals::resolve_lenient
+    } else {
+        principals::resolve
+    };
+    Ok(resolve(
         &src,
         &target.principals()?,
         file.as_ref(),

@@ -59,6 +59,7 @@ pub use resolution::{
     How, HowCounts, Mapped, PrincipalMap, PrincipalMaps, Resolution, ResolutionStats, Unmapped,
 };
 pub use resolve::resolve;
+pub(crate) use resolve::resolve_lenient;
 
 mod error;
 mod index;

@@ -28,6 +28,29 @@ pub fn resolve(
     unmapped_user: &UnmappedPrincipal,
     unmapped_group: &UnmappedPrincipal,
 ) -> Result<Resolution, MappingError> {
+    resolve_with(source, target, file, (unmapped_user, unmapped_group), false)
+}
+
+/// [`resolve`] for principals that only values reference: a tenant, user or group that
+/// neither the file, nor its name, nor a `user:`/`group:` policy maps is left out of the maps
+/// instead of failing (the value follows `unmoved_reference`); `fail` maps nothing.
+pub(crate) fn resolve_lenient(
+    source: &Principals,
+    target: &Principals,
+    file: Option<&MappingFile>,
+    unmapped_user: &UnmappedPrincipal,
+    unmapped_group: &UnmappedPrincipal,
+) -> Result<Resolution, MappingError> {
+    resolve_with(source, target, file, (unmapped_user, unmapped_group), true)
+}
+
+fn resolve_with(
+    source: &Principals,
+    target: &Principals,
+    file: Option<&MappingFile>,
+    (unmapped_user, unmapped_group): (&UnmappedPrincipal, &UnmappedPrincipal),
+    lenient: bool,
+) -> Result<Resolution, MappingError> {
     let src = PrincipalIndex::new(source);
     let tgt = PrincipalIndex::new(target);
     let from_file = match file {
@@ -43,6 +66,7 @@ pub fn resolve(
         file_path: file.map(|file| file.path.clone()),
         how: ResolutionStats::default(),
         unmapped: Vec::new(),
+        lenient,
     };
     let tenants = resolver.tenants()?;
     let users = resolver.members(Kind::User, user_policy, &tenants)?;
@@ -71,6 +95,8 @@ struct Resolver<'r, 'a> {
     how: ResolutionStats,
     /// Users and groups mapped by policy.
     unmapped: Vec<Unmapped>,
+    /// Leave out what nothing maps instead of failing ([`resolve_lenient`]).
+    lenient: bool,
 }
 
 impl Resolver<'_, '_> {
@@ -99,7 +125,7 @@ impl Resolver<'_, '_> {
                 None => missing.push(src.describe(Kind::Tenant, row)),
             }
         }
-        if !missing.is_empty() {
+        if !missing.is_empty() && !self.lenient {
             return Err(unmapped_error(
                 Kind::Tenant,
                 missing,
@@ -148,7 +174,7 @@ impl Resolver<'_, '_> {
                 None => missing.push(self.src.describe(kind, row)),
             }
         }
-        if missing.is_empty() {
+        if missing.is_empty() || self.lenient {
             Ok(mapped.into_iter().collect())
         } else {
             Err(unmapped_error(kind, missing, self.file_path.clone()))

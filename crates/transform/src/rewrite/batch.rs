@@ -5,11 +5,11 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int32Array, RecordBatch, StringArray};
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
-use bptmig_model::catalog::{self as c, ColumnRole, FkKind};
+use bptmig_model::catalog::{self as c, ColumnRole, FkKind, TableRole};
 
 use super::columns::{self, Nulled};
-use super::entity::rewrite_entity_values;
 use super::levels;
+use super::values::{rewrite_osevt_column, rewrite_values, Dropped};
 use crate::deferred::Deferred;
 use crate::input::Input;
 use crate::plan::TransformPlan;
@@ -56,9 +56,10 @@ pub(super) fn rewrite_batch(
         ss_types: ss_types.as_ref(),
     };
     let mut nulled = Nulled::default();
+    let mut dropped = Dropped::default();
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns() + 1);
     for (field, col) in schema.fields().iter().zip(batch.columns()) {
-        columns.push(context.column(field, col, counts, &mut nulled)?);
+        columns.push(context.column(field, col, counts, (&mut nulled, &mut dropped))?);
     }
     nulled.record(counts);
     let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();
@@ -71,7 +72,15 @@ pub(super) fn rewrite_batch(
         deferred,
     )?;
     let schema: SchemaRef = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
-    RecordBatch::try_new(schema, columns).map_err(|e| Error::arrow(&input.name, e))
+    let out = RecordBatch::try_new(schema, columns).map_err(|e| Error::arrow(&input.name, e))?;
+    // Subscription rows whose filter could not be mapped under `unmoved_reference = "null"`.
+    match dropped.keep_mask() {
+        Some(keep) => {
+            counts.subscriptions_dropped += (keep.len() - keep.true_count()) as u64;
+            filter_record_batch(&out, &keep).map_err(|e| Error::arrow(&input.name, e))
+        }
+        None => Ok(out),
+    }
 }
 
 /// The rows of `batch` whose owner key has a new ID in `own`.
@@ -103,10 +112,16 @@ impl BatchContext<'_> {
         field: &Field,
         col: &ArrayRef,
         counts: &mut TableCounts,
-        nulled: &mut Nulled,
+        (nulled, dropped): (&mut Nulled, &mut Dropped),
     ) -> Result<ArrayRef> {
         let (input, plan) = (self.input, self.plan);
         let model = input.model.column(field.name());
+        if model.is_none() && input.model.role == TableRole::EventSubscription {
+            let (table, name, keys) = (&input.name, field.name(), self.source_keys);
+            return Ok(rewrite_osevt_column(
+                table, name, col, plan, keys, counts, dropped,
+            ));
+        }
         let role = model.map_or(ColumnRole::Value, |mc| mc.role);
         let int = col.data_type() == &DataType::Int32;
         Ok(match role {
@@ -144,7 +159,8 @@ impl BatchContext<'_> {
                 ..
             } if int => columns::espace_fk(col, &plan.espaces, counts),
             ColumnRole::EntityRefValue { .. } if col.data_type() == &DataType::Utf8 => {
-                rewrite_entity_values(col, self.ss_types, plan, counts)
+                let name = field.name();
+                rewrite_values(col, self.ss_types, name, self.source_keys, plan, counts)
             }
             ColumnRole::SchedulerState if plan.clear_locks && field.is_nullable() => {
                 arrow::array::new_null_array(col.data_type(), col.len())

@@ -4,7 +4,7 @@
 //!   ([`Rewrite::run`]);
 //! * [`part`]: one part read once, rewritten batch by batch, written as it goes;
 //! * [`batch`]: one batch, column by column, through a function per column role
-//!   ([`columns`], [`entity`]), plus the tree level and deferred references ([`levels`]).
+//!   ([`columns`], [`values`]), plus the tree level and deferred references ([`levels`]).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -24,9 +24,9 @@ use crate::{Error, Result};
 
 mod batch;
 mod columns;
-mod entity;
 mod levels;
 mod part;
+mod values;
 
 /// What every worker of phase 2 shares.
 pub(crate) struct Rewrite<'a> {
