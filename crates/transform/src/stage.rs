@@ -193,6 +193,9 @@ impl Steps<'_> {
         let mut derived = maps?;
         rewrite::collect(jobs, &mut report, &mut deferred)?;
         unmoved_policy(config, &mut report)?;
+        let keep =
+            config.mapping.unmoved_reference == bptmig_model::pipeline::UnmovedReference::Keep;
+        crate::refs::InstanceReferences::new(&plan.refs, inputs, &report, keep).write(wd)?;
 
         deferred.sort();
         let path = wd.stage_dir(STAGE).join(DEFERRED_FILE);

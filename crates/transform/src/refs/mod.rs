@@ -23,6 +23,9 @@ use crate::Result;
 
 pub(crate) use osevt::{ColumnType, OsevtTypes, ENTITY_ATTR};
 
+pub(crate) use instances::InstanceReferences;
+
+mod instances;
 mod osevt;
 
 /// A user (0), group (1) or tenant (2).
@@ -146,6 +149,19 @@ impl RefTypes {
             target,
         });
         self.entities.len() - 1
+    }
+
+    /// Every entity-reference `SS_TYPE` the source knows, with its entity.
+    pub(crate) fn ss_types(&self) -> impl Iterator<Item = (String, usize)> + '_ {
+        self.by_key.iter().flat_map(|(espace_key, m)| {
+            m.iter().map(move |(entity_key, e)| {
+                let t = SsType::EntityRef {
+                    espace_key,
+                    entity_key,
+                };
+                (t.to_string(), *e)
+            })
+        })
     }
 
     /// Whether any entity is a user, group or tenant.
