@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use bptmig_model::catalog as c;
 
+use super::shapes::{BrokenKind as K, ValueCase as V};
 use super::*;
 use crate::sql::Lit;
 
@@ -137,7 +138,6 @@ fn without_platform_shapes_nothing_of_them_is_generated() {
 fn platform_shapes_cover_every_value_case_and_broken_kind() {
     let prod = generate(EnvKind::Prod, &shaped_spec());
     let s = &prod.shapes;
-    use shapes::ValueCase as V;
     for case in [
         V::Matched,
         V::Outside,
@@ -204,7 +204,6 @@ fn platform_shapes_cover_every_value_case_and_broken_kind() {
 
 #[test]
 fn broken_trees_are_broken_as_described() {
-    use shapes::BrokenKind as K;
     let prod = generate(EnvKind::Prod, &shaped_spec());
     let procs = prod.rows(c::PROCESS);
     let by_id: BTreeMap<i64, &BTreeMap<&str, Lit>> = procs
@@ -212,29 +211,29 @@ fn broken_trees_are_broken_as_described() {
         .map(|r| (int_of(r, c::ID).unwrap(), r))
         .collect();
     let get = |id: i64, col: &str| int_of(by_id[&id], col);
-    let s = &prod.shapes;
+    let broken = &prod.shapes;
 
-    let b = s.broken(K::MissingParent).unwrap();
+    let b = broken.broken(K::MissingParent).unwrap();
     let (child, root) = (b.processes[0], b.processes[1]);
     assert_eq!(get(child, c::PARENT_PROCESS_ID), b.missing);
     assert!(!by_id.contains_key(&b.missing.unwrap()));
     assert_eq!(get(child, c::TOP_PROCESS_ID), Some(root));
     assert_eq!(get(root, c::TOP_PROCESS_ID), Some(root));
 
-    let b = s.broken(K::MissingTop).unwrap();
+    let b = broken.broken(K::MissingTop).unwrap();
     let orphan = b.processes[0];
     assert_eq!(get(orphan, c::PARENT_PROCESS_ID), None);
     assert_eq!(get(orphan, c::TOP_PROCESS_ID), b.missing);
     assert!(!by_id.contains_key(&b.missing.unwrap()));
 
-    let b = s.broken(K::TopDisagrees).unwrap();
+    let b = broken.broken(K::TopDisagrees).unwrap();
     let (child, parent, other) = (b.processes[0], b.processes[1], b.processes[2]);
     assert_eq!(get(child, c::PARENT_PROCESS_ID), Some(parent));
     assert_eq!(get(child, c::TOP_PROCESS_ID), Some(other));
     assert_eq!(get(parent, c::TOP_PROCESS_ID), Some(parent));
     assert_eq!(get(other, c::TOP_PROCESS_ID), Some(other));
 
-    let b = s.broken(K::Cycle).unwrap();
+    let b = broken.broken(K::Cycle).unwrap();
     let (a, x, y) = (b.processes[0], b.processes[1], b.processes[2]);
     assert_eq!(get(a, c::PARENT_PROCESS_ID), Some(y));
     assert_eq!(get(x, c::PARENT_PROCESS_ID), Some(a));
@@ -244,7 +243,7 @@ fn broken_trees_are_broken_as_described() {
     // Each broken process has its own activities and inputs.
     let acts = prod.rows(c::ACTIVITY);
     let inputs = prod.rows(c::PROCESS_INPUT);
-    for b in &s.broken {
+    for b in &broken.broken {
         for p in &b.processes {
             assert!(
                 acts.iter().any(|r| int_of(r, c::PROCESS_ID) == Some(*p)),
