@@ -72,6 +72,46 @@ pub enum Command {
     Verify(PipelineArg),
     /// Remove this run's rows from the target.
     Rollback(PipelineArg),
+    /// Write one moved table's old -> new IDs, for migrating application data that points at them.
+    #[command(long_about = MAPS_ABOUT)]
+    Maps(MapsArgs),
+}
+
+/// `bptmig maps --help`: what the file holds and guarantees (README, "ID maps").
+const MAPS_ABOUT: &str = "Write one moved table's old -> new IDs, for migrating application data \
+that points at them.
+
+The file has one row per row this run moves (`old_id,new_id`, sorted by old_id; old and new \
+IDs each unique): trees left behind (unmapped definitions, broken trees) are absent, and once \
+the load has left out trees the target already held, the map is refused. The new IDs are the \
+ones the load writes: valid once `bptmig load` has finished and `bptmig verify` passed, and \
+the same on a rerun of the same plan. A map published here can be given back to a pipeline as \
+a `[mapping.entity_maps]` file.";
+
+/// `bptmig maps`: which table, in which format, where.
+#[derive(Args, Debug)]
+pub struct MapsArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+    /// The instance table, as the model or the platform spells it, in any case
+    /// (`OSSYS_BPM_PROCESS`, `ossys_BPM_Activity`, ...).
+    #[arg(long, value_name = "TABLE")]
+    pub table: String,
+    /// Output format (default: from the `--out` extension, else csv; parquet needs `--out`).
+    #[arg(long, value_enum)]
+    pub format: Option<MapFormat>,
+    /// Write here, atomically (default: CSV to stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// The formats `[mapping.entity_maps]` reads back.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapFormat {
+    /// `old_id,new_id` with a header line.
+    Csv,
+    /// Columns `old_id`, `new_id` (Int64, non-null).
+    Parquet,
 }
 
 impl Command {
@@ -85,6 +125,7 @@ impl Command {
             Command::Status { .. } => "status",
             Command::Verify(_) => "verify",
             Command::Rollback(_) => "rollback",
+            Command::Maps(_) => "maps",
         }
     }
 
@@ -97,7 +138,8 @@ impl Command {
             | Command::Run(p)
             | Command::Verify(p)
             | Command::Rollback(p)
-            | Command::Status { pipeline: p, .. } => p,
+            | Command::Status { pipeline: p, .. }
+            | Command::Maps(MapsArgs { pipeline: p, .. }) => p,
         }
     }
 

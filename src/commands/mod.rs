@@ -7,6 +7,7 @@ use crate::settings::Settings;
 mod check;
 mod extract;
 mod load;
+mod maps;
 mod rollback;
 mod run;
 mod status;
@@ -44,6 +45,7 @@ pub fn run(command: &Command, settings: &Settings) -> anyhow::Result<Outcome> {
         Command::Status { json, .. } => status::run(settings, *json),
         Command::Verify(_) => verify::run(settings),
         Command::Rollback(_) => rollback::run(settings),
+        Command::Maps(args) => maps::run(settings, args),
     }
 }
 

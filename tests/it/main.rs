@@ -12,5 +12,6 @@ mod damaged_part;
 mod extract_kill;
 mod load_interrupt;
 mod lock_race;
+mod maps;
 mod snapshots;
 mod transform_cli;
