@@ -55,6 +55,9 @@ pub enum Error {
     /// The work directory could not be read or written.
     #[error(transparent)]
     Workdir(#[from] bptmig_workdir::Error),
+    /// The selection asks for broken trees under `selection.broken_tree = "fail"`.
+    #[error(transparent)]
+    BrokenTrees(#[from] selection::BrokenTreesRefused),
     #[error("`{key}` names `{unknown}`, which the source does not have; it has `{known}`")]
     UnknownNames {
         key: &'static str,

@@ -28,7 +28,8 @@ pub struct BrokenTrees {
 /// activity or a top process, none of which moves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tree {
-    /// The top-level process the tree's processes name, when it exists in the source.
+    /// The tree's top-level process: one whose `TOP_PROCESS_ID` is its own ID, else one
+    /// without parent (the smallest); `None` for a fragment with neither.
     pub top: Option<i32>,
     /// Every process of the tree, ascending.
     pub processes: Vec<i32>,

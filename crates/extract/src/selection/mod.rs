@@ -1,38 +1,58 @@
 //! Which history moves: the selected top-level processes ([`roots_query`]) and the trees
 //! under them (`TreeScope`), shared by the extract and by `bptmig check` ([`used_ids`]).
 //!
+//! A top-level process has no parent or has `TOP_PROCESS_ID = ID`. [`select_trees`] reads
+//! every process's key columns once and groups the processes by every reference between
+//! them; a group with a parent, parent activity or top process missing, a `TOP_PROCESS_ID`
+//! that disagrees with the parent's, or a parent cycle is a broken tree, which never moves in
+//! part. Those the selection asks for (one of their top-level processes or fragment tops
+//! matches its conditions) go to `extract/broken_trees.json`; `broken_tree = "fail"` refuses
+//! them ([`BrokenTreesRefused`]), `"skip"` leaves them out.
+//!
 //! A tree is scoped level by level in temporary tables on the source connection: the roots,
 //! every process whose `TOP_PROCESS_ID` is a root, every activity of those processes. Each
 //! instance table's rows are those whose link column is in the level above
 //! (`TreeScope::filter`); nested `IN` subqueries instead of the tables are slow on some
 //! servers.
 
+mod broken;
+mod refused;
 mod roots;
 mod scope;
+mod trees;
 mod used;
 
+pub use refused::BrokenTreesRefused;
 pub use roots::{roots_query, selected_roots};
 pub(crate) use scope::{Level, TreeScope};
+pub use trees::{select_trees, SelectedTrees};
 pub use used::used_ids;
 
-use bptmig_db::{self as db, Side, SqlClient, ToSql};
+use std::sync::Arc;
+
+use arrow::array::Int32Array;
+use arrow::record_batch::RecordBatch;
+use bptmig_db::{self as db, Side, SqlClient};
 use bptmig_model::catalog as c;
-use bptmig_model::pipeline::Selection;
+use bptmig_model::pipeline::{BrokenTree, Selection};
+use bptmig_workdir::broken_trees::{self, BrokenTrees};
 use bptmig_workdir::layout::ROOTS_FILE;
-use bptmig_workdir::part::PartMeta;
-use bptmig_workdir::sql_type::{ColumnPlan, SqlType};
+use bptmig_workdir::part::{LazyPartWriter, PartMeta};
+use bptmig_workdir::sql_type::{schema_for, ColumnPlan, SqlType};
 use bptmig_workdir::PartEntry;
 
 use crate::listed::{self, ListedPart, Roots};
 use crate::session::{Session, Step};
 use crate::stage::{Ctx, STAGE};
-use crate::stream::{stream_part, write_empty_part, PageQuery};
-use crate::Result;
+use crate::stream::{write_empty_part, PageQuery};
+use crate::{Error, Result};
 
-/// Chooses the top-level processes once per run and streams them into
+/// Chooses the top-level processes once per run and writes them into
 /// `extract/roots.parquet` (its entry in [`listed::ROOTS_ENTRY_FILE`]), so a resumed extract
-/// works on exactly the same trees. Roots found damaged are chosen again, and every table
-/// extracted under them is discarded. Returns the roots file, checked.
+/// works on exactly the same trees; the broken trees the selection asks for go to
+/// `extract/broken_trees.json` first, and under `broken_tree = "fail"` the extract stops
+/// there, refusing them. Roots found damaged (or a damaged broken-tree file) are chosen
+/// again, and every table extracted under them is discarded. Returns the roots file, checked.
 pub(crate) async fn select_roots(
     ctx: &Ctx<'_>,
     source: &mut Session<'_>,
@@ -40,28 +60,58 @@ pub(crate) async fn select_roots(
 ) -> Result<ListedPart> {
     let dir = ctx.wd.stage_dir(STAGE);
     match listed::listed_roots(&dir)? {
-        Roots::Intact(roots) => return Ok(roots),
-        Roots::Damaged => listed::discard_selection(&dir)?,
+        Roots::Intact(roots) if broken_file_intact(ctx) => return Ok(roots),
+        Roots::Intact(_) | Roots::Damaged => listed::discard_selection(&dir)?,
         Roots::Absent => {}
     }
-    let entry = source
+    broken_trees::remove(ctx.wd)?;
+    let trees = source
         .run(&Step::Selection, async |client, _| {
-            write_roots(ctx, client, sel).await
+            select_trees(client, sel).await
         })
         .await?;
+    let listed = BrokenTrees {
+        policy: sel.broken_tree.as_str().to_owned(),
+        trees: trees.broken,
+    };
+    broken_trees::write(ctx.wd, &listed)?;
+    if !listed.trees.is_empty() {
+        if sel.broken_tree == BrokenTree::Fail {
+            return Err(Error::BrokenTrees(BrokenTreesRefused {
+                trees: listed.trees,
+                file: broken_trees::path(ctx.wd),
+            }));
+        }
+        ctx.reporter.note(&format!(
+            "{} broken process tree(s) left out (`broken_tree = \"skip\"`), listed in `{}`",
+            listed.trees.len(),
+            broken_trees::path(ctx.wd).display()
+        ));
+    }
+    let entry = write_roots(ctx, &trees.roots)?;
     listed::record_roots(&dir, &entry)?;
     ctx.reporter
         .note(&format!("{} top-level processes selected", entry.rows));
     Ok(ListedPart { dir, entry })
 }
 
-/// Streams the selected top-level processes' IDs into the roots file; an empty file when
-/// none is selected, which records that the selection was made.
-async fn write_roots(ctx: &Ctx<'_>, client: &mut SqlClient, sel: &Selection) -> Result<PartEntry> {
+/// Whether the broken-tree file of the roots is readable (or absent: an extract by a version
+/// before it, which found none); logs why not.
+fn broken_file_intact(ctx: &Ctx<'_>) -> bool {
+    match broken_trees::read(ctx.wd) {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!("{e}; choosing the top-level processes again");
+            false
+        }
+    }
+}
+
+/// Writes the selected top-level processes' IDs into the roots file, a row group of
+/// `row_group_rows` at a time; an empty file when none is selected, which records that the
+/// selection was made.
+fn write_roots(ctx: &Ctx<'_>, roots: &[i32]) -> Result<PartEntry> {
     let dir = ctx.wd.stage_dir(STAGE);
-    let (roots, params) = roots_query(client, sel).await?;
-    let sql = format!("{roots} ORDER BY P.ID");
-    let refs: Vec<&dyn ToSql> = params.iter().map(|p| p as &dyn ToSql).collect();
     let plans = [ColumnPlan {
         name: c::ID.to_owned(),
         sql_type: SqlType::Int,
@@ -72,22 +122,43 @@ async fn write_roots(ctx: &Ctx<'_>, client: &mut SqlClient, sel: &Selection) -> 
         table: "roots".to_owned(),
         column_roles: r#"{"ID":"key"}"#.to_owned(),
     };
+    let schema = schema_for(&plans);
+    let mut writer = LazyPartWriter::new(
+        &dir,
+        ROOTS_FILE,
+        meta.clone(),
+        ctx.row_group_rows,
+        plans.to_vec(),
+    );
+    for chunk in roots.chunks(ctx.row_group_rows.max(1)) {
+        let ids = Int32Array::from(chunk.to_vec());
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(ids)])
+            .map_err(|e| bptmig_workdir::Error::arrow("the selected top-level processes", e))?;
+        let keys = chunk
+            .iter()
+            .map(|&id| i64::from(id))
+            .fold(None, |k: Option<(i64, i64)>, id| {
+                Some(k.map_or((id, id), |(lo, hi)| (lo.min(id), hi.max(id))))
+            });
+        writer.write(&batch, keys)?;
+    }
+    if let Some(entry) = writer.finish()? {
+        return Ok(entry);
+    }
     let page = PageQuery {
-        sql: &sql,
-        params: &refs,
+        sql: "",
+        params: &[],
         plans: &plans,
         key_index: Some(0),
         meta: &meta,
         dir: &dir,
         file: ROOTS_FILE,
     };
-    match stream_part(ctx, client, &page).await? {
-        Some(entry) => Ok(entry),
-        None => write_empty_part(ctx, &page),
-    }
+    write_empty_part(ctx, &page)
 }
 
-/// The `OSEVT_*` tables that exist, as `OSSYS_ENTITY.EVENT_TABLE_NAME` lists them.
+/// The `OSEVT_*` tables that exist, as `OSSYS_ENTITY.EVENT_TABLE_NAME` lists them (its
+/// first spelling of each, names compared case-insensitively).
 pub(crate) async fn event_tables(client: &mut SqlClient) -> Result<Vec<String>> {
     let sql = format!(
         "SELECT DISTINCT {e} FROM {t} WHERE {e} IS NOT NULL AND {e} <> ''",
@@ -95,9 +166,12 @@ pub(crate) async fn event_tables(client: &mut SqlClient) -> Result<Vec<String>> 
         t = c::ENTITY
     );
     let rows = db::query_rows(client, Side::Source, &sql, &[]).await?;
-    let mut names = Vec::new();
-    for name in rows.iter().filter_map(|r| db::text_cell(r, 0)) {
-        if !c::is_osevt(&name) {
+    let mut listed: Vec<String> = rows.iter().filter_map(|r| db::text_cell(r, 0)).collect();
+    listed.sort();
+    let mut names: Vec<String> = Vec::new();
+    for name in listed {
+        // Names are matched whatever their case: one table however many spellings name it.
+        if !c::is_osevt(&name) || names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
             continue;
         }
         if db::table_columns(client, Side::Source, &name)

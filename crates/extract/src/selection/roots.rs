@@ -1,70 +1,127 @@
 //! The query of the selected top-level processes, from the pipeline's `[selection]`.
 
+use std::collections::HashSet;
+
 use bptmig_db::{self as db, quote_ident, Side, SqlClient};
 use bptmig_model::catalog as c;
 use bptmig_model::pipeline::Selection;
 
+use super::select_trees;
 use crate::{Error, Result};
+
+/// Which processes are top-level: those without parent and those whose `TOP_PROCESS_ID` is
+/// their own ID (the BPT API's top-level processes).
+pub(crate) const TOP_LEVEL: &str = "(P.[PARENT_PROCESS_ID] IS NULL OR P.[TOP_PROCESS_ID] = P.ID)";
+
+/// The selection's conditions on a process `P` (its status, creation time, tenant and
+/// definition), with the parameters they number from `@P1`: the names as the source spells
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Filters {
+    pub conditions: Vec<String>,
+    pub params: Vec<String>,
+}
+
+impl Filters {
+    /// The conditions joined by `AND`, after `TOP_LEVEL` or an ID list.
+    fn after(&self, first: String) -> String {
+        std::iter::once(first)
+            .chain(self.conditions.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
+    /// The query of the selected top-level processes' IDs, with no ORDER BY.
+    pub(crate) fn roots_sql(&self) -> String {
+        format!(
+            "SELECT P.ID FROM {} P WHERE {}",
+            c::PROCESS,
+            self.after(TOP_LEVEL.to_owned())
+        )
+    }
+
+    /// The query of those of `ids` that the conditions select, top-level or not.
+    pub(crate) fn among_sql(&self, ids: &[i32]) -> String {
+        let list: Vec<String> = ids.iter().map(i32::to_string).collect();
+        format!(
+            "SELECT P.ID FROM {} P WHERE {}",
+            c::PROCESS,
+            self.after(format!("P.ID IN ({})", list.join(", ")))
+        )
+    }
+
+    /// Whether the selection asks for every process (no condition at all).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.conditions.is_empty()
+    }
+}
 
 /// The query of the selected top-level processes' IDs (`SELECT P.ID FROM … P WHERE …`, no
 /// ORDER BY) and its parameters. Fails when the selection names something the source lacks.
 pub async fn roots_query(client: &mut SqlClient, sel: &Selection) -> Result<(String, Vec<String>)> {
-    check_selection_names(client, sel).await?;
+    let filters = filters(client, sel).await?;
+    Ok((filters.roots_sql(), filters.params))
+}
+
+/// The selection's conditions, its names matched case-insensitively to the source's (every
+/// source spelling of a name is selected). Fails when the selection names something the
+/// source lacks.
+pub(crate) async fn filters(client: &mut SqlClient, sel: &Selection) -> Result<Filters> {
+    let names = resolve_selection_names(client, sel).await?;
     let mut params: Vec<String> = Vec::new();
-    let mut filters = vec![format!("P.{} IS NULL", quote_ident(c::PARENT_PROCESS_ID))];
-    if !sel.statuses.is_empty() {
-        let list = in_list(&mut params, &sel.statuses);
-        filters.push(format!(
+    let mut conditions = Vec::new();
+    if !names.statuses.is_empty() {
+        let list = in_list(&mut params, &names.statuses);
+        conditions.push(format!(
             "P.STATUS_ID IN (SELECT ID FROM {} WHERE NAME IN ({list}))",
             c::PROCESS_STATUS
         ));
     }
     if let Some(from) = &sel.created_from {
-        filters.push(format!(
+        conditions.push(format!(
             "P.CREATED >= CAST('{}' AS DATETIME)",
             iso_literal(from)
         ));
     }
     if let Some(to) = &sel.created_to {
-        filters.push(format!(
+        conditions.push(format!(
             "P.CREATED < CAST('{}' AS DATETIME)",
             iso_literal(to)
         ));
     }
-    if !sel.tenants.is_empty() {
-        let list = in_list(&mut params, &sel.tenants);
-        filters.push(format!(
+    if !names.tenants.is_empty() {
+        let list = in_list(&mut params, &names.tenants);
+        conditions.push(format!(
             "P.TENANT_ID IN (SELECT ID FROM {} WHERE NAME IN ({list}))",
             c::TENANT
         ));
     }
-    if let Some(defs) = definition_filter(&mut params, sel) {
-        filters.push(defs);
+    if let Some(defs) = definition_filter(&mut params, &names, sel.include_inactive_definitions) {
+        conditions.push(defs);
     }
-    let sql = format!(
-        "SELECT P.ID FROM {} P WHERE {}",
-        c::PROCESS,
-        filters.join(" AND ")
-    );
-    Ok((sql, params))
+    Ok(Filters { conditions, params })
 }
 
-/// The condition on `P.PROCESS_DEF_ID` that `sel`'s definitions, eSpaces and activity flag
-/// ask for, if any.
-fn definition_filter(params: &mut Vec<String>, sel: &Selection) -> Option<String> {
+/// The condition on `P.PROCESS_DEF_ID` that the definitions, eSpaces and activity flag of
+/// the selection ask for, if any.
+fn definition_filter(
+    params: &mut Vec<String>,
+    names: &Names,
+    include_inactive: bool,
+) -> Option<String> {
     let mut def_filters = Vec::new();
-    if !sel.process_definitions.is_empty() {
-        let list = in_list(params, &sel.process_definitions);
+    if !names.process_definitions.is_empty() {
+        let list = in_list(params, &names.process_definitions);
         def_filters.push(format!("NAME IN ({list})"));
     }
-    if !sel.espaces.is_empty() {
-        let list = in_list(params, &sel.espaces);
+    if !names.espaces.is_empty() {
+        let list = in_list(params, &names.espaces);
         def_filters.push(format!(
             "ESPACE_ID IN (SELECT ID FROM {} WHERE NAME IN ({list}))",
             c::ESPACE
         ));
     }
-    if !sel.include_inactive_definitions {
+    if !include_inactive {
         def_filters.push("IS_ACTIVE = 1".to_owned());
     }
     (!def_filters.is_empty()).then(|| {
@@ -95,34 +152,48 @@ fn iso_literal(s: &str) -> String {
     }
 }
 
-/// Refuses every name of `sel` that the source does not have.
-async fn check_selection_names(client: &mut SqlClient, sel: &Selection) -> Result<()> {
-    let lists = [
-        ("selection.statuses", c::PROCESS_STATUS, &sel.statuses),
-        ("selection.tenants", c::TENANT, &sel.tenants),
-        (
+/// The selection's names as the source spells them.
+#[derive(Debug, Default)]
+struct Names {
+    statuses: Vec<String>,
+    tenants: Vec<String>,
+    process_definitions: Vec<String>,
+    espaces: Vec<String>,
+}
+
+/// Every name of `sel` as the source spells it; refuses every name the source does not have.
+async fn resolve_selection_names(client: &mut SqlClient, sel: &Selection) -> Result<Names> {
+    Ok(Names {
+        statuses: resolve_names(
+            client,
+            "selection.statuses",
+            c::PROCESS_STATUS,
+            &sel.statuses,
+        )
+        .await?,
+        tenants: resolve_names(client, "selection.tenants", c::TENANT, &sel.tenants).await?,
+        process_definitions: resolve_names(
+            client,
             "selection.process_definitions",
             c::PROCESS_DEFINITION,
             &sel.process_definitions,
-        ),
-        ("selection.espaces", c::ESPACE, &sel.espaces),
-    ];
-    for (key, table, names) in lists {
-        check_names(client, key, table, names).await?;
-    }
-    Ok(())
+        )
+        .await?,
+        espaces: resolve_names(client, "selection.espaces", c::ESPACE, &sel.espaces).await?,
+    })
 }
 
-/// Refuses selection names that do not exist in the source: a typo must not silently
-/// select nothing.
-async fn check_names(
+/// The source's spellings of `names` in `table.NAME`, matched case-insensitively whatever
+/// the server's collation. Refuses names that do not exist in the source: a typo must not
+/// silently select nothing.
+async fn resolve_names(
     client: &mut SqlClient,
     key: &'static str,
     table: &str,
     names: &[String],
-) -> Result<()> {
+) -> Result<Vec<String>> {
     if names.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let rows = db::query_rows(
         client,
@@ -132,36 +203,51 @@ async fn check_names(
     )
     .await?;
     let known: Vec<String> = rows.iter().filter_map(|r| db::text_cell(r, 0)).collect();
-    let unknown: Vec<String> = names
-        .iter()
-        .filter(|n| !known.contains(n))
-        .cloned()
-        .collect();
-    if unknown.is_empty() {
-        Ok(())
-    } else {
-        let mut known = known;
-        known.sort();
-        Err(Error::UnknownNames {
-            key,
-            unknown: unknown.join("`, `"),
-            known: known.join("`, `"),
-        })
-    }
+    match_names(names, known).map_err(|(unknown, known)| Error::UnknownNames {
+        key,
+        unknown: unknown.join("`, `"),
+        known: known.join("`, `"),
+    })
 }
 
-/// The selected top-level processes with their `LAST_MODIFIED` as ISO text (style 126), for
-/// `bptmig check` to ask the target's tree ledger which of them it already received.
+/// The spellings in `known` of each of `names`, ignoring case, in `known`'s sorted order;
+/// or the names not known, and every known name, sorted.
+fn match_names(
+    names: &[String],
+    mut known: Vec<String>,
+) -> std::result::Result<Vec<String>, (Vec<String>, Vec<String>)> {
+    known.sort();
+    let folded: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    let unknown: Vec<String> = names
+        .iter()
+        .zip(&folded)
+        .filter(|(_, f)| !known.iter().any(|k| k.to_lowercase() == **f))
+        .map(|(n, _)| n.clone())
+        .collect();
+    if !unknown.is_empty() {
+        return Err((unknown, known));
+    }
+    Ok(known
+        .into_iter()
+        .filter(|k| folded.contains(&k.to_lowercase()))
+        .collect())
+}
+
+/// The selected top-level processes of whole trees (those of broken trees left out, whatever
+/// the policy) with their `LAST_MODIFIED` as ISO text (style 126), for `bptmig check` to ask
+/// the target's tree ledger which of them it already received.
 pub async fn selected_roots(
     client: &mut SqlClient,
     sel: &Selection,
 ) -> Result<Vec<(i32, Option<String>)>> {
-    let (roots, params) = roots_query(client, sel).await?;
+    let whole: HashSet<i32> = select_trees(client, sel).await?.roots.into_iter().collect();
+    let filters = filters(client, sel).await?;
     let last_modified = format!(
         "CONVERT(VARCHAR(33), P.{}, 126)",
         quote_ident(c::LAST_MODIFIED)
     );
     // The roots query selects `P.ID` first; read the timestamp beside it in the same pass.
+    let roots = filters.roots_sql();
     let sql = match roots.strip_prefix("SELECT P.ID ") {
         Some(rest) => format!("SELECT P.ID, {last_modified} {rest}"),
         None => format!(
@@ -169,7 +255,7 @@ pub async fn selected_roots(
             c::PROCESS
         ),
     };
-    let refs: Vec<&dyn db::ToSql> = params.iter().map(|p| p as &dyn db::ToSql).collect();
+    let refs: Vec<&dyn db::ToSql> = filters.params.iter().map(|p| p as &dyn db::ToSql).collect();
     let rows = db::query_rows(client, Side::Source, &sql, &refs).await?;
     Ok(rows
         .iter()
@@ -179,6 +265,7 @@ pub async fn selected_roots(
                 db::text_cell(r, 1),
             ))
         })
+        .filter(|(id, _)| whole.contains(id))
         .collect())
 }
 
@@ -194,5 +281,57 @@ mod tests {
         let list = in_list(&mut params, &["a".to_owned(), "b".to_owned()]);
         assert_eq!(list, "@P2, @P3");
         assert_eq!(params, ["Closed", "a", "b"]);
+    }
+
+    fn strings(names: &[&str]) -> Vec<String> {
+        names.iter().map(|&n| n.to_owned()).collect()
+    }
+
+    #[test]
+    fn names_match_the_source_spellings_whatever_their_case() {
+        let known = strings(&["Closed", "Active", "Terminated"]);
+        assert_eq!(
+            match_names(&strings(&["closed", "TERMINATED"]), known.clone()),
+            Ok(strings(&["Closed", "Terminated"]))
+        );
+        assert_eq!(
+            match_names(&strings(&["closed", "Gone", "gone"]), known),
+            Err((
+                strings(&["Gone", "gone"]),
+                strings(&["Active", "Closed", "Terminated"])
+            ))
+        );
+        // Every spelling the source has of a name is selected.
+        assert_eq!(
+            match_names(&strings(&["acme"]), strings(&["ACME", "Acme", "Globex"])),
+            Ok(strings(&["ACME", "Acme"]))
+        );
+    }
+
+    #[test]
+    fn roots_are_processes_without_parent_or_their_own_top_and_filters_apply_to_any_list() {
+        assert!(TOP_LEVEL.contains(&format!("[{}] IS NULL", c::PARENT_PROCESS_ID)));
+        assert!(TOP_LEVEL.contains(&format!("[{}] = P.ID", c::TOP_PROCESS_ID)));
+        let filters = Filters {
+            conditions: vec!["P.TENANT_ID IN (SELECT ID FROM T WHERE NAME IN (@P1))".to_owned()],
+            params: strings(&["Acme"]),
+        };
+        assert_eq!(
+            filters.roots_sql(),
+            format!(
+                "SELECT P.ID FROM {} P WHERE {TOP_LEVEL} AND P.TENANT_ID IN (SELECT ID FROM T \
+                 WHERE NAME IN (@P1))",
+                c::PROCESS
+            )
+        );
+        assert_eq!(
+            filters.among_sql(&[3, 4]),
+            format!(
+                "SELECT P.ID FROM {} P WHERE P.ID IN (3, 4) AND P.TENANT_ID IN (SELECT ID FROM \
+                 T WHERE NAME IN (@P1))",
+                c::PROCESS
+            )
+        );
+        assert!(!filters.is_empty());
     }
 }

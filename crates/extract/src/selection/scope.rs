@@ -131,7 +131,6 @@ impl TreeScope {
         parts: &[ListedPart],
     ) -> Result<()> {
         self.create(client, level).await?;
-        let name = self.table(level);
         let mut sql = String::new();
         for part in parts {
             let batches = part
@@ -144,17 +143,46 @@ impl TreeScope {
                 let Some(ids) = batch.column(0).as_any().downcast_ref::<Int32Array>() else {
                     continue;
                 };
-                if ids.is_empty() {
-                    continue;
-                }
-                sql.clear();
-                let _ = write!(sql, "INSERT INTO {name} (ID) VALUES ");
-                for (i, id) in ids.iter().flatten().enumerate() {
-                    let _ = write!(sql, "{}({id})", if i == 0 { "" } else { "," });
-                }
-                db::execute(client, Side::Source, &sql).await?;
+                let ids: Vec<i32> = ids.iter().flatten().collect();
+                self.insert(client, level, &ids, &mut sql).await?;
             }
         }
+        Ok(())
+    }
+
+    /// Creates `level`'s table and fills it with `ids`.
+    pub(super) async fn fill_from_ids(
+        &self,
+        client: &mut SqlClient,
+        level: Level,
+        ids: &[i32],
+    ) -> Result<()> {
+        self.create(client, level).await?;
+        let mut sql = String::new();
+        for chunk in ids.chunks(IDS_PER_INSERT) {
+            self.insert(client, level, chunk, &mut sql).await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts `ids` (at most [`IDS_PER_INSERT`]) into `level`'s table, in one statement
+    /// written into `sql`.
+    async fn insert(
+        &self,
+        client: &mut SqlClient,
+        level: Level,
+        ids: &[i32],
+        sql: &mut String,
+    ) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sql.clear();
+        let _ = write!(sql, "INSERT INTO {} (ID) VALUES ", self.table(level));
+        for (i, id) in ids.iter().enumerate() {
+            let _ = write!(sql, "{}({id})", if i == 0 { "" } else { "," });
+        }
+        db::execute(client, Side::Source, sql).await?;
         Ok(())
     }
 
