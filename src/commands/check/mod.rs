@@ -7,6 +7,7 @@
 //! * [`server`]: connections, queues, the load's permissions, ID room;
 //! * [`id_block`]: rows the target gained inside the run's ID block, which the load refuses;
 //! * [`mapping`]: definitions, users, groups and tenants of the selected trees;
+//! * [`broken`]: broken trees among the selected, which `broken_tree` refuses or leaves out;
 //! * [`workdir`]: the work directory's run.
 
 use bptmig_db::Side;
@@ -15,6 +16,7 @@ use bptmig_model::PipelineConfig;
 use super::Outcome;
 use crate::settings::Settings;
 
+mod broken;
 mod id_block;
 mod line;
 mod mapping;
@@ -49,6 +51,7 @@ pub async fn check(config: &PipelineConfig) -> Vec<Line> {
     id_block::id_block(config, &mut target, &mut out).await;
     mapping::mapping(config, &mut source, &mut target, &mut out).await;
     moved::already_in_target(config, &mut source, &mut out).await;
+    broken::broken_trees(config, &mut source, &mut out).await;
     workdir::workdir(config, &mut out);
     out
 }
