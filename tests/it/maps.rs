@@ -284,4 +284,17 @@ fn a_published_map_is_read_back_as_an_entity_map() {
             stderr(&out)
         );
     }
+    // The transform reads the file it is given: the same CSV with one old ID twice is refused.
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let first = text.lines().nth(1).unwrap().to_owned();
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, format!("{text}{first}\n")).unwrap();
+    generate(&dir.path().join("viabroken"), 40, 200, 50);
+    let extra = format!(
+        "[mapping.entity_maps]\n{CANDIDATE_TABLE} = {:?}\n",
+        broken.to_str().unwrap()
+    );
+    let out = transform(&pipeline(dir.path(), "viabroken", &extra));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("twice"), "{}", stderr(&out));
 }
