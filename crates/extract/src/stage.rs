@@ -202,10 +202,9 @@ async fn extract_trees(
             selection::event_tables(client).await
         })
         .await?;
-    for spelled in names {
-        // The work directory knows every table by the model's upper-case name; only the
-        // statements use the catalog's spelling.
-        let name = spelled.to_ascii_uppercase();
+    for name in names {
+        // An event table has no name in the model: the work directory keeps the one
+        // `OSSYS_ENTITY.EVENT_TABLE_NAME` gives, as bptmig always did.
         let model = c::osevt_table("OSEVT_*");
         tables.push(stream::extract_keyless(ctx, source, &name, &model).await?);
     }

@@ -12,6 +12,7 @@ use bptmig_load::LoadOptions;
 use bptmig_model::catalog as c;
 use bptmig_model::{NoProgress, PipelineConfig};
 use bptmig_sandbox::sql::{self, Lit};
+use bptmig_sandbox::generator::CANDIDATE_EVENT_TABLE;
 use bptmig_sandbox::{EnvKind, EnvSpec, Environment, SqlClient};
 use bptmig_workdir::{Manifest, RunState, StageState, WorkDir};
 
@@ -23,7 +24,7 @@ const MOVED: &[&str] = &[
     c::PROCESS_INPUT,
     c::PROCESS_OUTPUT,
     c::ACTIVITY_OUTPUT,
-    "OSEVT_OSUSR_3AR_CANDIDATE",
+    CANDIDATE_EVENT_TABLE,
 ];
 const QUEUES: &[&str] = &[c::EVENT_QUEUE, c::LIGHT_EVENT];
 
@@ -312,7 +313,7 @@ async fn assert_open_activities_keep_their_subscriptions(q: &mut SqlClient, wd: 
 
 /// The transformed update subscriptions to candidates: candidate ID → activity IDs.
 fn update_subscriptions(wd: &Path) -> HashMap<i64, BTreeSet<i64>> {
-    let evt = transformed(wd, "OSEVT_OSUSR_3AR_CANDIDATE");
+    let evt = transformed(wd, CANDIDATE_EVENT_TABLE);
     let mut expected: HashMap<i64, BTreeSet<i64>> = HashMap::new();
     for b in &evt {
         let col = |n: &str| {
