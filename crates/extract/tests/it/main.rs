@@ -4,6 +4,7 @@
     reason = "tests fail loudly on the first unexpected error"
 )]
 
+mod broken;
 mod damage;
 mod errors;
 mod faults;
