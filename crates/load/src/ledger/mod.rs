@@ -31,7 +31,7 @@ use lock::{LockAction, TargetLock};
 
 /// The names of bptmig's tables in the target, from `load.ledger_table`: the default
 /// `BPTMIG_LEDGER` gives `BPTMIG_TREES` and `BPTMIG_LOCK`; any other name `X` (or
-/// `X_LEDGER`) gives `X_TREES` and `X_LOCK`.
+/// `X_LEDGER`, the suffix in any case) gives `X_TREES` and `X_LOCK`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerTables {
     /// One row per loaded chunk.
@@ -44,7 +44,12 @@ pub struct LedgerTables {
 
 impl LedgerTables {
     pub fn new(ledger: &str) -> Self {
-        let stem = ledger.strip_suffix("_LEDGER").unwrap_or(ledger);
+        const SUFFIX: &str = "_LEDGER";
+        let cut = ledger.len().saturating_sub(SUFFIX.len());
+        let stem = match ledger.get(cut..) {
+            Some(end) if cut > 0 && end.eq_ignore_ascii_case(SUFFIX) => &ledger[..cut],
+            _ => ledger,
+        };
         Self {
             chunks: ledger.to_owned(),
             trees: format!("{stem}_TREES"),
@@ -328,4 +333,25 @@ pub fn delete_sql(ledger: &str, run_id: &str, table: &str, chunk: &str) -> Strin
         quote_text(table),
         quote_text(chunk)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LedgerTables;
+
+    #[test]
+    fn the_ledger_suffix_is_found_in_any_case() {
+        let t = LedgerTables::new("bptmig_Ledger");
+        assert_eq!(
+            (t.trees.as_str(), t.lock.as_str()),
+            ("bptmig_TREES", "bptmig_LOCK")
+        );
+        let t = LedgerTables::new("MIGRATION");
+        assert_eq!(
+            (t.trees.as_str(), t.lock.as_str()),
+            ("MIGRATION_TREES", "MIGRATION_LOCK")
+        );
+        let t = LedgerTables::new("_LEDGER");
+        assert_eq!(t.trees, "_LEDGER_TREES");
+    }
 }
