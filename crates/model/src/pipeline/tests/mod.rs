@@ -85,12 +85,14 @@ process_definitions = ["Candidate Selection"]
 espaces = ["HRPortal"]
 include_inactive_definitions = false
 already_moved = "fail"
+broken_tree = "skip"
 
 [mapping]
 file = "maps/users.csv"
 unmapped_user = "user:placeholder"
 unmapped_group = "group:Everyone"
 unmapped_definition = "skip-tree"
+unmoved_reference = "keep"
 
 [mapping.entity_maps]
 OSUSR_3AR_CANDIDATE = "maps/candidate.csv"
@@ -146,12 +148,14 @@ fn full_file_parses_to_the_expected_config() {
             espaces: vec!["HRPortal".into()],
             include_inactive_definitions: false,
             already_moved: AlreadyMoved::Fail,
+            broken_tree: BrokenTree::Skip,
         },
         mapping: Mapping {
             file: Some(PathBuf::from("/srv/pipelines/maps/users.csv")),
             unmapped_user: UnmappedPrincipal::To("placeholder".into()),
             unmapped_group: UnmappedPrincipal::To("Everyone".into()),
             unmapped_definition: UnmappedDefinition::SkipTree,
+            unmoved_reference: UnmovedReference::Keep,
             entity_maps: BTreeMap::from([
                 (
                     "OSUSR_3AR_CANDIDATE".to_owned(),

@@ -40,7 +40,14 @@ fn demo_pipeline_parses() {
         config.mapping.unmapped_definition,
         UnmappedDefinition::SkipTree
     );
-    assert_eq!(config.selection, Selection::default());
+    assert_eq!(
+        config.selection,
+        Selection {
+            broken_tree: BrokenTree::Skip,
+            ..Selection::default()
+        }
+    );
+    assert_eq!(config.mapping.unmoved_reference, UnmovedReference::Null);
     assert_eq!(config.load, LoadSettings::default());
     // Without the variable, the demo says what to set.
     let error = PipelineConfig::parse(&text, &path, &|_| None)
