@@ -44,6 +44,9 @@ connection = "server=generated-qa"
 unmapped_user = "null"
 unmapped_group = "null"
 unmapped_definition = "skip-tree"
+unmoved_reference = "null"
+[selection]
+broken_tree = "skip"
 TOML
 
 # Forget an earlier transform, so that it runs again.

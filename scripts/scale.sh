@@ -65,6 +65,9 @@ file = "$PWD/pipelines/demo-mapping.csv"
 unmapped_user = "null"
 unmapped_group = "null"
 unmapped_definition = "skip-tree"
+unmoved_reference = "null"
+[selection]
+broken_tree = "skip"
 EOF
 
 worst=0
