@@ -142,6 +142,10 @@ pub struct Report {
     pub run_id: String,
     pub tables: BTreeMap<String, TableCounts>,
     pub skipped_trees: Vec<SkippedTree>,
+    /// Trees the extract found broken in the source and left behind whole
+    /// (`extract/broken_trees.json`, under `selection.broken_tree = "skip"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub broken_trees: Vec<bptmig_workdir::broken_trees::Tree>,
     #[serde(default)]
     pub unmapped_definitions: Vec<MissingDefinition>,
     #[serde(default)]
@@ -180,6 +184,7 @@ impl Report {
         let unmoved = self.unmoved_total();
         let columns_kept = self.tables.values().any(|t| !t.columns_kept.is_empty());
         self.problems = self.skipped_trees.len() as u64
+            + self.broken_trees.len() as u64
             + self.unmapped_principals.len() as u64
             + self.duplicate_definitions.len() as u64
             + self.warnings.len() as u64

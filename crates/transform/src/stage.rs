@@ -153,6 +153,7 @@ impl Steps<'_> {
         let started = std::time::Instant::now();
         let cancel = Cancel::from(options.cancel.clone());
         let mut report = Report::new(&run.run_id);
+        report.broken_trees = bptmig_workdir::broken_trees::trees(wd)?;
 
         let plan = plan::build(wd, config, inputs, &mut report, verified)?;
         tracing::info!(
