@@ -274,3 +274,66 @@ async fn long_sparse_lookups_run_on_the_sandbox() {
         .unwrap();
     assert_eq!(missing.len(), sparse.len());
 }
+
+/// Every statement names a table as the target's catalog spells it once the plan is spelled:
+/// the work directory's upper-case name never reaches the SQL.
+#[test]
+fn statements_name_tables_as_the_target_spells_them() {
+    use bptmig_db::{Names, Side};
+    let mut plan = plan(|i| 1_000 + i, ROWS as usize);
+    let spellings = [
+        "ossys_BPM_Process",
+        "ossys_BPM_Activity",
+        "OSEVT_osusr_3ar_Candidate",
+    ];
+    let names = Names::from_spellings(Side::Target, spellings.map(str::to_owned));
+    plan.spell(&names).unwrap();
+    let t = &plan.tables[0];
+    assert_eq!(
+        (t.name.as_str(), t.sql()),
+        (c::PROCESS, "[ossys_BPM_Process]".to_owned())
+    );
+
+    let ranges = plan.table_ranges(0);
+    let mut sql = target::count_statements(&t.spelled, c::ID, &ranges);
+    sql.extend(target::read_back_statements(t, "[ID]", &ranges));
+    sql.push(crate::writer::insert::insert_header(t));
+    for chunk in plan.chunks.iter().filter(|ch| ch.table < 2).take(2) {
+        sql.extend(fixup_batches(&chunk.fixups));
+        let row = LedgerRow {
+            table: plan.tables[chunk.table].name.clone(),
+            chunk: chunk.name(),
+            rows: 0,
+            digest: String::new(),
+        };
+        sql.extend(chunk_statements(
+            &plan,
+            chunk,
+            &LedgerTables::new("X"),
+            "run",
+            &row,
+        ));
+    }
+    let text = sql.join("\n");
+    for spelled in spellings.iter().take(2) {
+        assert!(
+            text.contains(&format!("[{spelled}]")),
+            "{spelled} in:\n{text}"
+        );
+    }
+    assert!(
+        !text.contains("[OSSYS_BPM"),
+        "an upper-case name in:\n{text}"
+    );
+
+    // A table the target lacks in any case is named before anything is sent.
+    let mut other = plan;
+    let err = other
+        .spell(&Names::from_spellings(
+            Side::Target,
+            ["ossys_BPM_Process".to_owned()],
+        ))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`OSSYS_BPM_ACTIVITY`"), "{err}");
+}
