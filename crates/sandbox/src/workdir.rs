@@ -54,8 +54,10 @@ pub const GENERATED_RUN_ID: &str = "generated";
 /// The columns of `table` as `INFORMATION_SCHEMA.COLUMNS` would list them for the sandbox
 /// schema (MAX lengths as -1, as SQL Server reports them).
 pub fn ddl_columns(table: &str) -> Option<Vec<CatalogColumn>> {
-    let head = format!("CREATE TABLE {table} (");
-    let start = SCHEMA_SQL.find(&head)? + head.len();
+    // The schema spells tables as the platform does (`ossys_BPM_Process`); callers may use
+    // the model's upper-case names.
+    let head = format!("CREATE TABLE {} (", table.to_ascii_uppercase());
+    let start = SCHEMA_SQL.to_ascii_uppercase().find(&head)? + head.len();
     let body = &SCHEMA_SQL[start..];
     let end = body.find("\n)")?;
     let mut out = Vec::new();

@@ -12,7 +12,7 @@ fn manifests(workdir: &std::path::Path) -> Vec<(String, Manifest)> {
         c::PROCESS_INPUT,
         c::PROCESS_OUTPUT,
         c::ACTIVITY_OUTPUT,
-        "OSEVT_OSUSR_3AR_CANDIDATE",
+        "OSEVT_3ar_Candidate",
     ] {
         out.push((
             t.to_owned(),
@@ -52,7 +52,7 @@ async fn an_interrupted_extract_resumes_to_identical_parts_and_a_finished_one_do
         c::PROCESS_INPUT,
         c::PROCESS_OUTPUT,
         c::ACTIVITY_OUTPUT,
-        "OSEVT_OSUSR_3AR_CANDIDATE",
+        "OSEVT_3ar_Candidate",
     ] {
         std::fs::remove_dir_all(wd.table_dir("extract", t)).unwrap();
     }

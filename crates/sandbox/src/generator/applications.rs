@@ -4,8 +4,8 @@
 use super::shapes::{IDENTIFIER_ACTIVITY, IDENTIFIER_DEFINITION};
 
 /// The application table with process events, and its subscription table.
-pub const CANDIDATE_TABLE: &str = "OSUSR_3AR_CANDIDATE";
-pub const CANDIDATE_EVENT_TABLE: &str = "OSEVT_OSUSR_3AR_CANDIDATE";
+pub const CANDIDATE_TABLE: &str = "OSUSR_3ar_Candidate";
+pub const CANDIDATE_EVENT_TABLE: &str = "OSEVT_3ar_Candidate";
 
 #[derive(Clone, Copy)]
 pub(super) enum Kind {

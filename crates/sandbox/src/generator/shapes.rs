@@ -36,9 +36,9 @@ pub const IDENTIFIER_ACTIVITY_OUTPUTS: &[(&str, &str)] =
 pub const USER_EVENT_TABLE: &str = "OSEVT_USER";
 /// A multi-tenant application entity whose event table carries `TENANT_ID` and two reference
 /// attributes: `CANDIDATE_ID` (→ Candidate) and `RECRUITER_ID` (→ User).
-pub const JOB_OFFER_TABLE: &str = "OSUSR_3AR_JOBOFFER";
+pub const JOB_OFFER_TABLE: &str = "OSUSR_3ar_JobOffer";
 /// Its event table: open Human and Wait activities of Recruitment subscribing job offers.
-pub const JOB_OFFER_EVENT_TABLE: &str = "OSEVT_OSUSR_3AR_JOBOFFER";
+pub const JOB_OFFER_EVENT_TABLE: &str = "OSEVT_3ar_JobOffer";
 
 /// An identifier value that points at something that cannot be missed by number: no table
 /// of the sandbox holds this ID.

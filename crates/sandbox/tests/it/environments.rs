@@ -347,13 +347,13 @@ async fn scheduler_state_empty_dates_and_nulls_occur(client: &mut SqlClient) {
 async fn open_activities_are_subscribed(client: &mut SqlClient) {
     let subscribed = count(
         client,
-        "SELECT COUNT(*) FROM OSEVT_OSUSR_3AR_CANDIDATE E INNER JOIN OSSYS_BPM_ACTIVITY A ON A.ID = E._ACTIVITY_ID \
+        "SELECT COUNT(*) FROM OSEVT_3ar_Candidate E INNER JOIN OSSYS_BPM_ACTIVITY A ON A.ID = E._ACTIVITY_ID \
          WHERE A.STATUS_ID IN (8, 9)",
     )
     .await;
     let activity_rows = count(
         client,
-        "SELECT COUNT(*) FROM OSEVT_OSUSR_3AR_CANDIDATE WHERE _ACTIVITY_ID IS NOT NULL",
+        "SELECT COUNT(*) FROM OSEVT_3ar_Candidate WHERE _ACTIVITY_ID IS NOT NULL",
     )
     .await;
     assert!(activity_rows > 0);
@@ -411,13 +411,13 @@ async fn updating_a_candidate_queues_the_subscribed_activities() {
     let mut client = prod.connect().await.unwrap();
     let subs = rows(
         &mut client,
-        "SELECT TOP 1 ID FROM OSEVT_OSUSR_3AR_CANDIDATE WHERE _ACTIVITY_ID IS NOT NULL AND _IS_UPDATE = 1 ORDER BY ID",
+        "SELECT TOP 1 ID FROM OSEVT_3ar_Candidate WHERE _ACTIVITY_ID IS NOT NULL AND _IS_UPDATE = 1 ORDER BY ID",
     )
     .await;
     let candidate = int(&subs[0], 0).unwrap();
     let expected: BTreeSet<i32> = rows(
         &mut client,
-        &format!("SELECT _ACTIVITY_ID FROM OSEVT_OSUSR_3AR_CANDIDATE WHERE ID = {candidate} AND _IS_UPDATE = 1"),
+        &format!("SELECT _ACTIVITY_ID FROM OSEVT_3ar_Candidate WHERE ID = {candidate} AND _IS_UPDATE = 1"),
     )
     .await
     .iter()
