@@ -11,8 +11,8 @@ use bptmig_load::plan::LoadPlan;
 use bptmig_load::LoadOptions;
 use bptmig_model::catalog as c;
 use bptmig_model::{NoProgress, PipelineConfig};
-use bptmig_sandbox::sql::{self, Lit};
 use bptmig_sandbox::generator::CANDIDATE_EVENT_TABLE;
+use bptmig_sandbox::sql::{self, Lit};
 use bptmig_sandbox::{EnvKind, EnvSpec, Environment, SqlClient};
 use bptmig_workdir::{Manifest, RunState, StageState, WorkDir};
 
