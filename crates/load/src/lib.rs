@@ -36,6 +36,7 @@ use std::path::PathBuf;
 use bptmig_db::{Fault, Side, Transient};
 use bptmig_model::pipeline::CommandTimeout;
 
+pub mod id_maps;
 pub mod plan;
 pub mod value;
 

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use arrow::array::{Array, AsArray, Int32Array, RecordBatch};
-use arrow::datatypes::{DataType, Int32Type, TimeUnit};
+use arrow::datatypes::{DataType, TimeUnit};
 use bptmig_model::catalog::{self as c, ColumnRole, FkKind};
 use bptmig_workdir::layout::TRANSFORM;
 use bptmig_workdir::part::PartReader;
@@ -18,11 +18,6 @@ use bptmig_workdir::{IdMap, WorkDir};
 use super::{LoadPlan, TableInput};
 use crate::{Error, Result};
 
-/// Where the transform leaves its ID maps, under its stage directory.
-const MAPS_DIR: &str = "maps";
-/// The columns of an ID map.
-const OLD_ID: &str = "OLD_ID";
-const NEW_ID: &str = "NEW_ID";
 const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
 
 /// An instant as (days since 1970-01-01, nanoseconds of the day): `datetime` spans years a
@@ -168,7 +163,7 @@ impl TreeIndex {
         let roots = if roots.is_empty() {
             Vec::new()
         } else {
-            let file = format!("{MAPS_DIR}/{}.parquet", c::PROCESS);
+            let file = crate::id_maps::map_file(c::PROCESS);
             let path = wd.stage_dir(TRANSFORM).join(&file);
             let Some(reader) = super::open_derived(wd, &file)? else {
                 return Err(Error::Corrupt {
@@ -204,24 +199,8 @@ impl TreeIndex {
 
 /// A transform ID map (at `path`, opened as `reader`) read as new ID → old ID.
 fn read_reverse_map(path: &Path, reader: PartReader) -> Result<IdMap> {
-    let mut pairs = Vec::new();
-    for b in reader.columns(&[OLD_ID, NEW_ID])?.read_all()? {
-        let col = |n: &str| {
-            b.column_by_name(n)
-                .and_then(|a| a.as_primitive_opt::<Int32Type>())
-                .ok_or_else(|| Error::Corrupt {
-                    path: path.to_owned(),
-                    what: format!("`{n}` as 32-bit integers"),
-                })
-        };
-        let (old, new) = (col(OLD_ID)?, col(NEW_ID)?);
-        pairs.extend(
-            new.iter()
-                .zip(old.iter())
-                .filter_map(|(n, o)| Some((n?, o?))),
-        );
-    }
-    Ok(IdMap::new(pairs.into_iter()))
+    let pairs = crate::id_maps::read_pairs(path, reader)?;
+    Ok(IdMap::new(pairs.into_iter().map(|(old, new)| (new, old))))
 }
 
 /// Which tree each process and activity of the plan belongs to.

@@ -1,6 +1,7 @@
 //! The load stage, step by step: open the run, plan and open the target, take its lock, look
 //! up the trees it already holds, check it, load every chunk of the plan in its own
-//! transaction with its ledger row ([`chunks`]), finish the tables, let the lock go.
+//! transaction with its ledger row ([`chunks`]), finish the tables, write the ID maps of
+//! what it wrote ([`id_maps`]), let the lock go.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use crate::ledger::{self, OpenStage};
 use crate::writer::bulk::BulkWriter;
 use crate::writer::insert::InsertWriter;
 use crate::writer::Strategy;
-use crate::{preflight, report, Error, Result};
+use crate::{id_maps, preflight, report, Error, Result};
 
 mod chunks;
 
@@ -77,6 +78,8 @@ pub struct LoadSummary {
     /// The trees left out because the target already holds them from an earlier run
     /// (`selection.already_moved = "skip"`).
     pub already_moved: AlreadyMovedTrees,
+    /// The ID maps it left in `load/maps/` (the rows it wrote): table and pairs.
+    pub maps: Vec<(String, u64)>,
     /// Things a person should know that did not stop the load.
     pub warnings: Vec<String>,
 }
@@ -136,6 +139,13 @@ async fn load_locked(
         Strategy::Bulk => loader.run(strategy, &mut BulkWriter).await?,
     };
     summary.already_moved = target.already_moved.clone();
+    // The maps of what this load wrote, the last output before the stage is marked done.
+    let maps = id_maps::planned(wd, &target.plan)?;
+    id_maps::write(wd, &run.run_id, &maps, config.extract.row_group_rows)?;
+    summary.maps = maps
+        .iter()
+        .map(|m| (m.table.clone(), m.pairs().len() as u64))
+        .collect();
     run.stages.insert(STAGE.to_owned(), StageState::Done);
     run.write(wd)?;
     Ok(summary)
