@@ -197,9 +197,10 @@ async fn extract_trees(
             source.fill(level, parts).await?;
         }
     }
+    let spelled = source.names().clone();
     let names = source
         .run(&Step::EventTables, async |client, _| {
-            selection::event_tables(client).await
+            selection::event_tables(client, &spelled).await
         })
         .await?;
     for name in names {

@@ -14,6 +14,11 @@
 //! instance table's rows are those whose link column is in the level above
 //! (`TreeScope::filter`); nested `IN` subqueries instead of the tables are slow on some
 //! servers.
+//!
+//! Every statement names a platform table as the source's catalog spells it
+//! ([`bptmig_db::Names`]: `[ossys_BPM_Process]`, not `OSSYS_BPM_PROCESS`), so that the
+//! selection works on a case-sensitive collation too; columns keep the model's names, which
+//! the platform spells in upper case.
 
 mod broken;
 mod refused;
@@ -32,7 +37,7 @@ use std::sync::Arc;
 
 use arrow::array::Int32Array;
 use arrow::record_batch::RecordBatch;
-use bptmig_db::{self as db, Side, SqlClient};
+use bptmig_db::{self as db, Names, Side, SqlClient};
 use bptmig_model::catalog as c;
 use bptmig_model::pipeline::{BrokenTree, Selection};
 use bptmig_workdir::broken_trees::{self, BrokenTrees};
@@ -65,9 +70,10 @@ pub(crate) async fn select_roots(
         Roots::Absent => {}
     }
     broken_trees::remove(ctx.wd)?;
+    let names = source.names().clone();
     let trees = source
         .run(&Step::Selection, async |client, _| {
-            select_trees(client, sel).await
+            select_trees(client, &names, sel).await
         })
         .await?;
     let listed = BrokenTrees {
@@ -157,32 +163,38 @@ fn write_roots(ctx: &Ctx<'_>, roots: &[i32]) -> Result<PartEntry> {
     write_empty_part(ctx, &page)
 }
 
-/// The `OSEVT_*` tables that exist, as `OSSYS_ENTITY.EVENT_TABLE_NAME` lists them (its
-/// first spelling of each, names compared case-insensitively).
-pub(crate) async fn event_tables(client: &mut SqlClient) -> Result<Vec<String>> {
-    let sql = format!(
-        "SELECT DISTINCT {e} FROM {t} WHERE {e} IS NOT NULL AND {e} <> ''",
-        e = c::EVENT_TABLE_NAME,
-        t = c::ENTITY
-    );
+/// The `OSEVT_*` tables that exist in `names` (the source's catalog), as
+/// `OSSYS_ENTITY.EVENT_TABLE_NAME` lists them (its first spelling of each, names compared
+/// case-insensitively).
+pub(crate) async fn event_tables(client: &mut SqlClient, names: &Names) -> Result<Vec<String>> {
+    let sql = event_tables_sql(names)?;
     let rows = db::query_rows(client, Side::Source, &sql, &[]).await?;
     let mut listed: Vec<String> = rows.iter().filter_map(|r| db::text_cell(r, 0)).collect();
     listed.sort();
-    let mut names: Vec<String> = Vec::new();
+    let mut tables: Vec<String> = Vec::new();
     for name in listed {
         // Names are matched whatever their case: one table however many spellings name it.
-        if !c::is_osevt(&name) || names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+        if !c::is_osevt(&name) || tables.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
             continue;
         }
-        if db::table_columns(client, Side::Source, &name)
-            .await?
-            .is_empty()
-        {
+        if names.find(&name)?.is_none() {
             tracing::warn!(table = %name, "OSSYS_ENTITY names an event table that does not exist; skipped");
             continue;
         }
-        names.push(name);
+        tables.push(name);
     }
-    names.sort();
-    Ok(names)
+    tables.sort();
+    Ok(tables)
 }
+
+/// The statement that lists the event table names `OSSYS_ENTITY` holds.
+fn event_tables_sql(names: &Names) -> db::Result<String> {
+    Ok(format!(
+        "SELECT DISTINCT {e} FROM {t} WHERE {e} IS NOT NULL AND {e} <> ''",
+        e = c::EVENT_TABLE_NAME,
+        t = names.quoted(c::ENTITY)?
+    ))
+}
+
+#[cfg(test)]
+mod tests;

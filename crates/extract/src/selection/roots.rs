@@ -2,11 +2,11 @@
 
 use std::collections::HashSet;
 
-use bptmig_db::{self as db, quote_ident, Side, SqlClient};
+use bptmig_db::{self as db, quote_ident, Names, Side, SqlClient};
 use bptmig_model::catalog as c;
 use bptmig_model::pipeline::Selection;
 
-use super::select_trees;
+use super::SelectedTrees;
 use crate::{Error, Result};
 
 /// Which processes are top-level: those without parent and those whose `TOP_PROCESS_ID` is
@@ -14,10 +14,12 @@ use crate::{Error, Result};
 pub(crate) const TOP_LEVEL: &str = "(P.[PARENT_PROCESS_ID] IS NULL OR P.[TOP_PROCESS_ID] = P.ID)";
 
 /// The selection's conditions on a process `P` (its status, creation time, tenant and
-/// definition), with the parameters they number from `@P1`: the names as the source spells
-/// them.
+/// definition), with the parameters they number from `@P1`: the names, and the tables, as
+/// the source spells them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Filters {
+    /// The process table as the source's catalog spells it, quoted.
+    pub process: String,
     pub conditions: Vec<String>,
     pub params: Vec<String>,
 }
@@ -35,7 +37,7 @@ impl Filters {
     pub(crate) fn roots_sql(&self) -> String {
         format!(
             "SELECT P.ID FROM {} P WHERE {}",
-            c::PROCESS,
+            self.process,
             self.after(TOP_LEVEL.to_owned())
         )
     }
@@ -45,7 +47,7 @@ impl Filters {
         let list: Vec<String> = ids.iter().map(i32::to_string).collect();
         format!(
             "SELECT P.ID FROM {} P WHERE {}",
-            c::PROCESS,
+            self.process,
             self.after(format!("P.ID IN ({})", list.join(", ")))
         )
     }
@@ -57,24 +59,39 @@ impl Filters {
 }
 
 /// The query of the selected top-level processes' IDs (`SELECT P.ID FROM … P WHERE …`, no
-/// ORDER BY) and its parameters. Fails when the selection names something the source lacks.
-pub async fn roots_query(client: &mut SqlClient, sel: &Selection) -> Result<(String, Vec<String>)> {
-    let filters = filters(client, sel).await?;
+/// ORDER BY) and its parameters, its tables as `names` spells them. Fails when the selection
+/// names something the source lacks.
+pub async fn roots_query(
+    client: &mut SqlClient,
+    names: &Names,
+    sel: &Selection,
+) -> Result<(String, Vec<String>)> {
+    let filters = filters(client, names, sel).await?;
     Ok((filters.roots_sql(), filters.params))
 }
 
 /// The selection's conditions, its names matched case-insensitively to the source's (every
-/// source spelling of a name is selected). Fails when the selection names something the
-/// source lacks.
-pub(crate) async fn filters(client: &mut SqlClient, sel: &Selection) -> Result<Filters> {
-    let names = resolve_selection_names(client, sel).await?;
+/// source spelling of a name is selected), its tables as `names` spells them. Fails when the
+/// selection names something the source lacks.
+pub(crate) async fn filters(
+    client: &mut SqlClient,
+    names: &Names,
+    sel: &Selection,
+) -> Result<Filters> {
+    let asked = resolve_selection_names(client, names, sel).await?;
+    Ok(conditions(names, &asked, sel)?)
+}
+
+/// The conditions on the names `asked` (as the source spells them) and on the selection's
+/// dates, the tables as `names` spells them.
+pub(super) fn conditions(names: &Names, asked: &Asked, sel: &Selection) -> db::Result<Filters> {
     let mut params: Vec<String> = Vec::new();
     let mut conditions = Vec::new();
-    if !names.statuses.is_empty() {
-        let list = in_list(&mut params, &names.statuses);
+    if !asked.statuses.is_empty() {
+        let list = in_list(&mut params, &asked.statuses);
         conditions.push(format!(
             "P.STATUS_ID IN (SELECT ID FROM {} WHERE NAME IN ({list}))",
-            c::PROCESS_STATUS
+            names.quoted(c::PROCESS_STATUS)?
         ));
     }
     if let Some(from) = &sel.created_from {
@@ -89,17 +106,22 @@ pub(crate) async fn filters(client: &mut SqlClient, sel: &Selection) -> Result<F
             iso_literal(to)
         ));
     }
-    if !names.tenants.is_empty() {
-        let list = in_list(&mut params, &names.tenants);
+    if !asked.tenants.is_empty() {
+        let list = in_list(&mut params, &asked.tenants);
         conditions.push(format!(
             "P.TENANT_ID IN (SELECT ID FROM {} WHERE NAME IN ({list}))",
-            c::TENANT
+            names.quoted(c::TENANT)?
         ));
     }
-    if let Some(defs) = definition_filter(&mut params, &names, sel.include_inactive_definitions) {
+    let include_inactive = sel.include_inactive_definitions;
+    if let Some(defs) = definition_filter(&mut params, names, asked, include_inactive)? {
         conditions.push(defs);
     }
-    Ok(Filters { conditions, params })
+    Ok(Filters {
+        process: names.quoted(c::PROCESS)?,
+        conditions,
+        params,
+    })
 }
 
 /// The condition on `P.PROCESS_DEF_ID` that the definitions, eSpaces and activity flag of
@@ -107,30 +129,32 @@ pub(crate) async fn filters(client: &mut SqlClient, sel: &Selection) -> Result<F
 fn definition_filter(
     params: &mut Vec<String>,
     names: &Names,
+    asked: &Asked,
     include_inactive: bool,
-) -> Option<String> {
+) -> db::Result<Option<String>> {
     let mut def_filters = Vec::new();
-    if !names.process_definitions.is_empty() {
-        let list = in_list(params, &names.process_definitions);
+    if !asked.process_definitions.is_empty() {
+        let list = in_list(params, &asked.process_definitions);
         def_filters.push(format!("NAME IN ({list})"));
     }
-    if !names.espaces.is_empty() {
-        let list = in_list(params, &names.espaces);
+    if !asked.espaces.is_empty() {
+        let list = in_list(params, &asked.espaces);
         def_filters.push(format!(
             "ESPACE_ID IN (SELECT ID FROM {} WHERE NAME IN ({list}))",
-            c::ESPACE
+            names.quoted(c::ESPACE)?
         ));
     }
     if !include_inactive {
         def_filters.push("IS_ACTIVE = 1".to_owned());
     }
-    (!def_filters.is_empty()).then(|| {
-        format!(
-            "P.PROCESS_DEF_ID IN (SELECT ID FROM {} WHERE {})",
-            c::PROCESS_DEFINITION,
-            def_filters.join(" AND ")
-        )
-    })
+    if def_filters.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "P.PROCESS_DEF_ID IN (SELECT ID FROM {} WHERE {})",
+        names.quoted(c::PROCESS_DEFINITION)?,
+        def_filters.join(" AND ")
+    )))
 }
 
 /// `@Pn, @Pn+1, …` for `names`, appended to `params`.
@@ -154,56 +178,76 @@ fn iso_literal(s: &str) -> String {
 
 /// The selection's names as the source spells them.
 #[derive(Debug, Default)]
-struct Names {
-    statuses: Vec<String>,
-    tenants: Vec<String>,
-    process_definitions: Vec<String>,
-    espaces: Vec<String>,
+pub(super) struct Asked {
+    pub(super) statuses: Vec<String>,
+    pub(super) tenants: Vec<String>,
+    pub(super) process_definitions: Vec<String>,
+    pub(super) espaces: Vec<String>,
 }
 
 /// Every name of `sel` as the source spells it; refuses every name the source does not have.
-async fn resolve_selection_names(client: &mut SqlClient, sel: &Selection) -> Result<Names> {
-    Ok(Names {
-        statuses: resolve_names(
-            client,
+async fn resolve_selection_names(
+    client: &mut SqlClient,
+    names: &Names,
+    sel: &Selection,
+) -> Result<Asked> {
+    let mut asked = Asked::default();
+    for (key, table, values, out) in [
+        (
             "selection.statuses",
             c::PROCESS_STATUS,
             &sel.statuses,
-        )
-        .await?,
-        tenants: resolve_names(client, "selection.tenants", c::TENANT, &sel.tenants).await?,
-        process_definitions: resolve_names(
-            client,
+            &mut asked.statuses,
+        ),
+        (
+            "selection.tenants",
+            c::TENANT,
+            &sel.tenants,
+            &mut asked.tenants,
+        ),
+        (
             "selection.process_definitions",
             c::PROCESS_DEFINITION,
             &sel.process_definitions,
-        )
-        .await?,
-        espaces: resolve_names(client, "selection.espaces", c::ESPACE, &sel.espaces).await?,
-    })
+            &mut asked.process_definitions,
+        ),
+        (
+            "selection.espaces",
+            c::ESPACE,
+            &sel.espaces,
+            &mut asked.espaces,
+        ),
+    ] {
+        *out = resolve_names(client, key, names, table, values).await?;
+    }
+    Ok(asked)
 }
 
-/// The source's spellings of `names` in `table.NAME`, matched case-insensitively whatever
-/// the server's collation. Refuses names that do not exist in the source: a typo must not
-/// silently select nothing.
+/// The statement that lists every name of `table`, as `names` spells it.
+pub(super) fn names_sql(names: &Names, table: &str) -> db::Result<String> {
+    Ok(format!(
+        "SELECT DISTINCT NAME FROM {}",
+        names.quoted(table)?
+    ))
+}
+
+/// The source's spellings of `values` in `table.NAME` ([`names_sql`]), matched
+/// case-insensitively whatever the server's collation. Refuses names that do not exist in the
+/// source: a typo must not silently select nothing.
 async fn resolve_names(
     client: &mut SqlClient,
     key: &'static str,
+    names: &Names,
     table: &str,
-    names: &[String],
+    values: &[String],
 ) -> Result<Vec<String>> {
-    if names.is_empty() {
+    if values.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = db::query_rows(
-        client,
-        Side::Source,
-        &format!("SELECT DISTINCT NAME FROM {table}"),
-        &[],
-    )
-    .await?;
+    let sql = names_sql(names, table)?;
+    let rows = db::query_rows(client, Side::Source, &sql, &[]).await?;
     let known: Vec<String> = rows.iter().filter_map(|r| db::text_cell(r, 0)).collect();
-    match_names(names, known).map_err(|(unknown, known)| Error::UnknownNames {
+    match_names(values, known).map_err(|(unknown, known)| Error::UnknownNames {
         key,
         unknown: unknown.join("`, `"),
         known: known.join("`, `"),
@@ -233,28 +277,20 @@ fn match_names(
         .collect())
 }
 
-/// The selected top-level processes of whole trees (those of broken trees left out, whatever
-/// the policy) with their `LAST_MODIFIED` as ISO text (style 126), for `bptmig check` to ask
-/// the target's tree ledger which of them it already received.
+/// The selected top-level processes of whole trees, `trees` ([`select_trees`]'s answer for
+/// `sel`), with their `LAST_MODIFIED` as ISO text (style 126), for `bptmig check` to ask the
+/// target's tree ledger which of them it already received.
+///
+/// [`select_trees`]: super::select_trees
 pub async fn selected_roots(
     client: &mut SqlClient,
+    names: &Names,
     sel: &Selection,
+    trees: &SelectedTrees,
 ) -> Result<Vec<(i32, Option<String>)>> {
-    let whole: HashSet<i32> = select_trees(client, sel).await?.roots.into_iter().collect();
-    let filters = filters(client, sel).await?;
-    let last_modified = format!(
-        "CONVERT(VARCHAR(33), P.{}, 126)",
-        quote_ident(c::LAST_MODIFIED)
-    );
-    // The roots query selects `P.ID` first; read the timestamp beside it in the same pass.
-    let roots = filters.roots_sql();
-    let sql = match roots.strip_prefix("SELECT P.ID ") {
-        Some(rest) => format!("SELECT P.ID, {last_modified} {rest}"),
-        None => format!(
-            "SELECT P.ID, {last_modified} FROM {} P WHERE P.ID IN ({roots})",
-            c::PROCESS
-        ),
-    };
+    let whole: HashSet<i32> = trees.roots.iter().copied().collect();
+    let filters = filters(client, names, sel).await?;
+    let sql = last_modified_sql(&filters);
     let refs: Vec<&dyn db::ToSql> = filters.params.iter().map(|p| p as &dyn db::ToSql).collect();
     let rows = db::query_rows(client, Side::Source, &sql, &refs).await?;
     Ok(rows
@@ -267,6 +303,22 @@ pub async fn selected_roots(
         })
         .filter(|(id, _)| whole.contains(id))
         .collect())
+}
+
+/// The roots query with each root's `LAST_MODIFIED` beside its ID, read in the same pass.
+pub(super) fn last_modified_sql(filters: &Filters) -> String {
+    let last_modified = format!(
+        "CONVERT(VARCHAR(33), P.{}, 126)",
+        quote_ident(c::LAST_MODIFIED)
+    );
+    let roots = filters.roots_sql();
+    match roots.strip_prefix("SELECT P.ID ") {
+        Some(rest) => format!("SELECT P.ID, {last_modified} {rest}"),
+        None => format!(
+            "SELECT P.ID, {last_modified} FROM {} P WHERE P.ID IN ({roots})",
+            filters.process
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -313,13 +365,14 @@ mod tests {
         assert!(TOP_LEVEL.contains(&format!("[{}] IS NULL", c::PARENT_PROCESS_ID)));
         assert!(TOP_LEVEL.contains(&format!("[{}] = P.ID", c::TOP_PROCESS_ID)));
         let filters = Filters {
+            process: format!("[{}]", c::PROCESS),
             conditions: vec!["P.TENANT_ID IN (SELECT ID FROM T WHERE NAME IN (@P1))".to_owned()],
             params: strings(&["Acme"]),
         };
         assert_eq!(
             filters.roots_sql(),
             format!(
-                "SELECT P.ID FROM {} P WHERE {TOP_LEVEL} AND P.TENANT_ID IN (SELECT ID FROM T \
+                "SELECT P.ID FROM [{}] P WHERE {TOP_LEVEL} AND P.TENANT_ID IN (SELECT ID FROM T \
                  WHERE NAME IN (@P1))",
                 c::PROCESS
             )
@@ -327,8 +380,8 @@ mod tests {
         assert_eq!(
             filters.among_sql(&[3, 4]),
             format!(
-                "SELECT P.ID FROM {} P WHERE P.ID IN (3, 4) AND P.TENANT_ID IN (SELECT ID FROM \
-                 T WHERE NAME IN (@P1))",
+                "SELECT P.ID FROM [{}] P WHERE P.ID IN (3, 4) AND P.TENANT_ID IN (SELECT ID \
+                 FROM T WHERE NAME IN (@P1))",
                 c::PROCESS
             )
         );

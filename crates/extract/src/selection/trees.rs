@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow::array::{Array, Int32Array};
 use arrow::record_batch::RecordBatch;
-use bptmig_db::{self as db, BatchQuery, Side, SqlClient, ToSql};
+use bptmig_db::{self as db, BatchQuery, Names, Side, SqlClient, ToSql};
 use bptmig_model::catalog as c;
 use bptmig_model::pipeline::Selection;
 use bptmig_workdir::broken_trees::Tree;
@@ -35,13 +35,18 @@ pub struct SelectedTrees {
 
 /// The selected trees: the top-level processes (no parent, or `TOP_PROCESS_ID = ID`) that
 /// the selection's conditions select, apart from the broken trees, which are returned
-/// instead. Fails when the selection names something the source lacks.
-pub async fn select_trees(client: &mut SqlClient, sel: &Selection) -> Result<SelectedTrees> {
-    let filters = filters(client, sel).await?;
+/// instead; every table named as `names` (the source's catalog) spells it. Fails when the
+/// selection names something the source lacks.
+pub async fn select_trees(
+    client: &mut SqlClient,
+    names: &Names,
+    sel: &Selection,
+) -> Result<SelectedTrees> {
+    let filters = filters(client, names, sel).await?;
     let sql = format!("{} ORDER BY P.ID", filters.roots_sql());
     let selected = selected_ids(client, &sql, &filters.params).await?;
-    let procs = process_keys(client).await?;
-    let activities = parent_activities(client).await?;
+    let procs = process_keys(client, names).await?;
+    let activities = parent_activities(client, names).await?;
     let found = broken_trees(&procs, &activities);
     drop(procs);
     let broken = asked_for(client, &filters, &selected, found).await?;
@@ -145,18 +150,29 @@ async fn for_each_int_row(
     Ok(())
 }
 
+/// The key columns of a process, in the order [`keys_sql`] reads them.
+const KEY_COLUMNS: [&str; 4] = [
+    c::ID,
+    c::PARENT_PROCESS_ID,
+    c::TOP_PROCESS_ID,
+    c::PARENT_ACTIVITY_ID,
+];
+
+/// The statement that reads every process's [`KEY_COLUMNS`].
+pub(super) fn keys_sql(names: &Names) -> db::Result<String> {
+    let list: Vec<String> = KEY_COLUMNS.iter().map(|n| db::quote_ident(n)).collect();
+    Ok(format!(
+        "SELECT {} FROM {}",
+        list.join(", "),
+        names.quoted(c::PROCESS)?
+    ))
+}
+
 /// Every process's key columns, in one pass.
-async fn process_keys(client: &mut SqlClient) -> Result<Vec<ProcessKeys>> {
-    let columns = [
-        c::ID,
-        c::PARENT_PROCESS_ID,
-        c::TOP_PROCESS_ID,
-        c::PARENT_ACTIVITY_ID,
-    ];
-    let list: Vec<String> = columns.iter().map(|n| db::quote_ident(n)).collect();
-    let sql = format!("SELECT {} FROM {}", list.join(", "), c::PROCESS);
+async fn process_keys(client: &mut SqlClient, names: &Names) -> Result<Vec<ProcessKeys>> {
+    let sql = keys_sql(names)?;
     let mut procs = Vec::new();
-    for_each_int_row(client, c::PROCESS, &sql, &columns, |row| {
+    for_each_int_row(client, c::PROCESS, &sql, &KEY_COLUMNS, |row| {
         if let [Some(id), parent, top, parent_activity] = *row {
             procs.push(ProcessKeys {
                 id,
@@ -173,26 +189,15 @@ async fn process_keys(client: &mut SqlClient) -> Result<Vec<ProcessKeys>> {
 /// The `PROCESS_ID` of every activity that a process names as its parent activity (`None`
 /// for an activity without process), read through a temporary table of those IDs that no
 /// other connection's name clashes with.
-async fn parent_activities(client: &mut SqlClient) -> Result<HashMap<i32, Option<i32>>> {
+async fn parent_activities(
+    client: &mut SqlClient,
+    names: &Names,
+) -> Result<HashMap<i32, Option<i32>>> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let table = format!("#bptmig_{}_{n}_parent_acts", std::process::id());
-    let pa = db::quote_ident(c::PARENT_ACTIVITY_ID);
-    db::execute(
-        client,
-        Side::Source,
-        &format!(
-            "CREATE TABLE {table} (ID INT NOT NULL PRIMARY KEY); INSERT INTO {table} (ID) \
-             SELECT DISTINCT {pa} FROM {} WHERE {pa} IS NOT NULL",
-            c::PROCESS
-        ),
-    )
-    .await?;
-    let sql = format!(
-        "SELECT A.ID, A.{} FROM {} A WHERE A.ID IN (SELECT ID FROM {table})",
-        db::quote_ident(c::PROCESS_ID),
-        c::ACTIVITY
-    );
+    let (fill, sql) = parent_activities_sql(names, &table)?;
+    db::execute(client, Side::Source, &fill).await?;
     let mut activities = HashMap::new();
     for_each_int_row(client, c::ACTIVITY, &sql, &[c::ID, c::PROCESS_ID], |row| {
         if let [Some(id), process] = *row {
@@ -202,4 +207,21 @@ async fn parent_activities(client: &mut SqlClient) -> Result<HashMap<i32, Option
     .await?;
     db::execute(client, Side::Source, &format!("DROP TABLE {table}")).await?;
     Ok(activities)
+}
+
+/// The statements of [`parent_activities`] through the temporary table `table`: the one
+/// that fills it with the parent activities' IDs, the one that reads those activities.
+pub(super) fn parent_activities_sql(names: &Names, table: &str) -> db::Result<(String, String)> {
+    let pa = db::quote_ident(c::PARENT_ACTIVITY_ID);
+    let fill = format!(
+        "CREATE TABLE {table} (ID INT NOT NULL PRIMARY KEY); INSERT INTO {table} (ID) \
+         SELECT DISTINCT {pa} FROM {} WHERE {pa} IS NOT NULL",
+        names.quoted(c::PROCESS)?
+    );
+    let read = format!(
+        "SELECT A.ID, A.{} FROM {} A WHERE A.ID IN (SELECT ID FROM {table})",
+        db::quote_ident(c::PROCESS_ID),
+        names.quoted(c::ACTIVITY)?
+    );
+    Ok((fill, read))
 }

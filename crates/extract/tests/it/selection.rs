@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 
-use bptmig_db::Side;
-use bptmig_extract::selection::used_ids;
+use bptmig_db::{Names, Side};
+use bptmig_extract::selection::{select_trees, used_ids};
 use bptmig_model::catalog::{self as c, FkKind};
 use bptmig_sandbox::generator::{CANDIDATE_EVENT_TABLE, INACTIVE_DEFINITION};
 use bptmig_sandbox::{EnvSpec, Environment};
@@ -210,15 +210,20 @@ async fn used_ids_are_what_the_extracted_trees_reference_even_with_two_checks_at
     let mut second = bptmig_db::connect(Side::Source, &config.source)
         .await
         .unwrap();
+    let names = Names::read(&mut first, Side::Source).await.unwrap();
+    let roots = select_trees(&mut first, &names, &config.selection)
+        .await
+        .unwrap()
+        .roots;
     let (a, b) = tokio::join!(
-        used_ids(&mut first, &config.selection),
-        used_ids(&mut second, &config.selection)
+        used_ids(&mut first, &names, &roots),
+        used_ids(&mut second, &names, &roots)
     );
     assert_eq!(a.unwrap(), expected);
     assert_eq!(b.unwrap(), expected);
     // And again on a connection that already scoped once.
     assert_eq!(
-        used_ids(&mut first, &config.selection).await.unwrap(),
+        used_ids(&mut first, &names, &roots).await.unwrap(),
         expected
     );
 }
