@@ -1,6 +1,7 @@
 //! `bptmig maps` on a generated, transformed work directory (no server): the published maps
 //! equal the transform's, in both formats and any spelling of the table; the refusals; a
-//! published map read back as a `[mapping.entity_maps]` file.
+//! published map read back as a `[mapping.entity_maps]` file. After a load ([`loaded`], with
+//! a server): the load's maps.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -14,6 +15,8 @@ use bptmig_workdir::part::PartReader;
 
 use crate::common;
 use crate::transform_cli::{generate, transform};
+
+mod loaded;
 
 /// `[mapping]` policies that let a generated history through, plus `extra` lines.
 fn pipeline(dir: &Path, name: &str, extra: &str) -> PathBuf {

@@ -1,19 +1,22 @@
-//! `bptmig maps`: publish a finished transform's ID map of one instance table, as
-//! `old_id,new_id`, for the tool that migrates application data pointing at moved rows
-//! (README, "ID maps for application data").
+//! `bptmig maps`: publish the ID map of one instance table, as `old_id,new_id`, for the tool
+//! that migrates application data pointing at moved rows (README, "ID maps for application
+//! data"): the load's once it has finished (the rows it wrote), before that the transform's
+//! (the rows it will write).
 //!
 //! * [`table`]: the `--table` argument resolved to an instance table with IDs, or refused.
-//! * [`read`]: the transform's map, checked against `transform/manifest.json` and the run.
+//! * [`read`]: the load's or the transform's map, checked against its stage's manifest and
+//!   the run.
 //! * [`write`]: CSV (stdout or a file) or Parquet, written atomically.
 
 use std::path::{Path, PathBuf};
 
-use bptmig_workdir::layout::{LOAD, TRANSFORM};
+use bptmig_workdir::layout::{LOAD, VERIFY};
 use bptmig_workdir::{StageState, WorkDir};
 
 use super::Outcome;
 use crate::cli::{MapFormat, MapsArgs};
 use crate::settings::Settings;
+use read::Source;
 
 mod read;
 mod table;
@@ -66,33 +69,41 @@ pub enum MapsError {
         state: &'static str,
     },
     #[error(
-        "`{}` belongs to run {found}, but the work directory's run is {run_id}: the transform's \
-         output is from another run; run `bptmig transform` again", manifest.display()
+        "`{}` belongs to run {found}, but the work directory's run is {run_id}: that stage's \
+         output is from another run; run `{command}` again", manifest.display()
     )]
     OtherRun {
         manifest: PathBuf,
         found: String,
         run_id: String,
+        command: &'static str,
     },
     #[error(
-        "`{}` lists no map `{file}` of `{table}`; run `bptmig transform` again to write it",
+        "`{}` lists no map `{file}` of `{table}`; run `{command}` again to write it",
         manifest.display()
     )]
     NotListed {
         manifest: PathBuf,
         file: String,
         table: String,
+        command: &'static str,
     },
-    #[error("`{}` is damaged ({reason}); run `bptmig transform` again: it writes a damaged map anew", path.display())]
-    Damaged { path: PathBuf, reason: String },
+    #[error("`{}` is damaged ({reason}); run `{command}` again: it writes a damaged map anew", path.display())]
+    Damaged {
+        path: PathBuf,
+        reason: String,
+        command: &'static str,
+    },
     #[error(
         "the load left {trees} tree(s) out because the target already held them from an earlier \
          run (`report.json`, `load.already_moved`); the transform's map of `{table}` still lists \
-         their rows, which this run never wrote, so it is not published: take those trees' IDs \
-         from the maps of the run that moved them, and migrate the rest from a work directory \
-         whose selection leaves them out"
+         their rows, which this run never wrote, so it is not published: {advice}"
     )]
-    LeftOutByLoad { table: String, trees: u64 },
+    LeftOutByLoad {
+        table: String,
+        trees: u64,
+        advice: &'static str,
+    },
     #[error("cannot write `{}`", path.display())]
     Write {
         path: PathBuf,
@@ -153,14 +164,7 @@ pub fn run(settings: &Settings, args: &MapsArgs) -> anyhow::Result<Outcome> {
     let dest = destination(args.format, args.out.as_deref())?;
     let wd = WorkDir::new(&config.workdir);
     let map = read::published_map(&wd, config, table)?;
-    if map.run.stages.get(LOAD) != Some(&StageState::Done) {
-        eprintln!(
-            "note: the load of run {} has not finished: these are the IDs it will write; a tree \
-             the target already holds, which the load leaves out, is known only once it has run, \
-             so publish the map again after `bptmig load` and `bptmig verify`",
-            map.run.run_id
-        );
-    }
+    note(&map);
     let meta = write::Meta {
         run_id: &map.run.run_id,
         table,
@@ -173,13 +177,52 @@ pub fn run(settings: &Settings, args: &MapsArgs) -> anyhow::Result<Outcome> {
     }
     if let (Destination::Csv(path) | Destination::Parquet(path), false) = (&dest, settings.quiet) {
         println!(
-            "{} ID pair(s) of `{table}` (run {}) written to `{}`",
+            "{} ID pair(s) of `{table}` (run {}, {}) written to `{}`",
             map.pairs.len(),
             map.run.run_id,
+            origin(map.source),
             path.display()
         );
     }
     Ok(Outcome::Done)
+}
+
+/// Which map was published, as the summary line says it.
+fn origin(source: Source) -> &'static str {
+    match source {
+        Source::Load => "the load's map: the rows it wrote",
+        Source::Transform => "the transform's map: the rows the load will write",
+    }
+}
+
+/// On stderr (it never mixes with a map on stdout): which map is published, and what the
+/// person should do before relying on it.
+fn note(map: &read::PublishedMap) {
+    let run = &map.run;
+    let verified = run.stages.get(VERIFY) == Some(&StageState::Done);
+    match map.source {
+        Source::Load if verified => eprintln!(
+            "note: the load's map of run {}: the rows it wrote, checked by `bptmig verify`",
+            run.run_id
+        ),
+        Source::Load => eprintln!(
+            "note: the load's map of run {}: the rows it wrote; run `bptmig verify` to check \
+             that the target holds them",
+            run.run_id
+        ),
+        Source::Transform if run.stages.get(LOAD) == Some(&StageState::Done) => eprintln!(
+            "note: the load of run {} wrote no maps of its own (an older bptmig), so this is the \
+             transform's map; run `bptmig load` again to write the load's",
+            run.run_id
+        ),
+        Source::Transform => eprintln!(
+            "note: the load of run {} has not finished: this is the transform's map, the IDs the \
+             load will write; a tree the target already holds, which the load leaves out, is \
+             known only once it has run, so publish the map again after `bptmig load` and \
+             `bptmig verify`: then it is the load's map, of the rows it wrote",
+            run.run_id
+        ),
+    }
 }
 
 /// The state of the transform in `run.json`, for messages.
@@ -190,9 +233,4 @@ fn state_name(state: Option<&StageState>) -> &'static str {
         Some(StageState::Failed) => "failed",
         None => "not started",
     }
-}
-
-/// `transform/manifest.json` of `wd`.
-fn stage_manifest(wd: &WorkDir) -> PathBuf {
-    bptmig_workdir::Manifest::path(&wd.stage_dir(TRANSFORM))
 }
