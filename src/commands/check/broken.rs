@@ -7,20 +7,29 @@ use bptmig_workdir::broken_trees::Tree;
 
 use super::line::{describe, line, list, Line, Verdict};
 use super::server::Server;
+use super::Selected;
 
 const CHECK: &str = "broken trees";
 
 /// One line: how many broken trees (a parent, parent activity or top process missing, a top
 /// that disagrees with the parent's, a parent cycle) the selection asks for, found as the
 /// extract finds them, and what `[selection] broken_tree` will do with them.
-pub async fn broken_trees(config: &PipelineConfig, source: &mut Server<'_>, out: &mut Vec<Line>) {
+pub async fn broken_trees(
+    config: &PipelineConfig,
+    source: &mut Server<'_>,
+    selected: &mut Selected,
+    out: &mut Vec<Line>,
+) {
     let Some(client) = source.client(CHECK, out) else {
         return;
     };
-    match bptmig_extract::selection::select_trees(client, &config.selection).await {
-        Ok(trees) => out.push(verdict_line(config.selection.broken_tree, &trees.broken)),
-        Err(bptmig_extract::Error::Db(e)) => out.push(source.failed(CHECK, &e)),
-        Err(e) => out.push(line(CHECK, Verdict::Block, describe(&e))),
+    match selected.get(client, &config.selection).await {
+        Ok(read) => out.push(verdict_line(
+            config.selection.broken_tree,
+            &read.trees.broken,
+        )),
+        Err(bptmig_extract::Error::Db(e)) => out.push(source.failed(CHECK, e)),
+        Err(e) => out.push(line(CHECK, Verdict::Block, describe(e))),
     }
 }
 

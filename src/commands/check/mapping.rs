@@ -13,6 +13,7 @@ use bptmig_workdir::{Manifest, WorkDir};
 
 use super::line::{describe, line, list, one_line, Line, Verdict};
 use super::server::{both, failed_on, Server};
+use super::Selected;
 
 /// Snapshots of both sides: the extract's when it wrote them, otherwise fresh ones in a
 /// scratch directory that is removed afterwards.
@@ -73,6 +74,7 @@ pub async fn mapping(
     config: &PipelineConfig,
     source: &mut Server<'_>,
     target: &mut Server<'_>,
+    selected: &mut Selected,
     out: &mut Vec<Line>,
 ) {
     const SELECTION: &str = "selection";
@@ -80,12 +82,18 @@ pub async fn mapping(
     let Some((s, t)) = both(source, target, SELECTION, out) else {
         return;
     };
-    let used = match bptmig_extract::selection::used_ids(s, &config.selection).await {
+    let used = match selected.get(s, &config.selection).await {
+        Ok(read) => bptmig_extract::selection::used_ids(s, &read.names, &read.trees.roots).await,
+        Err(e) => {
+            let text = describe(e);
+            return out.push(extract_failed(source, target, SELECTION, e, text));
+        }
+    };
+    let used = match used {
         Ok(u) => u,
         Err(e) => {
             let text = describe(&e);
-            out.push(extract_failed(source, target, SELECTION, &e, text));
-            return;
+            return out.push(extract_failed(source, target, SELECTION, &e, text));
         }
     };
     let snaps = match snapshots(config, s, t).await {

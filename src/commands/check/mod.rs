@@ -9,8 +9,13 @@
 //! * [`mapping`]: definitions, users, groups and tenants of the selected trees;
 //! * [`broken`]: broken trees among the selected, which `broken_tree` refuses or leaves out;
 //! * [`workdir`]: the work directory's run.
+//!
+//! The lines about the selected trees share one reading of them ([`Selected`]): the
+//! processes' key columns are read once per check, however many lines need them.
 
-use bptmig_db::Side;
+use bptmig_db::{Names, Side, SqlClient};
+use bptmig_extract::selection::{select_trees, SelectedTrees};
+use bptmig_model::pipeline::Selection;
 use bptmig_model::PipelineConfig;
 
 use super::Outcome;
@@ -49,11 +54,50 @@ pub async fn check(config: &PipelineConfig) -> Vec<Line> {
     // ID room and mapping need both sides.
     server::id_room(&mut source, &mut target, &mut out).await;
     id_block::id_block(config, &mut target, &mut out).await;
-    mapping::mapping(config, &mut source, &mut target, &mut out).await;
-    moved::already_in_target(config, &mut source, &mut out).await;
-    broken::broken_trees(config, &mut source, &mut out).await;
+    let mut selected = Selected::default();
+    mapping::mapping(config, &mut source, &mut target, &mut selected, &mut out).await;
+    moved::already_in_target(config, &mut source, &mut selected, &mut out).await;
+    broken::broken_trees(config, &mut source, &mut selected, &mut out).await;
     workdir::workdir(config, &mut out);
     out
+}
+
+/// The source's table names and the trees the selection selects there.
+pub struct Trees {
+    pub names: Names,
+    pub trees: SelectedTrees,
+}
+
+/// The selected trees, read by the first line that needs them ([`Selected::get`]) and
+/// shared by the others, failure included: the line that meets a failure reports it (a
+/// transient one drops the session, so the later lines say they were skipped).
+#[derive(Default)]
+pub struct Selected {
+    read: Option<Result<Trees, bptmig_extract::Error>>,
+}
+
+impl Selected {
+    /// The selected trees, read on `client` the first time.
+    pub async fn get(
+        &mut self,
+        client: &mut SqlClient,
+        sel: &Selection,
+    ) -> &Result<Trees, bptmig_extract::Error> {
+        let read = match self.read.take() {
+            Some(read) => read,
+            None => read_trees(client, sel).await,
+        };
+        self.read.insert(read)
+    }
+}
+
+async fn read_trees(
+    client: &mut SqlClient,
+    sel: &Selection,
+) -> Result<Trees, bptmig_extract::Error> {
+    let names = Names::read(client, Side::Source).await?;
+    let trees = select_trees(client, &names, sel).await?;
+    Ok(Trees { names, trees })
 }
 
 /// Prints the table; returns whether anything blocks.

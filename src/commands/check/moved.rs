@@ -7,6 +7,7 @@ use bptmig_model::PipelineConfig;
 
 use super::line::{describe, line, Line, Verdict};
 use super::server::Server;
+use super::Selected;
 
 const CHECK: &str = "trees already in the target";
 
@@ -15,21 +16,22 @@ const CHECK: &str = "trees already in the target";
 pub async fn already_in_target(
     config: &PipelineConfig,
     source: &mut Server<'_>,
+    selected: &mut Selected,
     out: &mut Vec<Line>,
 ) {
     let Some(client) = source.client(CHECK, out) else {
         return;
     };
-    let roots = match bptmig_extract::selection::selected_roots(client, &config.selection).await {
+    let sel = &config.selection;
+    let roots = match selected.get(client, sel).await {
+        Ok(read) => {
+            bptmig_extract::selection::selected_roots(client, &read.names, sel, &read.trees).await
+        }
+        Err(e) => return out.push(selection_failed(source, e)),
+    };
+    let roots = match roots {
         Ok(roots) => roots,
-        Err(bptmig_extract::Error::Db(e)) => {
-            out.push(source.failed(CHECK, &e));
-            return;
-        }
-        Err(e) => {
-            out.push(line(CHECK, Verdict::Block, describe(&e)));
-            return;
-        }
+        Err(e) => return out.push(selection_failed(source, &e)),
     };
     let roots: Vec<SourceRoot> = roots
         .into_iter()
@@ -51,6 +53,15 @@ pub async fn already_in_target(
         roots.len(),
         &count,
     ));
+}
+
+/// The line of a selection that failed with `error`: "could not tell" when the source did
+/// not answer ([`Server::failed`]), else BLOCK.
+fn selection_failed(source: &mut Server<'_>, error: &bptmig_extract::Error) -> Line {
+    match error {
+        bptmig_extract::Error::Db(e) => source.failed(CHECK, e),
+        e => line(CHECK, Verdict::Block, describe(e)),
+    }
 }
 
 fn verdict_line(
