@@ -177,6 +177,22 @@ pub fn write(
     Ok(entries)
 }
 
+/// Removes the load's maps and `load/manifest.json` (the rows they list are gone, e.g. after
+/// a rollback); nothing to remove is fine. The manifest goes first, so that an interrupted
+/// removal leaves no listed map missing.
+pub fn remove(wd: &WorkDir) -> Result<()> {
+    let dir = wd.stage_dir(LOAD);
+    let remove_file = |path: &Path| match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(bptmig_workdir::Error::io(path, "remove", e))
+        }
+        _ => Ok(()),
+    };
+    remove_file(&Manifest::path(&dir))?;
+    bptmig_workdir::remove_unlisted(&dir.join(MAPS_DIR), &[])?;
+    Ok(())
+}
+
 /// One map file, named relative to the stage directory in its entry.
 fn write_one(dir: &Path, run_id: &str, map: &TableMap, row_group_rows: usize) -> Result<PartEntry> {
     let schema = Arc::new(Schema::new(vec![

@@ -9,7 +9,7 @@ use bptmig_workdir::layout::{LOAD, TRANSFORM};
 use bptmig_workdir::part::{self as parts, PartMeta, PartReader};
 use bptmig_workdir::{Manifest, PartEntry, WorkDir};
 
-use super::{in_ranges, map_file, planned, read_pairs, write, TableMap};
+use super::{in_ranges, map_file, planned, read_pairs, remove, write, TableMap};
 use crate::plan::{Chunk, LoadPlan, TableInput, TreeIndex};
 
 fn map(table: &str, pairs: &[(i32, i32)]) -> TableMap {
@@ -73,6 +73,11 @@ fn maps_are_written_listed_the_same_bytes_again_and_nothing_else_is_left() {
     write(&wd, "run1", &maps, 1000).unwrap();
     assert_eq!(std::fs::read(dir.join(&file)).unwrap(), bytes);
     assert_eq!(std::fs::read(Manifest::path(&dir)).unwrap(), manifest_bytes);
+
+    remove(&wd).unwrap();
+    assert!(Manifest::read(&dir).unwrap().is_none());
+    assert!(!dir.join(&file).exists());
+    remove(&wd).unwrap();
 }
 
 /// A transform map of `table` in `wd`, listed in `transform/manifest.json` (with `others`).
