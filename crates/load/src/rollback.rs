@@ -58,6 +58,8 @@ pub async fn rollback(config: &PipelineConfig, reporter: &dyn Reporter) -> Resul
     run.stages.remove(crate::STAGE);
     run.stages.remove(crate::VERIFY_STAGE);
     run.write(&wd)?;
+    // The rows those maps name are gone from the target.
+    crate::id_maps::remove(&wd)?;
     Ok(summary)
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::{read_json, write_json_atomic};
-use crate::layout::{EXTRACT, TRANSFORM};
+use crate::layout::{EXTRACT, LOAD, TRANSFORM};
 use crate::{Error, Result};
 
 /// One complete part file.
@@ -55,7 +55,7 @@ fn damaged(path: PathBuf, what: &'static str, listed: String, found: String) -> 
         .ancestors()
         .filter_map(Path::file_name)
         .map(|n| n.to_string_lossy())
-        .find(|n| [EXTRACT, TRANSFORM].contains(&n.as_ref()))
+        .find(|n| [EXTRACT, TRANSFORM, LOAD].contains(&n.as_ref()))
         .map_or_else(|| "the stage".to_owned(), std::borrow::Cow::into_owned);
     Error::PartDamaged {
         path,

@@ -194,9 +194,21 @@ async fn load_verify_reload_events_and_rollback() {
     assert_open_activities_keep_their_subscriptions(&mut q, wd).await;
 
     // Rollback restores qa exactly, and is a no-op the second time.
+    let load_maps = WorkDir::new(wd).stage_dir(bptmig_workdir::layout::LOAD);
+    assert!(
+        Manifest::path(&load_maps).is_file(),
+        "the load lists its maps"
+    );
     let rolled = bptmig_load::rollback(config, &NoProgress).await.unwrap();
     assert_eq!(rolled.chunks, summary.chunks_loaded);
     assert_eq!(digests(&mut q, &touched).await, before);
+    // The maps of rows no longer in qa are gone with them.
+    assert!(!Manifest::path(&load_maps).exists());
+    assert!(
+        std::fs::read_dir(load_maps.join(bptmig_load::id_maps::MAPS_DIR))
+            .map(|d| d.count() == 0)
+            .unwrap_or(true)
+    );
     let ledger = sql::scalar_i64(&mut q, "SELECT COUNT(*) FROM BPTMIG_LEDGER")
         .await
         .unwrap();
