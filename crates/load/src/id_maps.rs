@@ -25,8 +25,6 @@ pub const MAPS_DIR: &str = "maps";
 /// The columns of an ID map.
 pub const OLD_ID: &str = "OLD_ID";
 pub const NEW_ID: &str = "NEW_ID";
-/// The Parquet encoding of both columns.
-const DELTA_ENCODING: &str = "DELTA_BINARY_PACKED";
 
 /// The map of one table: `(old, new)` ascending by old ID, each old and each new ID once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,17 +209,8 @@ fn write_one(dir: &Path, run_id: &str, map: &TableMap, row_group_rows: usize) ->
     };
     let file = map.file();
     let path = dir.join(&file);
-    // As the transform writes its maps: both columns mostly climb by one, so delta encoding
-    // stores them in a few bits a row. (The encoding is named by its text: this crate does
-    // not depend on `parquet` itself.)
-    let delta = DELTA_ENCODING
-        .parse()
-        .map_err(|e| bptmig_workdir::Error::parquet(&path, e))?;
-    let props = parts::writer_properties(&meta, row_group_rows, &[])
-        .into_builder()
-        .set_dictionary_enabled(false)
-        .set_encoding(delta)
-        .build();
+    // As the transform writes its maps.
+    let props = parts::id_map_properties(&meta, row_group_rows);
     let entry = parts::write_file(&path, schema, &[batch], props)?;
     Ok(PartEntry { file, ..entry })
 }

@@ -6,6 +6,7 @@ pub mod writer;
 pub use reader::{Batches, PartReader};
 
 pub use writer::{
-    part_properties, repeating_text, write_file, write_instance_stats, writer_properties,
-    LazyPartWriter, PartMeta, PartWriter, META_COLUMN_ROLES, META_RUN_ID, META_TABLE,
+    id_map_properties, part_properties, repeating_text, write_file, write_instance_stats,
+    writer_properties, LazyPartWriter, PartMeta, PartWriter, META_COLUMN_ROLES, META_RUN_ID,
+    META_TABLE,
 };
