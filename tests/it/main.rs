@@ -13,5 +13,6 @@ mod extract_kill;
 mod load_interrupt;
 mod lock_race;
 mod maps;
+mod references;
 mod snapshots;
 mod transform_cli;

@@ -8,6 +8,7 @@
 //! * [`id_block`]: rows the target gained inside the run's ID block, which the load refuses;
 //! * [`mapping`]: definitions, users, groups and tenants of the selected trees;
 //! * [`broken`]: broken trees among the selected, which `broken_tree` refuses or leaves out;
+//! * [`references`]: identifiers inside values that `unmoved_reference` refuses, nulls or keeps;
 //! * [`workdir`]: the work directory's run.
 //!
 //! The lines about the selected trees share one reading of them ([`Selected`]): the
@@ -26,6 +27,7 @@ mod id_block;
 mod line;
 mod mapping;
 mod moved;
+mod references;
 mod server;
 mod workdir;
 
@@ -58,6 +60,8 @@ pub async fn check(config: &PipelineConfig) -> Vec<Line> {
     mapping::mapping(config, &mut source, &mut target, &mut selected, &mut out).await;
     moved::already_in_target(config, &mut source, &mut selected, &mut out).await;
     broken::broken_trees(config, &mut source, &mut selected, &mut out).await;
+    let sides = (&mut source, &mut target);
+    references::unmoved_values(config, sides, &mut selected, &mut out).await;
     workdir::workdir(config, &mut out);
     out
 }

@@ -31,6 +31,7 @@ use crate::{Error, Result};
 
 pub(crate) use principals_used::resolve_used;
 pub(crate) use trees::Levels;
+pub(crate) use value_principals::value_only_maps;
 
 mod definitions;
 mod id_set;

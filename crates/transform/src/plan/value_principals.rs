@@ -254,3 +254,21 @@ fn with_targets(map: &PrincipalMap, extra: Option<(&PrincipalMap, &BTreeSet<i64>
         .flat_map(|(m, only)| m.iter().filter(move |(s, _)| only.contains(s)));
     IdMap::from_i64(map.iter().chain(extra).filter_map(|(s, t)| Some((s, t?))))
 }
+
+/// The users, groups and tenants maps for principals that only values name (`in_values`:
+/// source IDs of users, groups, tenants), resolved leniently as the transform resolves
+/// those no foreign key uses; for `bptmig check`, which reads no foreign keys.
+pub(crate) fn value_only_maps(
+    config: &PipelineConfig,
+    (source, target): (&Snapshot, &Snapshot),
+    in_values: &[BTreeSet<i64>; 3],
+) -> Result<[IdMap; 3]> {
+    let none = resolve_used_with(config, source, target, &UsedIds::default(), true)?;
+    let sets = in_values.clone().map(|ids| {
+        let mut set = IdSet::default();
+        set.extend(ids);
+        set
+    });
+    let (maps, _) = merge_value_principals(config, (source, target), &none, &sets)?;
+    Ok(maps)
+}

@@ -26,7 +26,7 @@ mod batch;
 mod columns;
 mod levels;
 mod part;
-mod values;
+pub(crate) mod values;
 
 /// What every worker of phase 2 shares.
 pub(crate) struct Rewrite<'a> {

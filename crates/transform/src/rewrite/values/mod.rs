@@ -19,7 +19,7 @@ use outcome::{of_text, Lookup, Outcome, Unmoved};
 pub(super) use osevt::{rewrite_osevt_column, Dropped};
 
 mod osevt;
-mod outcome;
+pub(crate) mod outcome;
 
 /// The source key of row `i` (0 when the batch has none).
 fn source_key(keys: Option<&Int32Array>, i: usize) -> i64 {

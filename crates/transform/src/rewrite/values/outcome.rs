@@ -12,7 +12,7 @@ use crate::report::{TableCounts, UnmovedReason, UnmovedRef, UNMOVED_SAMPLES};
 
 /// The map that rewrites identifiers of one entity.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Lookup<'p> {
+pub(crate) enum Lookup<'p> {
     /// An entity bptmig maps itself; `miss` says why a value without an entry is unmoved.
     System {
         map: Option<&'p IdMap>,
@@ -40,7 +40,7 @@ impl<'p> Lookup<'p> {
 
 /// What an identifier becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Outcome {
+pub(crate) enum Outcome {
     /// The platform's null identifier (`0`, the empty text): kept, never looked up.
     Null,
     Mapped(i64),
@@ -52,7 +52,7 @@ pub(super) enum Outcome {
 }
 
 /// An identifier held as a number.
-pub(super) fn of_int(v: i64, lookup: Lookup) -> Outcome {
+pub(crate) fn of_int(v: i64, lookup: Lookup) -> Outcome {
     if v == 0 {
         return Outcome::Null;
     }
@@ -68,7 +68,7 @@ pub(super) fn of_int(v: i64, lookup: Lookup) -> Outcome {
 
 /// An identifier held as text: plain decimal digits, with an optional leading `-`, nothing
 /// else (no spaces, no sign `+`).
-pub(super) fn of_text(v: &str, lookup: Lookup) -> Outcome {
+pub(crate) fn of_text(v: &str, lookup: Lookup) -> Outcome {
     if v.is_empty() {
         return Outcome::Null;
     }

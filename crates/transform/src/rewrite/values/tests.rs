@@ -151,7 +151,7 @@ fn a_column_with_nothing_to_rewrite_is_returned_as_it_is() {
 fn osevt(
     policy: UnmovedReference,
     name: &str,
-    col: ArrayRef,
+    col: &ArrayRef,
 ) -> (ArrayRef, TableCounts, Option<Vec<bool>>) {
     let plan = plan(policy);
     let keys = Int32Array::from(vec![7, 7, 7, 7]);
@@ -160,7 +160,7 @@ fn osevt(
     let out = rewrite_osevt_column(
         "OSEVT_3AR_CANDIDATE",
         name,
-        &col,
+        col,
         &plan,
         Some(&keys),
         &mut counts,
@@ -185,33 +185,33 @@ fn as_ints(a: &ArrayRef) -> Vec<Option<i32>> {
 #[test]
 fn subscription_columns_are_rewritten_by_their_attribute_type() {
     let keep = UnmovedReference::Keep;
-    let (out, counts, drop) = osevt(keep, "ID", ints(&[Some(40), Some(41), Some(0), None]));
+    let (out, counts, drop) = osevt(keep, "ID", &ints(&[Some(40), Some(41), Some(0), None]));
     assert_eq!(as_ints(&out), [Some(4000), Some(41), Some(0), None]);
     assert_eq!(counts.entity_refs_kept["OSUSR_3ar_Candidate"], 1);
     assert!(drop.is_none());
-    let (out, counts, _) = osevt(keep, "TENANT_ID", ints(&[Some(3), Some(4), Some(0), None]));
+    let (out, counts, _) = osevt(keep, "TENANT_ID", &ints(&[Some(3), Some(4), Some(0), None]));
     assert_eq!(as_ints(&out), [Some(503), Some(4), Some(0), None]);
     assert_eq!(counts.unmoved_references["TENANT_ID"]["ossys_Tenant"], 1);
-    let (out, counts, _) = osevt(keep, "OWNERID", ints(&[Some(1), Some(99), None, Some(1)]));
+    let (out, counts, _) = osevt(keep, "OWNERID", &ints(&[Some(1), Some(99), None, Some(1)]));
     assert_eq!(as_ints(&out), [Some(501), Some(99), None, Some(501)]);
     assert_eq!(counts.unmoved_samples[0].row, 7);
     assert_eq!(counts.unmoved_samples[0].value, "99");
     // A plain attribute is not counted; a column nothing types is counted as kept.
     let plain: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), None, None, None]));
-    let (out, counts, _) = osevt(keep, "STAGE", plain.clone());
+    let (out, counts, _) = osevt(keep, "STAGE", &plain);
     assert!(Arc::ptr_eq(&out, &plain));
     assert_eq!(counts, TableCounts::default());
-    let (_, counts, _) = osevt(keep, "NOPE", ints(&[Some(1), Some(2), None, None]));
+    let (_, counts, _) = osevt(keep, "NOPE", &ints(&[Some(1), Some(2), None, None]));
     assert_eq!(counts.columns_kept["NOPE"], 2);
     // An attribute of an entity with no map: kept, counted per column.
-    let (_, counts, _) = osevt(keep, "PEER", ints(&[Some(1), None, None, None]));
+    let (_, counts, _) = osevt(keep, "PEER", &ints(&[Some(1), None, None, None]));
     assert_eq!(counts.columns_kept["PEER"], 1);
 }
 
 #[test]
 fn under_null_a_subscription_whose_filter_cannot_be_mapped_is_left_behind_not_widened() {
     let null = UnmovedReference::Null;
-    let (out, counts, keep) = osevt(null, "OWNERID", ints(&[Some(1), Some(99), None, Some(0)]));
+    let (out, counts, keep) = osevt(null, "OWNERID", &ints(&[Some(1), Some(99), None, Some(0)]));
     // The value itself is never NULLed: NULL would mean "any user".
     assert_eq!(as_ints(&out), [Some(501), Some(99), None, Some(0)]);
     assert_eq!(keep, Some(vec![true, false, true, true]));
