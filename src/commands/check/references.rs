@@ -187,6 +187,14 @@ fn verdict_line(policy: UnmovedReference, count: Option<&UnmovedCount>) -> Line 
             "the source types no value as an identifier of an entity bptmig maps itself",
         );
     };
+    if count.typed == 0 {
+        return line(
+            CHECK,
+            Verdict::Ok,
+            "no value of the selected trees is typed as a system identifier (user, group, \
+             tenant, process, activity…)",
+        );
+    }
     if count.total == 0 {
         return line(
             CHECK,
@@ -265,6 +273,8 @@ mod tests {
             typed: 4,
             ..UnmovedCount::default()
         };
+        let nothing = verdict_line(UnmovedReference::Fail, Some(&UnmovedCount::default()));
+        assert!(nothing.detail.starts_with("no value"), "{}", nothing.detail);
         let ok = verdict_line(UnmovedReference::Fail, Some(&none));
         assert_eq!(ok.verdict, Verdict::Ok);
         assert!(ok.detail.starts_with("all 4 value(s)"), "{}", ok.detail);
