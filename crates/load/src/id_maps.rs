@@ -26,6 +26,22 @@ pub const MAPS_DIR: &str = "maps";
 pub const OLD_ID: &str = "OLD_ID";
 pub const NEW_ID: &str = "NEW_ID";
 
+/// `pairs` sorted by old ID, or why they are not a map: an old or a new ID twice.
+pub fn checked_pairs(mut pairs: Vec<(i32, i32)>) -> Result<Vec<(i32, i32)>, String> {
+    if !pairs.windows(2).all(|w| w[0].0 < w[1].0) {
+        pairs.sort_unstable();
+        if let Some(twice) = pairs.windows(2).find(|w| w[0].0 == w[1].0).map(|w| w[0].0) {
+            return Err(format!("old ID {twice} appears twice"));
+        }
+    }
+    let mut news: Vec<i32> = pairs.iter().map(|p| p.1).collect();
+    news.sort_unstable();
+    if let Some(twice) = news.windows(2).find(|w| w[0] == w[1]).map(|w| w[0]) {
+        return Err(format!("new ID {twice} appears twice"));
+    }
+    Ok(pairs)
+}
+
 /// The map of one table: `(old, new)` ascending by old ID, each old and each new ID once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableMap {
@@ -37,21 +53,10 @@ pub struct TableMap {
 impl TableMap {
     /// The map of `table` from `pairs` in any order; refused, with the ID, when an old or a
     /// new ID appears twice (nothing is dropped to make it a map).
-    pub fn new(table: &str, mut pairs: Vec<(i32, i32)>) -> Result<Self, String> {
-        if !pairs.windows(2).all(|w| w[0].0 < w[1].0) {
-            pairs.sort_unstable();
-            if let Some(twice) = pairs.windows(2).find(|w| w[0].0 == w[1].0).map(|w| w[0].0) {
-                return Err(format!("old ID {twice} appears twice"));
-            }
-        }
-        let mut news: Vec<i32> = pairs.iter().map(|p| p.1).collect();
-        news.sort_unstable();
-        if let Some(twice) = news.windows(2).find(|w| w[0] == w[1]).map(|w| w[0]) {
-            return Err(format!("new ID {twice} appears twice"));
-        }
+    pub fn new(table: &str, pairs: Vec<(i32, i32)>) -> Result<Self, String> {
         Ok(Self {
             table: table.to_owned(),
-            pairs,
+            pairs: checked_pairs(pairs)?,
         })
     }
 

@@ -229,23 +229,7 @@ fn read_pairs(
             pairs.len()
         )));
     }
-    check_unique(pairs).map_err(damaged)
-}
-
-/// `pairs` sorted by old ID, or why they are not a map: an old or a new ID twice.
-pub fn check_unique(mut pairs: Vec<(i32, i32)>) -> Result<Vec<(i32, i32)>, String> {
-    if !pairs.windows(2).all(|w| w[0].0 < w[1].0) {
-        pairs.sort_unstable();
-        if let Some(twice) = pairs.windows(2).find(|w| w[0].0 == w[1].0).map(|w| w[0].0) {
-            return Err(format!("old ID {twice} appears twice"));
-        }
-    }
-    let mut news: Vec<i32> = pairs.iter().map(|p| p.1).collect();
-    news.sort_unstable();
-    if let Some(twice) = news.windows(2).find(|w| w[0] == w[1]).map(|w| w[0]) {
-        return Err(format!("new ID {twice} appears twice"));
-    }
-    Ok(pairs)
+    bptmig_load::id_maps::checked_pairs(pairs).map_err(damaged)
 }
 
 /// Refuses the transform's map when `report.json` says the load left trees out

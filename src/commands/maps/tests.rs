@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
-use super::read::{check_unique, left_out_trees};
+use super::read::left_out_trees;
 use super::{destination, table, write, Destination, MapsError};
 use crate::cli::MapFormat;
+use bptmig_load::id_maps::checked_pairs as check_unique;
 
 #[test]
 fn tables_resolve_in_any_spelling_and_the_others_are_refused() {

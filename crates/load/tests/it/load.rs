@@ -206,8 +206,7 @@ async fn load_verify_reload_events_and_rollback() {
     assert!(!Manifest::path(&load_maps).exists());
     assert!(
         std::fs::read_dir(load_maps.join(bptmig_load::id_maps::MAPS_DIR))
-            .map(|d| d.count() == 0)
-            .unwrap_or(true)
+            .map_or(true, |d| d.count() == 0)
     );
     let ledger = sql::scalar_i64(&mut q, "SELECT COUNT(*) FROM BPTMIG_LEDGER")
         .await
