@@ -1,72 +1,15 @@
 //! Definitions, users, groups and tenants that the selected trees use: mapped, or covered by
 //! the pipeline's policies.
 
-use std::path::PathBuf;
-
-use bptmig_db::{Side, SqlClient, Transient as _};
+use bptmig_db::Transient as _;
 use bptmig_model::catalog as c;
 use bptmig_model::pipeline::{mask_secrets, UnmappedDefinition};
 use bptmig_model::PipelineConfig;
 use bptmig_transform::coverage::Coverage;
-use bptmig_transform::maps::Snapshot;
-use bptmig_workdir::{Manifest, WorkDir};
 
 use super::line::{describe, line, list, one_line, Line, Verdict};
 use super::server::{both, failed_on, Server};
 use super::Selected;
-
-/// Snapshots of both sides: the extract's when it wrote them, otherwise fresh ones in a
-/// scratch directory that is removed afterwards.
-struct Snapshots {
-    source: Snapshot,
-    target: Snapshot,
-    scratch: Option<PathBuf>,
-}
-
-impl Drop for Snapshots {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.scratch {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-async fn snapshots(
-    config: &PipelineConfig,
-    source: &mut SqlClient,
-    target: &mut SqlClient,
-) -> Result<Snapshots, bptmig_extract::Error> {
-    let wd = WorkDir::new(&config.workdir);
-    let complete = |side: &str| {
-        Manifest::read(&wd.snapshot_dir(side))
-            .ok()
-            .flatten()
-            .is_some_and(|m| m.complete)
-    };
-    if complete("source") && complete("target") {
-        return Ok(Snapshots {
-            source: Snapshot::new(wd.snapshot_dir("source")),
-            target: Snapshot::new(wd.snapshot_dir("target")),
-            scratch: None,
-        });
-    }
-    let scratch = std::env::temp_dir().join(format!("bptmig-check-{}", std::process::id()));
-    // Built first, so that a failure below still removes the scratch directory.
-    let out = Snapshots {
-        source: Snapshot::new(scratch.join("source")),
-        target: Snapshot::new(scratch.join("target")),
-        scratch: Some(scratch.clone()),
-    };
-    for (side, client, dir) in [
-        (Side::Source, source, scratch.join("source")),
-        (Side::Target, target, scratch.join("target")),
-    ] {
-        std::fs::create_dir_all(&dir).map_err(|e| bptmig_workdir::Error::io(&dir, "create", e))?;
-        bptmig_extract::write_snapshot(&dir, "check", client, side, config.extract.row_group_rows)
-            .await?;
-    }
-    Ok(out)
-}
 
 /// Definitions, users, groups and tenants that the selected trees reference: mapped, or
 /// covered by the pipeline's policies.
@@ -96,7 +39,7 @@ pub async fn mapping(
             return out.push(extract_failed(source, target, SELECTION, &e, text));
         }
     };
-    let snaps = match snapshots(config, s, t).await {
+    let snaps = match super::snapshots::snapshots(config, s, t, "mapping").await {
         Ok(snaps) => snaps,
         Err(e) => {
             let text = mask_secrets(&e.to_string());

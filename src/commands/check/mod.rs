@@ -29,6 +29,7 @@ mod mapping;
 mod moved;
 mod references;
 mod server;
+mod snapshots;
 mod workdir;
 
 pub use line::{Line, Verdict};

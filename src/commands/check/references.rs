@@ -71,6 +71,13 @@ pub async fn unmoved_values(
         {
             out.push(failed_on(source, target, CHECK, &e));
         }
+        // The principals line reports the file's problems, and they block the run there.
+        Err(Failure::Transform(bptmig_transform::Error::Mapping(_))) => out.push(line(
+            CHECK,
+            Verdict::Note,
+            "not counted: the mapping file has problems (see `users, groups, tenants mapped`)"
+                .to_owned(),
+        )),
         Err(e) => out.push(line(CHECK, Verdict::Block, describe(&e))),
     }
 }
@@ -82,7 +89,7 @@ async fn count(
     t: &mut SqlClient,
     roots: &HashSet<i64>,
 ) -> Result<Option<UnmovedCount>, Failure> {
-    let snaps = read::snapshots(config, src.client, t).await?;
+    let snaps = super::snapshots::snapshots(config, src.client, t, "values").await?;
     let types = ValueTypes::read(config, &snaps.source)?;
     let system = types.system_types();
     if system.is_empty() {

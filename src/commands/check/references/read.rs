@@ -2,14 +2,10 @@
 //! definitions, the rows naming definitions the target lacks, the typed values.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
 
 use bptmig_db::{self as db, quote_ident, quote_text, Names, Side, SqlClient};
 use bptmig_model::catalog as c;
-use bptmig_model::PipelineConfig;
-use bptmig_transform::maps::Snapshot;
 use bptmig_transform::unmoved::TypedValue;
-use bptmig_workdir::{Manifest, WorkDir};
 
 use super::{Failure, Process};
 
@@ -31,60 +27,6 @@ const VALUE_TABLES: [(&str, &str); 3] = [
     (c::PROCESS_OUTPUT, c::OUTPUT_VALUE),
     (c::ACTIVITY_OUTPUT, c::OUTPUT_VALUE),
 ];
-
-/// Snapshots of both sides: the extract's when it wrote them, otherwise fresh ones in a
-/// scratch directory removed afterwards.
-pub(super) struct Snapshots {
-    pub(super) source: Snapshot,
-    pub(super) target: Snapshot,
-    scratch: Option<PathBuf>,
-}
-
-impl Drop for Snapshots {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.scratch {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-pub(super) async fn snapshots(
-    config: &PipelineConfig,
-    source: &mut SqlClient,
-    target: &mut SqlClient,
-) -> Result<Snapshots, Failure> {
-    let wd = WorkDir::new(&config.workdir);
-    let complete = |side: &str| {
-        Manifest::read(&wd.snapshot_dir(side))
-            .ok()
-            .flatten()
-            .is_some_and(|m| m.complete)
-    };
-    if complete("source") && complete("target") {
-        return Ok(Snapshots {
-            source: Snapshot::new(wd.snapshot_dir("source")),
-            target: Snapshot::new(wd.snapshot_dir("target")),
-            scratch: None,
-        });
-    }
-    let scratch = std::env::temp_dir().join(format!("bptmig-check-values-{}", std::process::id()));
-    let out = Snapshots {
-        source: Snapshot::new(scratch.join("source")),
-        target: Snapshot::new(scratch.join("target")),
-        scratch: Some(scratch.clone()),
-    };
-    for (side, client, dir) in [
-        (Side::Source, source, scratch.join("source")),
-        (Side::Target, target, scratch.join("target")),
-    ] {
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            bptmig_extract::Error::from(bptmig_workdir::Error::io(&dir, "create", e))
-        })?;
-        bptmig_extract::write_snapshot(&dir, "check", client, side, config.extract.row_group_rows)
-            .await?;
-    }
-    Ok(out)
-}
 
 /// The source connection and the catalog's spelling of its tables.
 pub(super) struct Source<'c> {
