@@ -5,7 +5,7 @@
 //!
 //! * [`planned`]: the pairs of the rows a plan writes: each map the transform wrote, without
 //!   the rows of the trees the plan leaves out (`selection.already_moved = "skip"`).
-//! * [`write`]: any such pairs, however they were obtained, written atomically with the
+//! * [`write()`]: any such pairs, however they were obtained, written atomically with the
 //!   manifest last; the same pairs give the same bytes.
 
 use std::path::{Path, PathBuf};

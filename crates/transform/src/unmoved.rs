@@ -1,8 +1,8 @@
 //! Identifiers inside values that a run could not map, counted before it runs (for
 //! `bptmig check`), with the transform's own rules: the entity of each `SS_TYPE` from the
-//! source snapshot ([`crate::refs`]), the principals that values name resolved leniently
+//! source snapshot (the `refs` module), the principals that values name resolved leniently
 //! through the mapping file, names and policies, the definition and eSpace maps, and the
-//! decision of each value ([`crate::rewrite::values::outcome`]): the null identifier kept,
+//! decision of each value (`rewrite::values::outcome`): the null identifier kept,
 //! a value that is not a plain integer refused, an ID without a target unmoved.
 //!
 //! ```no_run

@@ -6,7 +6,7 @@
 //! * [`table`]: the `--table` argument resolved to an instance table with IDs, or refused.
 //! * [`read`]: the load's or the transform's map, checked against its stage's manifest and
 //!   the run.
-//! * [`write`]: CSV (stdout or a file) or Parquet, written atomically.
+//! * [`mod@write`]: CSV (stdout or a file) or Parquet, written atomically.
 
 use std::path::{Path, PathBuf};
 
