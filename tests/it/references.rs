@@ -94,6 +94,27 @@ fn unmoved_in_values(report: &serde_json::Value) -> u64 {
         .sum()
 }
 
+/// Unmoved identifiers the report counts in every table: the value tables' and the
+/// subscription tables' columns.
+fn unmoved_everywhere(report: &serde_json::Value) -> u64 {
+    report["tables"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|t| t["unmoved_references"].as_object())
+        .flat_map(|cols| cols.values())
+        .filter_map(|entities| entities.as_object())
+        .flat_map(|e| e.values())
+        .map(|n| n.as_u64().unwrap())
+        .sum()
+}
+
+/// The subscription rows `check`'s line says `null` leaves behind.
+fn left_behind(line: &str) -> Option<u64> {
+    let (_, rest) = line.split_once("leave behind the ")?;
+    rest.split_whitespace().next()?.parse().ok()
+}
+
 /// One cell of a row read back: as an integer, and as text.
 struct Cell {
     int: Option<i64>,
@@ -403,9 +424,14 @@ async fn under_null_values_land_on_their_namesakes_and_the_unmoved_become_null()
     let keys = NaturalKeys::read(&mut prod, &mut qa).await;
     let unmoved = assert_values(&pair, &mut qa, &config, &keys, false).await;
     assert_eq!(unmoved_in_values(&report) as usize, unmoved, "{report:#}");
+    let everywhere = unmoved_everywhere(&report);
+    assert!(
+        everywhere as usize > unmoved,
+        "subscription columns: {report:#}"
+    );
     assert_eq!(
-        counted as usize, unmoved,
-        "check counts what the transform finds: {line}"
+        counted, everywhere,
+        "check counts what the transform finds, subscription columns included: {line}"
     );
 
     // A subscription to a prod-only user is left behind, not widened to "any user".
@@ -416,6 +442,17 @@ async fn under_null_values_land_on_their_namesakes_and_the_unmoved_become_null()
         report["tables"][USER_EVENT_TABLE]["subscriptions_dropped"].as_u64(),
         Some(dropped as u64),
         "{report:#}"
+    );
+    let dropped_everywhere: u64 = report["tables"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|t| t["subscriptions_dropped"].as_u64())
+        .sum();
+    assert_eq!(
+        left_behind(&line),
+        Some(dropped_everywhere),
+        "check says which subscriptions `null` leaves behind: {line}"
     );
 
     // A moved Process Identifier corrupted by hand: verify's check fails.
@@ -497,7 +534,7 @@ async fn fail_stops_before_qa_changes_and_keep_carries_them_counted() {
     let keys = NaturalKeys::read(&mut prod, &mut qa).await;
     let unmoved = assert_values(&pair, &mut qa, &config, &keys, true).await;
     assert_eq!(unmoved_in_values(&report) as usize, unmoved, "{report:#}");
-    assert_eq!(counted as usize, unmoved, "{line}");
+    assert_eq!(counted, unmoved_everywhere(&report), "{line}");
     // Each one listed, with its value.
     let samples: Vec<String> = [c::PROCESS_INPUT, c::PROCESS_OUTPUT, c::ACTIVITY_OUTPUT]
         .iter()

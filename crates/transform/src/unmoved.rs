@@ -12,7 +12,7 @@
 //! let types = ValueTypes::read(config, s)?;
 //! let values = vec![TypedValue { ss_type: "bt…*…".into(), value: "12".into() }];
 //! let moved = std::collections::BTreeMap::new();
-//! let count = count_unmoved(config, (s, t), &types, &values, &moved)?;
+//! let count = count_unmoved(config, (s, t), &types, (&values, &[]), &moved)?;
 //! println!("{} cannot be mapped", count.total);
 //! # Ok(()) }
 //! ```
@@ -24,7 +24,7 @@ use bptmig_model::PipelineConfig;
 use bptmig_workdir::IdMap;
 
 use crate::maps::{self, DefinitionMaps, Snapshot};
-use crate::refs::{parse_plain, EntityOf, RefTypes, Target};
+use crate::refs::{parse_plain, ColumnType, EntityOf, RefTypes, Target};
 use crate::report::UnmovedReason;
 use crate::rewrite::values::outcome::{of_text, Lookup, Outcome};
 use crate::Result;
@@ -36,6 +36,8 @@ pub const FIRST_SHOWN: usize = 20;
 #[derive(Debug)]
 pub struct ValueTypes {
     refs: RefTypes,
+    /// The subscription tables `OSSYS_ENTITY.EVENT_TABLE_NAME` names, upper case, sorted.
+    subscription_tables: Vec<String>,
 }
 
 impl ValueTypes {
@@ -43,8 +45,19 @@ impl ValueTypes {
     pub fn read(config: &PipelineConfig, source: &Snapshot) -> Result<Self> {
         let entity_maps = crate::entity::load_all(&config.mapping.entity_maps)?;
         let definitions: Vec<&'static str> = c::DEFINITION_TABLES.iter().map(|t| t.name).collect();
+        let mut subscription_tables: Vec<String> = source
+            .rows(c::ENTITY)?
+            .texts(c::EVENT_TABLE_NAME)
+            .into_iter()
+            .flatten()
+            .filter(|t| c::is_osevt(t))
+            .map(|t| t.to_ascii_uppercase())
+            .collect();
+        subscription_tables.sort();
+        subscription_tables.dedup();
         Ok(Self {
             refs: RefTypes::read(source, &definitions, &entity_maps)?,
+            subscription_tables,
         })
     }
 
@@ -85,13 +98,65 @@ impl ValueTypes {
     /// The entity's physical table as the source spells it.
     fn entity_name(&self, ss_type: &str) -> String {
         match self.refs.entity_of(ss_type) {
-            EntityOf::Entity(e) => self
-                .refs
-                .entities
-                .get(e)
-                .map_or_else(String::new, |e| e.table.clone()),
+            EntityOf::Entity(e) => self.table_of(e),
             _ => String::new(),
         }
+    }
+
+    fn table_of(&self, entity: usize) -> String {
+        self.refs
+            .entities
+            .get(entity)
+            .map_or_else(String::new, |e| e.table.clone())
+    }
+
+    /// The subscription (`OSEVT_*`) tables the source snapshot's `OSSYS_ENTITY` names, in
+    /// upper case, sorted.
+    pub fn subscription_tables(&self) -> &[String] {
+        &self.subscription_tables
+    }
+
+    /// The entity whose identifiers column `column` of subscription table `table` holds,
+    /// when it is one bptmig maps itself: the only columns whose values can be unmoved.
+    fn column_entity(&self, table: &str, column: &str) -> Option<usize> {
+        let ColumnType::Ref(e) = self.refs.osevt.column(table, column) else {
+            return None;
+        };
+        let target = &self.refs.entities.get(e)?.target;
+        (!matches!(target, Target::Other(_))).then_some(e)
+    }
+
+    /// Whether column `column` of subscription table `table` holds identifiers of an entity
+    /// bptmig maps itself (the six fixed columns are not asked about).
+    pub fn is_system_column(&self, table: &str, column: &str) -> bool {
+        self.column_entity(table, column).is_some()
+    }
+
+    /// The activity IDs that `values` and `subscriptions` name (positive, within `INT`).
+    pub fn named_activities(
+        &self,
+        values: &[TypedValue],
+        subscriptions: &[SubscriptionRow],
+    ) -> BTreeSet<i64> {
+        let of_values = values
+            .iter()
+            .filter(|v| self.instance_table(&v.ss_type) == Some(c::ACTIVITY))
+            .map(|v| v.value.as_str());
+        let of_subscriptions = subscriptions.iter().flat_map(|row| {
+            row.values
+                .iter()
+                .filter(|(column, _)| {
+                    self.column_entity(&row.table, column)
+                        .and_then(|e| self.refs.entities.get(e))
+                        .is_some_and(|e| e.target == Target::Instance(c::ACTIVITY))
+                })
+                .map(|(_, v)| v.as_str())
+        });
+        of_values
+            .chain(of_subscriptions)
+            .filter_map(parse_plain)
+            .filter(|id| *id > 0 && i32::try_from(*id).is_ok())
+            .collect()
     }
 }
 
@@ -100,6 +165,15 @@ impl ValueTypes {
 pub struct TypedValue {
     pub ss_type: String,
     pub value: String,
+}
+
+/// One subscription row that moves: its table (as `OSSYS_ENTITY` names it) and its non-NULL
+/// values of the columns [`ValueTypes::is_system_column`] names, as decimal text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRow {
+    pub table: String,
+    /// (column, value).
+    pub values: Vec<(String, String)>,
 }
 
 /// One value that cannot be mapped.
@@ -123,6 +197,11 @@ pub struct UnmovedCount {
     pub by_entity: BTreeMap<String, u64>,
     /// The first [`FIRST_SHOWN`] of them.
     pub first: Vec<UnmovedValue>,
+    /// Of those, the ones in subscription columns.
+    pub in_subscriptions: u64,
+    /// The subscription rows holding one: what `unmoved_reference = "null"` leaves behind
+    /// (`subscriptions_dropped`).
+    pub subscriptions: u64,
 }
 
 /// The maps one run would rewrite system identifiers with.
@@ -146,21 +225,36 @@ impl Maps {
     }
 }
 
-/// Counts the `values` (of the rows that move) that the transform could not map, given the
-/// source IDs of the instance rows that move (`moved`, by instance table model name).
+/// Counts the `values` and `subscriptions` (of the rows that move) that the transform could
+/// not map, given the source IDs of the instance rows that move (`moved`, by instance table
+/// model name).
 pub fn count_unmoved(
     config: &PipelineConfig,
     (source, target): (&Snapshot, &Snapshot),
     types: &ValueTypes,
-    values: &[TypedValue],
+    (values, subscriptions): (&[TypedValue], &[SubscriptionRow]),
     moved: &BTreeMap<&'static str, BTreeSet<i64>>,
 ) -> Result<UnmovedCount> {
     let mut named: [BTreeSet<i64>; 3] = Default::default();
-    for v in values {
-        if let Some(Target::Principal(k)) = types.target(&v.ss_type) {
-            if let Some(id) = parse_plain(&v.value).filter(|id| *id > 0) {
+    let mut name = |target: Option<&Target>, v: &str| {
+        if let Some(Target::Principal(k)) = target {
+            if let Some(id) = parse_plain(v).filter(|id| *id > 0) {
                 named[(*k).min(2)].insert(id);
             }
+        }
+    };
+    for v in values {
+        name(types.target(&v.ss_type), &v.value);
+    }
+    for row in subscriptions {
+        for (column, v) in &row.values {
+            let entity = types.column_entity(&row.table, column);
+            name(
+                entity
+                    .and_then(|e| types.refs.entities.get(e))
+                    .map(|e| &e.target),
+                v,
+            );
         }
     }
     let defs = DefinitionMaps::build(source, target)?;
@@ -174,7 +268,38 @@ pub fn count_unmoved(
         definitions: defs.maps.iter().map(|(t, m)| (*t, to_map(m))).collect(),
         espaces: to_map(&maps::espace_map(source, target)?),
     };
-    Ok(tally(types, &maps, values))
+    let mut count = tally(types, &maps, values);
+    tally_subscriptions(types, &maps, subscriptions, &mut count);
+    Ok(count)
+}
+
+/// Each subscription value through its column's lookup; a row holding one that cannot be
+/// mapped counts once in [`UnmovedCount::subscriptions`].
+fn tally_subscriptions(
+    types: &ValueTypes,
+    maps: &Maps,
+    rows: &[SubscriptionRow],
+    count: &mut UnmovedCount,
+) {
+    for row in rows {
+        let mut unmoved = false;
+        for (column, v) in &row.values {
+            let Some(entity) = types.column_entity(&row.table, column) else {
+                continue;
+            };
+            let target = types.refs.entities.get(entity).map(|e| &e.target);
+            let Some(lookup) = target.and_then(|t| maps.lookup(t)) else {
+                continue;
+            };
+            count.typed += 1;
+            if let Outcome::Unmoved(reason) = of_text(v, lookup) {
+                count.note(types.table_of(entity), v, reason);
+                count.in_subscriptions += 1;
+                unmoved = true;
+            }
+        }
+        count.subscriptions += u64::from(unmoved);
+    }
 }
 
 /// Each value through its lookup.

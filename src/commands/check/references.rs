@@ -1,11 +1,14 @@
 //! Identifiers inside values (inputs and outputs typed as User, Group, Tenant, Process or
-//! Activity Identifier, or any entity bptmig maps itself) that the selected trees hold and a
-//! run could not map: counted before anything runs, as the transform will count them
-//! ([`bptmig_transform::unmoved`]), with `[mapping] unmoved_reference`'s verdict.
+//! Activity Identifier, or any entity bptmig maps itself) and in subscription (`OSEVT_*`)
+//! filter columns (`ID`, `TENANT_ID`, attributes typed `bt…*…`) that the selected trees hold
+//! and a run could not map: counted before anything runs, as the transform will count them
+//! ([`bptmig_transform::unmoved`]), with `[mapping] unmoved_reference`'s verdict (under
+//! `null`, the subscription rows holding one are left behind, as the transform's
+//! `subscriptions_dropped` counts them).
 //!
 //! The trees that move are the extract's ([`bptmig_extract::selection::select_trees`], broken
 //! trees left out), less those `unmapped_definition = "skip-tree"` leaves behind; only the
-//! values of rows that move are looked at. Subscription columns are not counted here.
+//! rows that move are looked at (a subscription row moves with its `_ACTIVITY_ID`'s process).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -15,7 +18,9 @@ use bptmig_model::pipeline::{UnmappedDefinition, UnmovedReference};
 use bptmig_model::PipelineConfig;
 use bptmig_transform::maps::DefinitionMaps;
 use bptmig_transform::report::UnmovedReason;
-use bptmig_transform::unmoved::{count_unmoved, TypedValue, UnmovedCount, ValueTypes};
+use bptmig_transform::unmoved::{
+    count_unmoved, SubscriptionRow, TypedValue, UnmovedCount, ValueTypes,
+};
 
 use super::line::{describe, line, list, Line, Verdict};
 use super::server::{both, failed_on, Server};
@@ -82,7 +87,8 @@ pub async fn unmoved_values(
     }
 }
 
-/// The count, or `None` when the source types no value as a system identifier.
+/// The count, or `None` when the source types no value as a system identifier and names no
+/// subscription table.
 async fn count(
     config: &PipelineConfig,
     mut src: Source<'_>,
@@ -92,7 +98,7 @@ async fn count(
     let snaps = super::snapshots::snapshots(config, src.client, t, "values").await?;
     let types = ValueTypes::read(config, &snaps.source)?;
     let system = types.system_types();
-    if system.is_empty() {
+    if system.is_empty() && types.subscription_tables().is_empty() {
         return Ok(None);
     }
     let processes = src.processes().await?;
@@ -117,13 +123,21 @@ async fn count(
         .filter(|(owner, _)| moving.contains(owner))
         .map(|(_, v)| v)
         .collect();
-    let activities = moving_activities(&mut src, &types, &values, &moving).await?;
+    let subscriptions: Vec<SubscriptionRow> = src
+        .subscriptions(&types)
+        .await?
+        .into_iter()
+        .filter(|(process, _)| moving.contains(process))
+        .map(|(_, row)| row)
+        .collect();
+    let named = types.named_activities(&values, &subscriptions);
+    let activities = moving_activities(&mut src, &named, &moving).await?;
     let moved = BTreeMap::from([(c::PROCESS, moving), (c::ACTIVITY, activities)]);
     let count = count_unmoved(
         config,
         (&snaps.source, &snaps.target),
         &types,
-        &values,
+        (&values, &subscriptions),
         &moved,
     )?;
     Ok(Some(count))
@@ -165,20 +179,14 @@ async fn skipped_roots(
         .collect())
 }
 
-/// The activities that values name and that move with their process.
+/// The activities of `named` (those values and subscriptions name) that move with their
+/// process.
 async fn moving_activities(
     src: &mut Source<'_>,
-    types: &ValueTypes,
-    values: &[TypedValue],
+    named: &BTreeSet<i64>,
     moving: &BTreeSet<i64>,
 ) -> Result<BTreeSet<i64>, Failure> {
-    let named: BTreeSet<i64> = values
-        .iter()
-        .filter(|v| types.instance_table(&v.ss_type) == Some(c::ACTIVITY))
-        .filter_map(|v| v.value.parse::<i64>().ok())
-        .filter(|id| *id > 0 && i32::try_from(*id).is_ok())
-        .collect();
-    let of = src.activity_processes(&named).await?;
+    let of = src.activity_processes(named).await?;
     Ok(of
         .into_iter()
         .filter(|(_, p)| moving.contains(p))
@@ -223,6 +231,16 @@ fn verdict_line(policy: UnmovedReference, count: Option<&UnmovedCount>) -> Line 
                  `[selection]` or map them, or set it to \"null\" or \"keep\""
             ),
         ),
+        UnmovedReference::Null if count.subscriptions > 0 => line(
+            CHECK,
+            Verdict::Note,
+            format!(
+                "{what}; `unmoved_reference = \"null\"` will write those in inputs and outputs \
+                 as NULL and leave behind the {} subscription row(s) holding one (NULL there \
+                 would mean any record), each counted in report.json",
+                count.subscriptions
+            ),
+        ),
         UnmovedReference::Null => line(
             CHECK,
             Verdict::Note,
@@ -252,10 +270,18 @@ fn in_words(count: &UnmovedCount) -> String {
             .iter()
             .map(|v| format!("`{}` ({}, {})", v.value, v.entity, v.reason.as_str())),
     );
+    let subscriptions = if count.in_subscriptions > 0 {
+        format!(
+            "; {} of them in subscription columns, in {} subscription row(s)",
+            count.in_subscriptions, count.subscriptions
+        )
+    } else {
+        String::new()
+    };
     format!(
         "{} of {} value(s) of the selected trees typed as system identifiers cannot be mapped \
          ({} point at instances this run does not move, {} at principals, definitions or \
-         eSpaces with no match, {} are not integers; {entities}): {first}",
+         eSpaces with no match, {} are not integers; {entities}{subscriptions}): {first}",
         count.total,
         count.typed,
         reason(UnmovedReason::NotMoved),
@@ -298,6 +324,7 @@ mod tests {
                 value: "12x".to_owned(),
                 reason: UnmovedReason::NotAnInteger,
             }],
+            ..UnmovedCount::default()
         };
         let fail = verdict_line(UnmovedReference::Fail, Some(&some));
         assert_eq!(fail.verdict, Verdict::Block);
@@ -319,5 +346,25 @@ mod tests {
             assert_eq!(l.verdict, Verdict::Note);
             assert!(l.detail.contains(says), "{}", l.detail);
         }
+        let in_subscriptions = UnmovedCount {
+            in_subscriptions: 2,
+            subscriptions: 1,
+            ..some
+        };
+        let fail = verdict_line(UnmovedReference::Fail, Some(&in_subscriptions));
+        assert_eq!(fail.verdict, Verdict::Block);
+        assert!(
+            fail.detail
+                .contains("2 of them in subscription columns, in 1 subscription row(s)"),
+            "{}",
+            fail.detail
+        );
+        let null = verdict_line(UnmovedReference::Null, Some(&in_subscriptions));
+        assert!(
+            null.detail
+                .contains("leave behind the 1 subscription row(s) holding one"),
+            "{}",
+            null.detail
+        );
     }
 }

@@ -10,6 +10,7 @@ fn types(dir: &std::path::Path) -> ValueTypes {
     let defs = [c::PROCESS_DEFINITION];
     ValueTypes {
         refs: RefTypes::read(&Snapshot::new(dir), &defs, &BTreeMap::new()).unwrap(),
+        subscription_tables: Vec::new(),
     }
 }
 
@@ -81,4 +82,49 @@ fn values_are_decided_as_the_rewrite_decides_them() {
     assert_eq!(count.by_entity["ossys_User"], 2);
     let first: BTreeSet<&str> = count.first.iter().map(|v| v.value.as_str()).collect();
     assert_eq!(first, BTreeSet::from(["6", "9", "8", " 7"]));
+}
+
+#[test]
+fn subscription_columns_are_decided_as_the_rewrite_decides_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let types = types(dir.path());
+    assert!(types.is_system_column("OSEVT_3ar_Candidate", "OwnerId"));
+    assert!(types.is_system_column("osevt_3ar_candidate", "TENANT_ID"));
+    assert!(
+        !types.is_system_column("OSEVT_3AR_CANDIDATE", "ID"),
+        "an application entity's own ID is not bptmig's to map"
+    );
+    assert!(!types.is_system_column("OSEVT_3ar_Candidate", "STAGE"));
+    let empty = || IdMap::from_i64(std::iter::empty());
+    let maps = Maps {
+        principals: [IdMap::from_i64([(7, 70)].into_iter()), empty(), empty()],
+        instances: BTreeMap::new(),
+        definitions: BTreeMap::new(),
+        espaces: empty(),
+    };
+    let row = |table: &str, values: &[(&str, &str)]| SubscriptionRow {
+        table: table.to_owned(),
+        values: values
+            .iter()
+            .map(|(c, v)| ((*c).to_owned(), (*v).to_owned()))
+            .collect(),
+    };
+    let rows = [
+        row("OSEVT_ossys_User", &[("ID", "7"), ("TENANT_ID", "0")]),
+        row("OSEVT_ossys_User", &[("ID", "8"), ("TENANT_ID", "3")]),
+        row(
+            "OSEVT_3ar_Candidate",
+            &[("ID", "5"), ("OWNERID", "7"), ("STAGE", "x")],
+        ),
+    ];
+    let mut count = UnmovedCount::default();
+    tally_subscriptions(&types, &maps, &rows, &mut count);
+    assert_eq!(count.typed, 5, "{count:?}");
+    assert_eq!((count.total, count.in_subscriptions), (2, 2));
+    assert_eq!(count.subscriptions, 1, "one row holds both");
+    assert_eq!(count.by_reason[&UnmovedReason::NoMatch], 2);
+    assert_eq!(count.by_entity["ossys_User"], 1);
+    assert_eq!(count.by_entity["ossys_Tenant"], 1);
+    let named = types.named_activities(&[value("bt1*a", "9"), value("bt1*u", "4")], &rows);
+    assert_eq!(named, BTreeSet::from([9]));
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use bptmig_db::{self as db, quote_ident, quote_text, Names, Side, SqlClient};
 use bptmig_model::catalog as c;
-use bptmig_transform::unmoved::TypedValue;
+use bptmig_transform::unmoved::{SubscriptionRow, TypedValue, ValueTypes};
 
 use super::{Failure, Process};
 
@@ -138,6 +138,67 @@ impl Source<'_> {
         Ok(out)
     }
 
+    /// Every subscription row of the tables `OSSYS_ENTITY` names that exist, with the process
+    /// of its activity: its non-NULL values of the columns that hold identifiers bptmig maps
+    /// itself (integer or text columns: the transform carries any other as it is).
+    pub(super) async fn subscriptions(
+        &mut self,
+        types: &ValueTypes,
+    ) -> Result<Vec<(i64, SubscriptionRow)>, Failure> {
+        let mut out = Vec::new();
+        for table in types.subscription_tables() {
+            let Some(spelled) = self.names.find(table)?.map(str::to_owned) else {
+                continue;
+            };
+            let columns: Vec<String> = db::table_columns(self.client, Side::Source, &spelled)
+                .await?
+                .into_iter()
+                .filter(|col| rewritten_type(&col.data_type))
+                .map(|col| col.name)
+                .filter(|name| {
+                    !c::OSEVT_COLUMNS
+                        .iter()
+                        .any(|fixed| fixed.name.eq_ignore_ascii_case(name))
+                        && types.is_system_column(table, name)
+                })
+                .collect();
+            if columns.is_empty() {
+                continue;
+            }
+            let list: Vec<String> = columns
+                .iter()
+                .map(|col| format!("E.{}", quote_ident(col)))
+                .collect();
+            let sql = format!(
+                "SELECT A.{}, {} FROM {} E JOIN {} A ON A.{} = E.{}",
+                quote_ident(c::PROCESS_ID),
+                list.join(", "),
+                self.names.quoted(&spelled)?,
+                self.names.quoted(c::ACTIVITY)?,
+                quote_ident(c::ID),
+                quote_ident(c::EVT_ACTIVITY_ID),
+            );
+            for r in self.rows(&sql).await? {
+                let Some(process) = r.ints[0] else {
+                    continue;
+                };
+                let values = columns
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, col)| {
+                        let v = r.ints[i + 1]
+                            .map(|n| n.to_string())
+                            .or_else(|| r.texts[i + 1].clone())?;
+                        Some((col.clone(), v))
+                    })
+                    .collect();
+                let table = table.clone();
+                out.push((process, SubscriptionRow { table, values }));
+            }
+        }
+        Ok(out)
+    }
+
     /// The process of each activity of `ids` the source has.
     pub(super) async fn activity_processes(
         &mut self,
@@ -163,6 +224,16 @@ impl Source<'_> {
         }
         Ok(out)
     }
+}
+
+/// Whether the transform looks into a column of this SQL type (it rewrites integer and text
+/// columns, and carries any other as it is, counted in `columns_kept`).
+fn rewritten_type(data_type: &str) -> bool {
+    let t = data_type.to_ascii_lowercase();
+    matches!(
+        t.as_str(),
+        "int" | "bigint" | "varchar" | "nvarchar" | "char" | "nchar" | "text" | "ntext"
+    )
 }
 
 /// Rows read back as plain cells, so that nothing here names the driver's row type.
