@@ -3,13 +3,14 @@
 //! words ([`Refused`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::Int32Type;
+use arrow::datatypes::{Field, Int32Type, Schema};
 use bptmig_db::{self as db, Names, SqlClient};
 use bptmig_db::{Fault, Side};
 use bptmig_model::catalog as c;
-use bptmig_workdir::sql_type::ColumnPlan;
+use bptmig_workdir::sql_type::{CatalogColumn, ColumnPlan};
 
 use crate::plan::{range_predicates, LoadPlan, References, TableInput, MAX_QUERY_CHARS};
 use crate::{Error, MissingReference, Result};
@@ -42,6 +43,38 @@ pub async fn column_plans(client: &mut SqlClient, t: &TableInput) -> Result<Vec<
             columns: missing.join(", "),
         })
     }
+}
+
+/// Each of `columns` as `live` (the target's catalog) spells it, matched in any case; a
+/// column the target lacks keeps its own name (the load's preflight refuses such a table).
+pub fn spell_columns(columns: &[String], live: &[CatalogColumn]) -> Vec<String> {
+    columns
+        .iter()
+        .map(|name| db::find_column(live, name).map_or_else(|| name.clone(), |l| l.name.clone()))
+        .collect()
+}
+
+/// The transformed columns of `t` as the target's catalog spells them, in their order.
+pub async fn spelled_columns(
+    client: &mut SqlClient,
+    t: &TableInput,
+) -> std::result::Result<Vec<String>, Refused> {
+    let live = live_columns(client, &t.spelled).await?;
+    Ok(spell_columns(&t.columns, &live))
+}
+
+/// The columns of `table` (as the target spells it) in the target's catalog; a failure as
+/// what the server (or the driver) said.
+pub async fn live_columns(
+    client: &mut SqlClient,
+    table: &str,
+) -> std::result::Result<Vec<CatalogColumn>, Refused> {
+    db::table_columns(client, Side::Target, table)
+        .await
+        .map_err(|e| Refused {
+            message: e.to_string(),
+            fault: db::Transient::fault(&e),
+        })
 }
 
 /// Rows of `table` (as the target spells it) in the target whose `column` lies in `ranges`.
@@ -110,11 +143,24 @@ pub fn reference_statements(
     Ok(out)
 }
 
-/// The `SELECT`s of [`read_back`] (columns `select`), each at most [`MAX_QUERY_CHARS`]
-/// long (unless the column list alone is longer).
+/// The `SELECT`s of [`read_back`] (columns `select`) by the model's ID column, each at most
+/// [`MAX_QUERY_CHARS`] long (unless the column list alone is longer).
+#[cfg(test)]
 pub fn read_back_statements(t: &TableInput, select: &str, ranges: &[(i32, i32)]) -> Vec<String> {
+    read_back_statements_by(t, select, t.id_column(), ranges)
+}
+
+/// The `SELECT`s of [`read_back`] (columns `select`) by the ID column named `id` (as the
+/// target spells it), each at most [`MAX_QUERY_CHARS`] long (unless the column list alone
+/// is longer).
+fn read_back_statements_by(
+    t: &TableInput,
+    select: &str,
+    id: &str,
+    ranges: &[(i32, i32)],
+) -> Vec<String> {
     let head = format!("SELECT {select} FROM {} WHERE ", t.sql());
-    with_predicates(&head, "", t.id_column(), ranges)
+    with_predicates(&head, "", id, ranges)
 }
 
 /// The references whose row the target lacks.
@@ -165,13 +211,8 @@ pub async fn read_back(
     plans: &[ColumnPlan],
     ranges: &[(i32, i32)],
 ) -> Result<Vec<RecordBatch>> {
-    let select = plans
-        .iter()
-        .map(ColumnPlan::select_expr)
-        .collect::<Vec<_>>()
-        .join(", ");
     let mut out = Vec::new();
-    for sql in read_back_statements(t, &select, ranges) {
+    for sql in read_back_sql(t, plans, ranges) {
         let batches = bptmig_db::read_batches(
             client,
             Side::Target,
@@ -183,14 +224,50 @@ pub async fn read_back(
             None,
         )
         .await?;
-        out.extend(
-            batches
-                .into_iter()
-                .map(|(b, _)| b)
-                .filter(|b| b.num_rows() > 0),
-        );
+        for (b, _) in batches {
+            if b.num_rows() > 0 {
+                out.push(named_as_transformed(t, b)?);
+            }
+        }
     }
     Ok(out)
+}
+
+/// The statements of [`read_back`]: `plans`' columns and `t`'s ID column named as the
+/// target spells them (the plans are the target's).
+fn read_back_sql(t: &TableInput, plans: &[ColumnPlan], ranges: &[(i32, i32)]) -> Vec<String> {
+    let select = plans
+        .iter()
+        .map(ColumnPlan::select_expr)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let id = plans
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(t.id_column()))
+        .map_or(t.id_column(), |p| p.name.as_str());
+    read_back_statements_by(t, &select, id, ranges)
+}
+
+/// A read-back batch (its columns named as the target spells them) with the transformed
+/// columns' names, which verify compares by.
+fn named_as_transformed(t: &TableInput, b: RecordBatch) -> Result<RecordBatch> {
+    let schema = b.schema();
+    if schema
+        .fields()
+        .iter()
+        .zip(&t.columns)
+        .all(|(f, name)| f.name() == name)
+    {
+        return Ok(b);
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .zip(&t.columns)
+        .map(|(f, name)| f.as_ref().clone().with_name(name.as_str()))
+        .collect();
+    let renamed = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    RecordBatch::try_new(renamed, b.columns().to_vec()).map_err(|e| Error::arrow(&t.name, e))
 }
 
 /// Runs a batch, ignoring its failure.
@@ -327,3 +404,6 @@ pub fn unseeded_warning(unseeded: &[Unseeded]) -> Option<String> {
         first.refused
     ))
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,6 +8,7 @@ use arrow::datatypes::Int32Type;
 use bptmig_model::catalog::{ColumnRole, FkKind};
 use bptmig_workdir::layout::{DEFERRED_FILE, TRANSFORM};
 use bptmig_workdir::part::PartReader;
+use bptmig_workdir::sql_type::CatalogColumn;
 use bptmig_workdir::WorkDir;
 
 use super::LoadPlan;
@@ -23,6 +24,20 @@ pub struct Fixup {
     pub column: String,
     pub id: i32,
     pub value: i32,
+}
+
+impl Fixup {
+    /// This fix-up with its column named as `live` (the target's columns of its table)
+    /// spells it, matched in any case; unchanged when the target lacks the column.
+    #[must_use]
+    pub fn spelled_as(&self, live: &[CatalogColumn]) -> Fixup {
+        let column = bptmig_db::find_column(live, &self.column)
+            .map_or_else(|| self.column.clone(), |c| c.name.clone());
+        Fixup {
+            column,
+            ..self.clone()
+        }
+    }
 }
 
 /// Reads `deferred.parquet` and attaches each fix-up to its chunks; `ids(table, part)` is the

@@ -4,7 +4,7 @@ use bptmig_db::{self as db, Side, SqlClient};
 
 use super::{bulk_options, ChunkError, ChunkRows, ChunkWriter};
 use crate::plan::TableInput;
-use crate::target::Refused;
+use crate::target::{self, Refused};
 use crate::Result;
 
 /// Writes a chunk with `INSERT BULK`, keeping the transformed IDs.
@@ -24,7 +24,15 @@ impl ChunkWriter for BulkWriter {
         let refused = |e: tiberius::error::Error| ChunkError::Bulk {
             refused: Refused::from(&e),
         };
-        let cols = rows.table.column_names();
+        // The target's spelling of each column: the bulk copy's metadata query and column
+        // list name them as sent.
+        let spelled = target::spelled_columns(client, rows.table)
+            .await
+            .map_err(|refused| ChunkError::Columns {
+                table: rows.table.name.clone(),
+                refused,
+            })?;
+        let cols: Vec<&str> = spelled.iter().map(String::as_str).collect();
         let mut req = client
             .bulk_insert_with_options(&rows.table.spelled, &cols, bulk_options(), &[])
             .await

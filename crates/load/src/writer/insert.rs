@@ -1,6 +1,8 @@
 //! Strategy `insert`: multi-row `INSERT … VALUES` statements of exact literals
 //! ([`crate::value::literal`]), rendered one statement at a time.
 
+use std::collections::HashMap;
+
 use bptmig_db::{self as db, Side, SqlClient};
 use bptmig_model::catalog::{ColumnRole, FkKind};
 
@@ -14,13 +16,37 @@ use crate::Result;
 #[derive(Debug)]
 pub(crate) struct InsertWriter {
     batch_rows: usize,
+    /// Per table, the statements' header, its columns named as the target spells them (read
+    /// from the target's catalog at the table's first chunk).
+    headers: HashMap<String, String>,
 }
 
 impl InsertWriter {
     pub(crate) fn new(batch_rows: usize) -> Self {
         Self {
             batch_rows: batch_rows.max(1),
+            headers: HashMap::new(),
         }
+    }
+
+    /// The header of `t`'s statements (see [`insert_header_as`]).
+    async fn header(
+        &mut self,
+        client: &mut SqlClient,
+        t: &TableInput,
+    ) -> Result<String, ChunkError> {
+        if let Some(h) = self.headers.get(&t.name) {
+            return Ok(h.clone());
+        }
+        let columns = target::spelled_columns(client, t)
+            .await
+            .map_err(|refused| ChunkError::Columns {
+                table: t.name.clone(),
+                refused,
+            })?;
+        let h = insert_header_as(t, &columns);
+        self.headers.insert(t.name.clone(), h.clone());
+        Ok(h)
     }
 
     /// Statements of a chunk of `rows` rows.
@@ -51,14 +77,15 @@ impl InsertWriter {
     /// Replays the chunk up to statement `failed`, then that statement's rows one by one, in a
     /// transaction that is rolled back: the first row the server refuses, and its words.
     async fn first_refused_row(
-        &self,
+        &mut self,
         client: &mut SqlClient,
         rows: &ChunkRows<'_>,
         begin: &str,
         failed: usize,
     ) -> Option<(usize, Refused)> {
+        let header = self.header(client, rows.table).await.ok()?;
         target::run_batch(client, begin).await.ok()?;
-        let found = self.replay(client, rows, failed).await;
+        let found = self.replay(client, rows, &header, failed).await;
         target::roll_back(client).await;
         found
     }
@@ -67,15 +94,15 @@ impl InsertWriter {
         &self,
         client: &mut SqlClient,
         rows: &ChunkRows<'_>,
+        header: &str,
         failed: usize,
     ) -> Option<(usize, Refused)> {
-        let header = insert_header(rows.table);
         for index in 0..failed {
-            let s = self.statement(&header, rows.bound, index).ok()?;
+            let s = self.statement(header, rows.bound, index).ok()?;
             target::run_batch(client, &s).await.ok()?;
         }
         for r in self.statement_rows(rows.bound.num_rows(), failed) {
-            let mut s = header.clone();
+            let mut s = header.to_owned();
             rows.bound.render_row(&mut s, r).ok()?;
             if let Err(refused) = target::run_batch(client, &s).await {
                 return Some((r, refused));
@@ -95,7 +122,7 @@ impl ChunkWriter for InsertWriter {
         client: &mut SqlClient,
         rows: &ChunkRows<'_>,
     ) -> Result<(), ChunkError> {
-        let header = insert_header(rows.table);
+        let header = self.header(client, rows.table).await?;
         for index in 0..self.statements(rows.bound.num_rows()) {
             let s = self
                 .statement(&header, rows.bound, index)
@@ -174,12 +201,20 @@ async fn missing_reference(
     ChunkError::RowRefused { refused }
 }
 
-/// `INSERT INTO t (c1, c2, …) VALUES ` for the transformed columns of `t`.
+/// `INSERT INTO t (c1, c2, …) VALUES ` for the transformed columns of `t`, named as the
+/// transformed Parquet names them.
+#[cfg(test)]
 pub(crate) fn insert_header(t: &TableInput) -> String {
+    insert_header_as(t, &t.columns)
+}
+
+/// `INSERT INTO t (c1, c2, …) VALUES ` naming `t`'s transformed columns as `columns` (the
+/// target's spelling of each, in their order).
+pub(crate) fn insert_header_as(t: &TableInput, columns: &[String]) -> String {
     format!(
         "INSERT INTO {} ({}) VALUES ",
         t.sql(),
-        t.columns
+        columns
             .iter()
             .map(|c| db::quote_ident(c))
             .collect::<Vec<_>>()

@@ -94,6 +94,9 @@ pub(crate) trait ChunkWriter {
 pub enum ChunkError {
     #[error("{refused} (starting the transaction: `{sql}`)")]
     Begin { sql: String, refused: Refused },
+    /// The target's spelling of the columns could not be read.
+    #[error("{refused} (reading the columns of `{table}` in the target)")]
+    Columns { table: String, refused: Refused },
     /// Row statement `index` of the chunk was refused.
     #[error("{refused}")]
     Statement { index: usize, refused: Refused },
@@ -132,6 +135,7 @@ impl bptmig_db::Transient for ChunkError {
     fn fault(&self) -> Option<bptmig_db::Fault> {
         match self {
             ChunkError::Begin { refused, .. }
+            | ChunkError::Columns { refused, .. }
             | ChunkError::Statement { refused, .. }
             | ChunkError::Bulk { refused }
             | ChunkError::MissingRow { refused, .. }

@@ -2,11 +2,12 @@
 //! [`ChunkWriter`]), its fix-ups, the trees whose roots it holds and its ledger row commit
 //! together or not at all.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use bptmig_db::{self as db, SqlClient, Transient as _};
+use bptmig_workdir::sql_type::CatalogColumn;
 
 use super::{ChunkError, ChunkRows, ChunkWriter};
 use crate::ledger::lock::TargetLock;
@@ -118,7 +119,8 @@ impl ChunkTransaction<'_> {
             }
         }
         writer.write_rows(client, rows).await?;
-        for batch in fixup_batches(&rows.chunk.fixups) {
+        let fixups = spelled_fixups(client, &rows.chunk.fixups).await?;
+        for batch in fixup_batches(&fixups) {
             target::run_batch(client, &batch)
                 .await
                 .map_err(|refused| ChunkError::Fixups {
@@ -182,6 +184,33 @@ pub(crate) fn fixup_batches(fixups: &[Fixup]) -> Vec<String> {
         }
     }
     out
+}
+
+/// `fixups` with each column named as the target spells it (one catalog read per table they
+/// update; none without fix-ups).
+async fn spelled_fixups(
+    client: &mut SqlClient,
+    fixups: &[Fixup],
+) -> Result<Vec<Fixup>, ChunkError> {
+    let mut live: HashMap<&str, Vec<CatalogColumn>> = HashMap::new();
+    for f in fixups {
+        if !live.contains_key(f.spelled.as_str()) {
+            let columns = target::live_columns(client, &f.spelled)
+                .await
+                .map_err(|refused| ChunkError::Columns {
+                    table: f.table.clone(),
+                    refused,
+                })?;
+            live.insert(&f.spelled, columns);
+        }
+    }
+    Ok(fixups
+        .iter()
+        .map(|f| match live.get(f.spelled.as_str()) {
+            Some(columns) => f.spelled_as(columns),
+            None => f.clone(),
+        })
+        .collect())
 }
 
 /// The start of a statement, for messages.
