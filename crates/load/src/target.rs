@@ -10,7 +10,7 @@ use arrow::datatypes::{Field, Int32Type, Schema};
 use bptmig_db::{self as db, Names, SqlClient};
 use bptmig_db::{Fault, Side};
 use bptmig_model::catalog as c;
-use bptmig_workdir::sql_type::{CatalogColumn, ColumnPlan};
+use bptmig_workdir::sql_type::ColumnPlan;
 
 use crate::plan::{range_predicates, LoadPlan, References, TableInput, MAX_QUERY_CHARS};
 use crate::{Error, MissingReference, Result};
@@ -45,13 +45,22 @@ pub async fn column_plans(client: &mut SqlClient, t: &TableInput) -> Result<Vec<
     }
 }
 
-/// Each of `columns` as `live` (the target's catalog) spells it, matched in any case; a
-/// column the target lacks keeps its own name (the load's preflight refuses such a table).
-pub fn spell_columns(columns: &[String], live: &[CatalogColumn]) -> Vec<String> {
+/// Each of `columns` as `live` (the target's column names) spells it, matched in any case;
+/// a column the target lacks keeps its own name (the load's preflight refuses such a table).
+pub fn spell_columns(columns: &[String], live: &[String]) -> Vec<String> {
     columns
         .iter()
-        .map(|name| db::find_column(live, name).map_or_else(|| name.clone(), |l| l.name.clone()))
+        .map(|name| spell_column(name, live))
         .collect()
+}
+
+/// `name` as `live` (the target's column names) spells it, matched in any case; `name` when
+/// the target lacks it.
+pub fn spell_column(name: &str, live: &[String]) -> String {
+    live.iter()
+        .find(|l| l.eq_ignore_ascii_case(name))
+        .map_or(name, String::as_str)
+        .to_owned()
 }
 
 /// The transformed columns of `t` as the target's catalog spells them, in their order.
@@ -63,18 +72,22 @@ pub async fn spelled_columns(
     Ok(spell_columns(&t.columns, &live))
 }
 
-/// The columns of `table` (as the target spells it) in the target's catalog; a failure as
-/// what the server (or the driver) said.
+/// The column names of `table`, named exactly as the target's catalog spells it (the plan's
+/// [`TableInput::spelled`]); a failure as what the server (or the driver) said. It runs at
+/// every chunk that needs it, so it asks for the table's exact name, which the server finds
+/// without reading the whole catalog.
 pub async fn live_columns(
     client: &mut SqlClient,
     table: &str,
-) -> std::result::Result<Vec<CatalogColumn>, Refused> {
-    db::table_columns(client, Side::Target, table)
+) -> std::result::Result<Vec<String>, Refused> {
+    let sql = "SELECT COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = @P1";
+    let rows = db::query_rows(client, Side::Target, sql, &[&table])
         .await
         .map_err(|e| Refused {
             message: e.to_string(),
             fault: db::Transient::fault(&e),
-        })
+        })?;
+    Ok(rows.iter().filter_map(|r| db::text_cell(r, 0)).collect())
 }
 
 /// Rows of `table` (as the target spells it) in the target whose `column` lies in `ranges`.

@@ -8,7 +8,6 @@ use arrow::datatypes::Int32Type;
 use bptmig_model::catalog::{ColumnRole, FkKind};
 use bptmig_workdir::layout::{DEFERRED_FILE, TRANSFORM};
 use bptmig_workdir::part::PartReader;
-use bptmig_workdir::sql_type::CatalogColumn;
 use bptmig_workdir::WorkDir;
 
 use super::LoadPlan;
@@ -27,14 +26,12 @@ pub struct Fixup {
 }
 
 impl Fixup {
-    /// This fix-up with its column named as `live` (the target's columns of its table)
+    /// This fix-up with its column named as `live` (the target's column names of its table)
     /// spells it, matched in any case; unchanged when the target lacks the column.
     #[must_use]
-    pub fn spelled_as(&self, live: &[CatalogColumn]) -> Fixup {
-        let column = bptmig_db::find_column(live, &self.column)
-            .map_or_else(|| self.column.clone(), |c| c.name.clone());
+    pub fn spelled_as(&self, live: &[String]) -> Fixup {
         Fixup {
-            column,
+            column: crate::target::spell_column(&self.column, live),
             ..self.clone()
         }
     }

@@ -50,17 +50,21 @@ fn live() -> Vec<CatalogColumn> {
     vec![int_column("btCandidateId"), int_column("_Activity_Id")]
 }
 
+fn live_names() -> Vec<String> {
+    live().into_iter().map(|l| l.name).collect()
+}
+
 #[test]
 fn columns_take_the_targets_spelling_in_any_case() {
     let t = subscriptions();
     assert_eq!(
-        spell_columns(&t.columns, &live()),
+        spell_columns(&t.columns, &live_names()),
         vec!["_Activity_Id".to_owned(), "btCandidateId".to_owned()]
     );
     // A column the target lacks keeps its name (the preflight names it).
     let mut lacking = t.columns.clone();
     lacking.push("OTHER".into());
-    assert_eq!(spell_columns(&lacking, &live())[2], "OTHER");
+    assert_eq!(spell_columns(&lacking, &live_names())[2], "OTHER");
 }
 
 /// Every column list the load sends names a column as the target spells it: the insert
@@ -68,7 +72,7 @@ fn columns_take_the_targets_spelling_in_any_case() {
 #[test]
 fn statements_name_columns_as_the_target_spells_them() {
     let t = subscriptions();
-    let spelled = spell_columns(&t.columns, &live());
+    let spelled = spell_columns(&t.columns, &live_names());
     let mut sql = vec![insert_header_as(&t, &spelled)];
     let live = live();
     let plans: Vec<ColumnPlan> = t
@@ -85,7 +89,7 @@ fn statements_name_columns_as_the_target_spells_them() {
         id: 10,
         value: 30,
     };
-    sql.extend(fixup_batches(&[fixup.spelled_as(&live)]));
+    sql.extend(fixup_batches(&[fixup.spelled_as(&live_names())]));
     let text = sql.join("\n");
     assert!(
         text.starts_with(
@@ -134,4 +138,28 @@ fn read_back_batches_are_named_as_transformed() {
         .collect();
     assert_eq!(names, vec![c::EVT_ACTIVITY_ID, "btCandidateID"]);
     assert_eq!(int_value(&renamed, "btCandidateID", 0), Some(7));
+}
+
+/// On the sandbox (whose strings compare case-sensitively) the target's columns of a table
+/// are found by the name its catalog spells, and each transformed column takes that spelling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_columns_are_read_by_the_catalogs_spelling_on_the_sandbox() {
+    let spec = bptmig_sandbox::EnvSpec {
+        processes: 1,
+        ..bptmig_sandbox::EnvSpec::default()
+    };
+    let qa = bptmig_sandbox::Environment::start(bptmig_sandbox::EnvKind::Qa, &spec)
+        .await
+        .unwrap();
+    let mut client = qa.connect().await.unwrap();
+    let names = db::Names::read(&mut client, Side::Target).await.unwrap();
+    let spelled = names.spelled(c::PROCESS).unwrap().to_owned();
+    let live = live_columns(&mut client, &spelled).await.unwrap();
+    assert!(live.iter().any(|n| n == c::ID), "{spelled}: {live:?}");
+    assert!(live.iter().any(|n| n == c::TOP_PROCESS_ID), "{live:?}");
+    let asked = vec!["id".to_owned(), c::TOP_PROCESS_ID.to_lowercase()];
+    assert_eq!(
+        spell_columns(&asked, &live),
+        vec![c::ID.to_owned(), c::TOP_PROCESS_ID.to_owned()]
+    );
 }

@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use bptmig_db::{self as db, SqlClient, Transient as _};
-use bptmig_workdir::sql_type::CatalogColumn;
 
 use super::{ChunkError, ChunkRows, ChunkWriter};
 use crate::ledger::lock::TargetLock;
@@ -192,7 +191,7 @@ async fn spelled_fixups(
     client: &mut SqlClient,
     fixups: &[Fixup],
 ) -> Result<Vec<Fixup>, ChunkError> {
-    let mut live: HashMap<&str, Vec<CatalogColumn>> = HashMap::new();
+    let mut live: HashMap<&str, Vec<String>> = HashMap::new();
     for f in fixups {
         if !live.contains_key(f.spelled.as_str()) {
             let columns = target::live_columns(client, &f.spelled)
