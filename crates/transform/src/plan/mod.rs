@@ -39,6 +39,7 @@ mod ids;
 mod principals_used;
 mod scan;
 mod trees;
+mod typed_values;
 mod value_principals;
 
 /// Everything phase 1 decides.

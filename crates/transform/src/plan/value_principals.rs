@@ -5,11 +5,11 @@
 //! policy), but leniently: one left without a target does not stop the transform under
 //! `unmapped_* = "fail"`; its values follow `unmoved_reference` instead.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{DataType, Int32Type, Int64Type};
-use bptmig_model::catalog::{self as c, ColumnRole, TableRole};
+use bptmig_model::catalog::{ColumnRole, TableRole};
 use bptmig_model::{PipelineConfig, UsedIds};
 use bptmig_workdir::IdMap;
 use rayon::prelude::*;
@@ -17,11 +17,12 @@ use rayon::prelude::*;
 use super::id_set::IdSet;
 use super::principals_used::resolve_used_with;
 use super::scan::{int_column, BATCH_ROWS};
+use super::typed_values::read_typed_part;
 use crate::input::Input;
 use crate::maps::Snapshot;
 use crate::principals::{Kind, PrincipalMap};
 use crate::principals::{Resolution, Unmapped};
-use crate::refs::{parse_plain, ColumnType, EntityOf, RefTypes, Target};
+use crate::refs::{parse_plain, ColumnType, RefTypes, Target};
 use crate::verified::VerifiedParts;
 use crate::Result;
 
@@ -105,15 +106,15 @@ fn read_part(
     refs: &RefTypes,
     verified: &VerifiedParts,
 ) -> Result<[IdSet; 3]> {
+    let cols = match holders {
+        Holders::Typed(cols) => {
+            return read_typed_part(input, part, cols, owners, refs, verified);
+        }
+        Holders::Columns(cols) => cols,
+    };
     let owner = input.owner_column();
     let mut names: Vec<&str> = vec![owner];
-    match holders {
-        Holders::Typed(cols) => {
-            names.extend(cols.iter().copied());
-            names.push(c::SS_TYPE);
-        }
-        Holders::Columns(cols) => names.extend(cols.iter().map(|(n, _)| n.as_str())),
-    }
+    names.extend(cols.iter().map(|(n, _)| n.as_str()));
     let (reader, _) = input.open_part(part, verified)?.columns_present(&names);
     let mut used: [IdSet; 3] = Default::default();
     for batch in reader.batch_size(BATCH_ROWS).batches()? {
@@ -123,63 +124,13 @@ fn read_part(
         };
         let keys = keys.as_primitive::<Int32Type>();
         let moving = |i: usize| keys.is_valid(i) && owners.get(keys.value(i)).is_some();
-        match holders {
-            Holders::Typed(cols) => typed(&batch, cols, refs, &moving, &mut used),
-            Holders::Columns(cols) => {
-                for (name, kind) in cols {
-                    if let Some(a) = batch.column_by_name(name) {
-                        column(a, &moving, &mut used[*kind]);
-                    }
-                }
+        for (name, kind) in cols {
+            if let Some(a) = batch.column_by_name(name) {
+                column(a, &moving, &mut used[*kind]);
             }
         }
     }
     Ok(used)
-}
-
-/// Values whose `SS_TYPE` names a user, group or tenant entity.
-fn typed(
-    batch: &RecordBatch,
-    cols: &[&str],
-    refs: &RefTypes,
-    moving: &dyn Fn(usize) -> bool,
-    used: &mut [IdSet; 3],
-) {
-    let Some(types) = batch
-        .column_by_name(c::SS_TYPE)
-        .filter(|a| a.data_type() == &DataType::Utf8)
-    else {
-        return;
-    };
-    let types = types.as_string::<i32>();
-    let mut seen: HashMap<&str, Option<usize>> = HashMap::new();
-    for name in cols {
-        let Some(values) = batch
-            .column_by_name(name)
-            .filter(|a| a.data_type() == &DataType::Utf8)
-        else {
-            continue;
-        };
-        let values = values.as_string::<i32>();
-        for i in 0..values.len() {
-            if values.is_null(i) || types.is_null(i) || !moving(i) {
-                continue;
-            }
-            let kind = *seen.entry(types.value(i)).or_insert_with_key(|t| {
-                let EntityOf::Entity(e) = refs.entity_of(t) else {
-                    return None;
-                };
-                match refs.entities.get(e)?.target {
-                    Target::Principal(k) => Some(k),
-                    _ => None,
-                }
-            });
-            let id = kind.zip(parse_plain(values.value(i)));
-            if let Some((k, id)) = id.filter(|(_, id)| *id > 0) {
-                used[k].insert(id);
-            }
-        }
-    }
 }
 
 /// An integer or text subscription column.
