@@ -6,18 +6,14 @@
 //! group or tenant, its owner, value and `SS_TYPE` columns for those rows only.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
-use arrow::datatypes::{DataType, Field, Int32Type, Schema};
+use arrow::datatypes::{DataType, Field, Int32Type};
 use bptmig_model::catalog as c;
+use bptmig_workdir::part::PartReader;
 use bptmig_workdir::IdMap;
-use parquet::arrow::arrow_reader::{
-    ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
-};
-use parquet::arrow::ProjectionMask;
 
 use super::id_set::IdSet;
 use super::scan::{int_column, BATCH_ROWS};
@@ -41,20 +37,17 @@ pub(super) fn read_typed_part(
     let Some(selection) = principal_rows(input, &path, refs)? else {
         return Ok(used);
     };
-    let builder = open(&path, ArrowReaderOptions::new())?;
     let owner = input.owner_column();
     let mut names: Vec<&str> = vec![owner];
     names.extend(cols.iter().copied());
     names.push(c::SS_TYPE);
-    let mask = projection(&builder, &names);
-    let reader = builder
-        .with_projection(mask)
-        .with_row_selection(selection)
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(|e| bptmig_workdir::Error::parquet(&path, e))?;
-    for batch in reader {
-        let batch = batch.map_err(|e| Error::arrow(&path.display().to_string(), e))?;
+    let (reader, _) = PartReader::open(&path)?.columns_present(&names);
+    for batch in reader
+        .rows_where(&selection)
+        .batch_size(BATCH_ROWS)
+        .batches()?
+    {
+        let batch = batch?;
         let Some(keys) = int_column(input, &batch, owner)? else {
             continue;
         };
@@ -65,17 +58,21 @@ pub(super) fn read_typed_part(
     Ok(used)
 }
 
-/// The rows of the part at `path` whose `SS_TYPE` names a user, group or tenant entity, or
-/// `None` when there are none (or no owner column: then no row moves). An owner column that
-/// is not Int32 is refused, as every read of the part refuses it.
-fn principal_rows(input: &Input, path: &Path, refs: &RefTypes) -> Result<Option<RowSelection>> {
-    let builder = open(path, ArrowReaderOptions::new())?;
-    let schema = Arc::clone(builder.schema());
+/// Per batch of the part at `path`, which rows have an `SS_TYPE` naming a user, group or
+/// tenant entity; `None` when no row does (or there is no owner column: then no row moves).
+/// An owner column that is not Int32 is refused, as every read of the part refuses it.
+fn principal_rows(
+    input: &Input,
+    path: &Path,
+    refs: &RefTypes,
+) -> Result<Option<Vec<BooleanArray>>> {
+    // `SS_TYPE` read as a dictionary: its strings are looked at once per batch, not per row.
+    let reader = PartReader::open_dictionary(path, c::SS_TYPE)?;
+    let schema = Arc::clone(reader.schema());
     let owner = input.owner_column();
-    let rows = builder.metadata().file_metadata().num_rows();
     match schema.field_with_name(owner).map(Field::data_type) {
         Ok(DataType::Int32) => {}
-        Ok(found) if rows > 0 => {
+        Ok(found) if reader.rows() > 0 => {
             return Err(Error::ColumnType {
                 table: input.name.clone(),
                 column: owner.to_owned(),
@@ -84,64 +81,25 @@ fn principal_rows(input: &Input, path: &Path, refs: &RefTypes) -> Result<Option<
         }
         _ => return Ok(None),
     }
-    let Ok(types) = schema.index_of(c::SS_TYPE) else {
+    let Ok(types) = schema.field_with_name(c::SS_TYPE) else {
         return Ok(None);
     };
-    if schema.field(types).data_type() != &DataType::Utf8 {
+    if !matches!(types.data_type(), DataType::Dictionary(..)) {
         return Ok(None);
     }
-    // `SS_TYPE` read as a dictionary: its strings are looked at once per batch, not per row.
-    let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let f = f.as_ref().clone();
-            if i == types {
-                f.with_data_type(dictionary.clone())
-            } else {
-                f
-            }
-        })
-        .collect();
-    let options = ArrowReaderOptions::new().with_schema(Arc::new(Schema::new(fields)));
-    let builder = open(path, options)?;
-    let mask = ProjectionMask::roots(builder.parquet_schema(), [types]);
-    let reader = builder
-        .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(|e| bptmig_workdir::Error::parquet(path, e))?;
     let mut kinds = Kinds::new(refs);
     let mut filters: Vec<BooleanArray> = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| Error::arrow(&path.display().to_string(), e))?;
-        filters.push(kinds.principal_typed(batch.column(0).as_ref()));
+    for batch in reader
+        .columns(&[c::SS_TYPE])?
+        .batch_size(BATCH_ROWS)
+        .batches()?
+    {
+        filters.push(kinds.principal_typed(batch?.column(0).as_ref()));
     }
     if filters.iter().all(|f| f.true_count() == 0) {
         return Ok(None);
     }
-    Ok(Some(RowSelection::from_filters(&filters)))
-}
-
-/// The part at `path`, opened with `options`.
-fn open(path: &Path, options: ArrowReaderOptions) -> Result<ParquetRecordBatchReaderBuilder<File>> {
-    let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
-    Ok(
-        ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
-            .map_err(|e| bptmig_workdir::Error::parquet(path, e))?,
-    )
-}
-
-/// Those of `names` that the file has.
-fn projection(builder: &ParquetRecordBatchReaderBuilder<File>, names: &[&str]) -> ProjectionMask {
-    let schema = builder.schema();
-    let indices: Vec<usize> = names
-        .iter()
-        .filter_map(|n| schema.index_of(n).ok())
-        .collect();
-    ProjectionMask::roots(builder.parquet_schema(), indices)
+    Ok(Some(filters))
 }
 
 /// The kind of principal (0 users, 1 groups, 2 tenants) that each `SS_TYPE` names, if any.

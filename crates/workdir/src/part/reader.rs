@@ -3,9 +3,14 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use arrow::datatypes::SchemaRef;
+use std::sync::Arc;
+
+use arrow::array::BooleanArray;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder, RowSelection,
+};
 use parquet::arrow::ProjectionMask;
 
 use crate::manifest::PartEntry;
@@ -42,6 +47,43 @@ impl PartReader {
     pub fn open(path: &Path) -> Result<Self> {
         let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|e| Error::parquet(path, e))?
+            .with_batch_size(DEFAULT_BATCH_ROWS);
+        Ok(Self {
+            path: path.to_owned(),
+            builder,
+        })
+    }
+
+    /// Opens `path` with its text column `column` read as a dictionary (`Int32` keys): a
+    /// column of a few distinct values over many rows is then looked at once per value and
+    /// batch. A file without that text column opens as [`PartReader::open`] does.
+    pub fn open_dictionary(path: &Path, column: &str) -> Result<Self> {
+        let plain = Self::open(path)?;
+        let schema = plain.schema();
+        let Ok(i) = schema.index_of(column) else {
+            return Ok(plain);
+        };
+        if schema.field(i).data_type() != &DataType::Utf8 {
+            return Ok(plain);
+        }
+        let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        let fields: Vec<Field> = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(j, f)| {
+                let f = f.as_ref().clone();
+                if j == i {
+                    f.with_data_type(dictionary.clone())
+                } else {
+                    f
+                }
+            })
+            .collect();
+        let options = ArrowReaderOptions::new().with_schema(Arc::new(Schema::new(fields)));
+        let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
             .map_err(|e| Error::parquet(path, e))?
             .with_batch_size(DEFAULT_BATCH_ROWS);
         Ok(Self {
@@ -98,6 +140,16 @@ impl PartReader {
     fn project(mut self, indices: Vec<usize>) -> Self {
         let mask = ProjectionMask::roots(self.builder.parquet_schema(), indices);
         self.builder = self.builder.with_projection(mask);
+        self
+    }
+
+    /// Reads only the rows where `filters` (one mask per batch of an earlier read of this
+    /// file, in order, covering every row) are true.
+    #[must_use]
+    pub fn rows_where(mut self, filters: &[BooleanArray]) -> Self {
+        self.builder = self
+            .builder
+            .with_row_selection(RowSelection::from_filters(filters));
         self
     }
 
