@@ -50,8 +50,8 @@ pub struct PipelineArg {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Pre-flight: connectivity, queues empty, definitions and users mapped, ID room.
-    Check(PipelineArg),
+    /// Pre-flight: connectivity, permissions, queues empty, definitions and users mapped, ID room.
+    Check(CheckArgs),
     /// Stream the selected process history from the source to Parquet.
     Extract(PipelineArg),
     /// Rewrite every foreign key for the target (no database involved).
@@ -87,6 +87,18 @@ the load has left out trees the target already held, the map is refused. The new
 ones the load writes: valid once `bptmig load` has finished and `bptmig verify` passed, and \
 the same on a rerun of the same plan. A map published here can be given back to a pipeline as \
 a `[mapping.entity_maps]` file.";
+
+/// `bptmig check`: the pipeline, and whether to probe the target.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+    /// Also round-trip what the load relies on (explicit IDs, bulk copy, date/times at full
+    /// precision, long texts) through session temporary tables shaped like the target's
+    /// instance tables, and say per strategy whether it works. Writes nothing permanent.
+    #[arg(long)]
+    pub probe: bool,
+}
 
 /// `bptmig maps`: which table, in which format, where.
 #[derive(Args, Debug)]
@@ -131,7 +143,7 @@ impl Command {
 
     pub fn pipeline(&self) -> &PipelineArg {
         match self {
-            Command::Check(p)
+            Command::Check(CheckArgs { pipeline: p, .. })
             | Command::Extract(p)
             | Command::Transform(p)
             | Command::Load(p)

@@ -37,7 +37,7 @@ impl Outcome {
 
 pub fn run(command: &Command, settings: &Settings) -> anyhow::Result<Outcome> {
     match command {
-        Command::Check(_) => Ok(check::run(settings)),
+        Command::Check(args) => Ok(check::run(settings, args.probe)),
         Command::Extract(_) => extract::run(settings),
         Command::Transform(_) => transform::run(settings),
         Command::Load(_) => load::run(settings),

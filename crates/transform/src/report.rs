@@ -136,6 +136,56 @@ pub struct SkippedTree {
     pub reason: String,
 }
 
+/// Values one `[anonymize]` rule replaced (never a value itself).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnonymizedCount {
+    /// The rule, as the pipeline names it (`anonymize.rules[2]`).
+    pub rule: String,
+    /// `TABLE.COLUMN` as the rule selects it.
+    pub column: String,
+    /// `clear`, `hash`, `fake` (`fake:person` …) or `keep-format`.
+    pub method: String,
+    /// Non-NULL values the rule replaced.
+    pub values_changed: u64,
+}
+
+/// Moved processes the target's scheduler treats specially (issue 15 §4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedulerFindings {
+    /// Moved processes that will never run in the target: their target definition, eSpace
+    /// or tenant is inactive or locked. One entry per reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub never_run: Vec<SchedulerGroup>,
+    /// Open activities whose `NEXT_RUN` is in the past: the target's scheduler runs them as
+    /// soon as it sees them (automatic ones may call the target's integrations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub past_next_run: Option<SchedulerGroup>,
+}
+
+impl SchedulerFindings {
+    pub fn is_empty(&self) -> bool {
+        self.never_run.is_empty() && self.past_next_run.is_none()
+    }
+}
+
+/// A count with the first source IDs (at most [`SCHEDULER_SAMPLES`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedulerGroup {
+    /// Stable reason code (`definition_inactive`, `definition_locked`, `espace_inactive`,
+    /// `espace_locked`, `tenant_inactive`, `next_run_past`).
+    pub reason: String,
+    /// Processes (for `never_run`) or activities (for `past_next_run`).
+    pub count: u64,
+    /// Of them, automatic activities (for `past_next_run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automatic: Option<u64>,
+    /// Source IDs of the first of them.
+    pub sample_ids: Vec<i64>,
+}
+
+/// How many sample IDs a scheduler finding lists.
+pub const SCHEDULER_SAMPLES: usize = 10;
+
 /// The transform's report.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Report {
@@ -161,6 +211,12 @@ pub struct Report {
     /// (see each table's `unmoved_references`): `null` or `keep`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unmoved_reference: Option<String>,
+    /// Values each `[anonymize]` rule replaced, in rule order (absent without `[anonymize]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anonymized: Vec<AnonymizedCount>,
+    /// Moved processes the target's scheduler will never run, or will run at once.
+    #[serde(default, skip_serializing_if = "SchedulerFindings::is_empty")]
+    pub scheduler: SchedulerFindings,
     /// How many findings a person must review; the stage exits 1 when non-zero.
     pub problems: u64,
 }
@@ -191,7 +247,9 @@ impl Report {
             + u64::from(kept > 0)
             + dangling
             + unmoved
-            + u64::from(columns_kept);
+            + u64::from(columns_kept)
+            + self.scheduler.never_run.len() as u64
+            + u64::from(self.scheduler.past_next_run.is_some());
     }
 
     /// How many identifiers inside values could not be mapped, over every table.

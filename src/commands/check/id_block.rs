@@ -140,7 +140,9 @@ fn blocks(wd: &WorkDir, run: &RunState, config: &PipelineConfig) -> anyhow::Resu
             continue;
         };
         let (ranges, kind) = match config.ids {
-            IdStrategy::Renumber => {
+            // The target generates the IDs: no block is reserved.
+            IdStrategy::Generated => continue,
+            IdStrategy::Renumber | IdStrategy::Auto => {
                 let base = stats.get(table.name).and_then(|s| s.1).unwrap_or(0);
                 (renumbered(base, manifest.rows()), BlockKind::WouldReserve)
             }

@@ -9,6 +9,12 @@
 //! * [`mapping`]: definitions, users, groups and tenants of the selected trees;
 //! * [`broken`]: broken trees among the selected, which `broken_tree` refuses or leaves out;
 //! * [`references`]: identifiers inside values that `unmoved_reference` refuses, nulls or keeps;
+//! * [`identity`]: each instance table's identity now, the block, the identity after the load;
+//! * [`rights`]: every right the chosen strategy needs, and whether the login has it;
+//! * [`strategy`]: the ID strategy the run uses (`auto` decided);
+//! * [`scheduler`]: moved processes the target's scheduler will never run, or run at once;
+//! * [`anonymize`]: each `[anonymize]` rule previewed on a few sample rows (replacements only);
+//! * [`probe`] (`--probe`): the load's own paths round-tripped on session temporary tables;
 //! * [`workdir`]: the work directory's run.
 //!
 //! The lines about the selected trees share one reading of them ([`Selected`]): the
@@ -22,14 +28,20 @@ use bptmig_model::PipelineConfig;
 use super::Outcome;
 use crate::settings::Settings;
 
+mod anonymize;
 mod broken;
 mod id_block;
+mod identity;
 mod line;
 mod mapping;
 mod moved;
+mod probe;
 mod references;
+mod rights;
+mod scheduler;
 mod server;
 mod snapshots;
+mod strategy;
 mod workdir;
 
 pub use line::{Line, Verdict};
@@ -37,8 +49,8 @@ use server::Server;
 
 /// `bptmig check`: runs every check and prints the table; [`Outcome::Review`] when anything
 /// blocks.
-pub fn run(settings: &Settings) -> Outcome {
-    let lines = settings.runtime.block_on(check(&settings.config));
+pub fn run(settings: &Settings, probe: bool) -> Outcome {
+    let lines = settings.runtime.block_on(check(&settings.config, probe));
     if print(&lines) {
         Outcome::Review
     } else {
@@ -46,16 +58,19 @@ pub fn run(settings: &Settings) -> Outcome {
     }
 }
 
-/// Runs every check; never fails (a failure is a line).
-pub async fn check(config: &PipelineConfig) -> Vec<Line> {
+/// Runs every check (with `probe`, the probe too); never fails (a failure is a line).
+pub async fn check(config: &PipelineConfig, probe: bool) -> Vec<Line> {
     let mut out = Vec::new();
     let mut source = Server::connect(Side::Source, config, &mut out).await;
     let mut target = Server::connect(Side::Target, config, &mut out).await;
     server::queues(&mut source, &mut out).await;
     server::queues(&mut target, &mut out).await;
     server::permissions(config, &mut target, &mut out).await;
+    rights::rights(config, &mut source, &mut target, &mut out).await;
+    strategy::strategy(config, &mut target, &mut out).await;
     // ID room and mapping need both sides.
     server::id_room(&mut source, &mut target, &mut out).await;
+    identity::identity(config, &mut target, &mut out).await;
     id_block::id_block(config, &mut target, &mut out).await;
     let mut selected = Selected::default();
     mapping::mapping(config, &mut source, &mut target, &mut selected, &mut out).await;
@@ -63,6 +78,11 @@ pub async fn check(config: &PipelineConfig) -> Vec<Line> {
     broken::broken_trees(config, &mut source, &mut selected, &mut out).await;
     let sides = (&mut source, &mut target);
     references::unmoved_values(config, sides, &mut selected, &mut out).await;
+    scheduler::scheduler(config, (&mut source, &mut target), &mut selected, &mut out).await;
+    anonymize::preview(config, &mut source, &mut selected, &mut out).await;
+    if probe {
+        probe::probe(config, &mut target, &mut out).await;
+    }
     workdir::workdir(config, &mut out);
     out
 }

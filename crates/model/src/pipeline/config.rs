@@ -34,6 +34,9 @@ pub struct PipelineConfig {
     pub transform: TransformSettings,
     /// `[load]`: how rows are written into the target.
     pub load: LoadSettings,
+    /// `[anonymize]`: how personal data is masked on its way out of the source (none when
+    /// the table is absent: the transform then changes no value of these columns).
+    pub anonymize: Option<super::Anonymize>,
 }
 
 /// A database to read from or write to.
@@ -289,6 +292,13 @@ pub enum IdStrategy {
     Renumber,
     /// `"keep"`: source IDs, when they do not collide with the target.
     Keep,
+    /// `"generated"`: the target generates every moved row's ID at load time (no
+    /// `IDENTITY_INSERT`, for logins without ALTER such as OutSystems Cloud); the load
+    /// captures each new ID and resolves later rows' instance references through them.
+    Generated,
+    /// `"auto"`: `renumber` where the target login may use `IDENTITY_INSERT` on every
+    /// instance table, otherwise `generated` (decided from the target snapshot).
+    Auto,
 }
 
 impl IdStrategy {
@@ -297,6 +307,8 @@ impl IdStrategy {
         match self {
             Self::Renumber => "renumber",
             Self::Keep => "keep",
+            Self::Generated => "generated",
+            Self::Auto => "auto",
         }
     }
 }
@@ -343,8 +355,26 @@ pub struct LoadSettings {
     pub batch_rows: usize,
     /// `chunk_rows`: rows per transaction and ledger entry (at least `batch_rows`, default 5000).
     pub chunk_rows: usize,
-    /// `ledger_table`: the target table recording applied chunks (default `BPTMIG_LEDGER`).
+    /// `ledger_table`: the target table recording applied chunks (default `BPTMIG_LEDGER`);
+    /// bptmig's other tables are named after it unless `[load.tables]` names them.
     pub ledger_table: String,
+    /// `[load.tables]`: existing tables, created by the user (for instance published as
+    /// OutSystems entities, `OSUSR_…`), that bptmig uses instead of creating its own. When
+    /// set, bptmig never sends `CREATE TABLE`: it checks their shape before any row moves.
+    pub tables: Option<OwnTables>,
+}
+
+/// `[load.tables]`: the physical names of bptmig's tables in the target, all four required.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnTables {
+    /// `ledger`: one row per loaded chunk.
+    pub ledger: String,
+    /// `trees`: one row per moved tree.
+    pub trees: String,
+    /// `lock`: who is loading into this target.
+    pub lock: String,
+    /// `pairs`: the old → new ID pairs a `generated` load captured.
+    pub pairs: String,
 }
 
 impl Default for LoadSettings {
@@ -354,6 +384,7 @@ impl Default for LoadSettings {
             batch_rows: DEFAULT_BATCH_ROWS,
             chunk_rows: DEFAULT_CHUNK_ROWS,
             ledger_table: DEFAULT_LEDGER_TABLE.to_owned(),
+            tables: None,
         }
     }
 }

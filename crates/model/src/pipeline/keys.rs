@@ -11,6 +11,7 @@ pub const ROOT_KEYS: &[&str] = &[
     "extract",
     "transform",
     "load",
+    "anonymize",
 ];
 /// Keys allowed in `[source]` and `[target]`.
 pub const ENDPOINT_KEYS: &[&str] = &[
@@ -48,7 +49,15 @@ pub const EXTRACT_KEYS: &[&str] = &["part_rows", "row_group_rows"];
 /// Keys allowed in `[transform]`.
 pub const TRANSFORM_KEYS: &[&str] = &["clear_scheduler_locks"];
 /// Keys allowed in `[load]`.
-pub const LOAD_KEYS: &[&str] = &["strategy", "batch_rows", "chunk_rows", "ledger_table"];
+pub const LOAD_KEYS: &[&str] = &[
+    "strategy",
+    "batch_rows",
+    "chunk_rows",
+    "ledger_table",
+    "tables",
+];
+/// Keys allowed in `[load.tables]`.
+pub const LOAD_TABLES_KEYS: &[&str] = &["ledger", "trees", "lock", "pairs"];
 
 /// Default of `source.connect_timeout_secs` / `target.connect_timeout_secs`.
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 15;

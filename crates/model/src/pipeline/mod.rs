@@ -30,9 +30,10 @@
 //! # Ok::<(), bptmig_model::ConfigError>(())
 //! ```
 
+pub use anonymize::{AnonKey, AnonMethod, AnonRule, Anonymize, FakeKind};
 pub use config::{
     AlreadyMoved, BrokenTree, CommandTimeout, Endpoint, ExtractSettings, IdStrategy, LoadSettings,
-    LoadStrategy, Mapping, PipelineConfig, Selection, SettingOrigin, TransformSettings,
+    LoadStrategy, Mapping, OwnTables, PipelineConfig, Selection, SettingOrigin, TransformSettings,
     UnmappedDefinition, UnmappedPrincipal, UnmovedReference,
 };
 pub use connection::{mask_secrets, ConnectionString};
@@ -41,11 +42,12 @@ pub use keys::{
     ADO_COMMAND_TIMEOUT_KEYS, DEFAULT_BATCH_ROWS, DEFAULT_CHUNK_ROWS, DEFAULT_COMMAND_TIMEOUT_SECS,
     DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_LEDGER_TABLE, DEFAULT_PART_ROWS, DEFAULT_RETRIES,
     DEFAULT_RETRY_DELAY_SECS, DEFAULT_ROW_GROUP_ROWS, ENDPOINT_KEYS, EXTRACT_KEYS, IDS_KEYS,
-    LOAD_KEYS, MAPPING_KEYS, MAX_BATCH_ROWS, MAX_COMMAND_TIMEOUT_SECS, MAX_CONNECT_TIMEOUT_SECS,
-    MAX_RETRIES, MAX_RETRY_DELAY_SECS, RETRY_DELAY_CAP_SECS, ROOT_KEYS, SELECTION_KEYS,
-    TRANSFORM_KEYS,
+    LOAD_KEYS, LOAD_TABLES_KEYS, MAPPING_KEYS, MAX_BATCH_ROWS, MAX_COMMAND_TIMEOUT_SECS,
+    MAX_CONNECT_TIMEOUT_SECS, MAX_RETRIES, MAX_RETRY_DELAY_SECS, RETRY_DELAY_CAP_SECS, ROOT_KEYS,
+    SELECTION_KEYS, TRANSFORM_KEYS,
 };
 
+mod anonymize;
 mod config;
 mod connection;
 mod error;

@@ -10,15 +10,16 @@ use super::connection::{attribute_value, connection_string, mask_secrets};
 use super::keys::{
     ADO_COMMAND_TIMEOUT_KEYS, DEFAULT_BATCH_ROWS, DEFAULT_CHUNK_ROWS, DEFAULT_CONNECT_TIMEOUT_SECS,
     DEFAULT_LEDGER_TABLE, DEFAULT_PART_ROWS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_SECS,
-    DEFAULT_ROW_GROUP_ROWS, ENDPOINT_KEYS, EXTRACT_KEYS, IDS_KEYS, LOAD_KEYS, MAPPING_KEYS,
-    MAX_BATCH_ROWS, MAX_COMMAND_TIMEOUT_SECS, MAX_CONNECT_TIMEOUT_SECS, MAX_IDENTIFIER_LEN,
-    MAX_RETRIES, MAX_RETRY_DELAY_SECS, ROOT_KEYS, SELECTION_KEYS, TRANSFORM_KEYS,
+    DEFAULT_ROW_GROUP_ROWS, ENDPOINT_KEYS, EXTRACT_KEYS, IDS_KEYS, LOAD_KEYS, LOAD_TABLES_KEYS,
+    MAPPING_KEYS, MAX_BATCH_ROWS, MAX_COMMAND_TIMEOUT_SECS, MAX_CONNECT_TIMEOUT_SECS,
+    MAX_IDENTIFIER_LEN, MAX_RETRIES, MAX_RETRY_DELAY_SECS, ROOT_KEYS, SELECTION_KEYS,
+    TRANSFORM_KEYS,
 };
 use super::section::{resolve, Field, Section};
 use super::{
     AlreadyMoved, BrokenTree, CommandTimeout, ConfigError, ConnectionString, Endpoint,
-    ExtractSettings, IdStrategy, LoadSettings, LoadStrategy, Mapping, PipelineConfig, Problem,
-    Selection, SettingOrigin, TransformSettings, UnmappedDefinition, UnmappedPrincipal,
+    ExtractSettings, IdStrategy, LoadSettings, LoadStrategy, Mapping, OwnTables, PipelineConfig,
+    Problem, Selection, SettingOrigin, TransformSettings, UnmappedDefinition, UnmappedPrincipal,
     UnmovedReference,
 };
 
@@ -172,6 +173,8 @@ fn read_config(
                 &[
                     ("renumber", IdStrategy::Renumber),
                     ("keep", IdStrategy::Keep),
+                    ("generated", IdStrategy::Generated),
+                    ("auto", IdStrategy::Auto),
                 ],
             )
             .or(IdStrategy::default())
@@ -182,6 +185,7 @@ fn read_config(
     let extract = read_extract(&root, problems);
     let transform = read_transform(&root, problems);
     let load = read_load(&root, problems);
+    let anonymize = super::anonymize::read_anonymize(&root, env, problems);
 
     Some(PipelineConfig {
         path: path.to_owned(),
@@ -194,6 +198,7 @@ fn read_config(
         extract: extract?,
         transform: transform?,
         load: load?,
+        anonymize: anonymize?,
     })
 }
 
@@ -551,32 +556,80 @@ fn read_load(root: &Section<'_>, problems: &mut Problems) -> Option<LoadSettings
         (Field::Set(rows), _) => Some(rows),
         _ => None,
     };
-    let ledger_table = match section.string(
-        problems,
-        "ledger_table",
-        "a string (a table name such as \"BPTMIG_LEDGER\")",
-    ) {
+    let ledger_table = match table_name(&section, problems, "ledger_table", "BPTMIG_LEDGER") {
         Field::Absent => Some(DEFAULT_LEDGER_TABLE.to_owned()),
-        Field::Set(name) if is_identifier(name) && name.len() <= MAX_IDENTIFIER_LEN => {
-            Some(name.to_owned())
-        }
-        Field::Set(name) => {
-            problems.add(
-                &section.key("ledger_table"),
-                format!(
-                    "{name:?} is not a plain table name; use letters, digits and `_` (not \
-                     starting with a digit, at most {MAX_IDENTIFIER_LEN} characters), without \
-                     schema or brackets"
-                ),
-            );
-            None
-        }
+        Field::Set(name) => Some(name),
         Field::Invalid => None,
+    };
+    let tables = match section.table(problems, "tables") {
+        Field::Absent => Some(None),
+        Field::Invalid => None,
+        Field::Set(tables) => {
+            tables.reject_unknown(problems, LOAD_TABLES_KEYS);
+            let mut name =
+                |key: &str, example: &str| match table_name(&tables, problems, key, example) {
+                    Field::Set(name) => Some(name),
+                    Field::Absent => {
+                        problems.add(
+                            &tables.key(key),
+                            format!(
+                                "missing required key; `[load.tables]` names all four of bptmig's \
+                             tables, e.g. `{key} = \"{example}\"` (README, \"Targets without \
+                             CREATE TABLE\")"
+                            ),
+                        );
+                        None
+                    }
+                    Field::Invalid => None,
+                };
+            let ledger = name("ledger", "OSUSR_ABC_BPTMIGLEDGER");
+            let trees = name("trees", "OSUSR_ABC_BPTMIGTREE");
+            let lock = name("lock", "OSUSR_ABC_BPTMIGLOCK");
+            let pairs = name("pairs", "OSUSR_ABC_BPTMIGPAIR");
+            Some(Some(OwnTables {
+                ledger: ledger?,
+                trees: trees?,
+                lock: lock?,
+                pairs: pairs?,
+            }))
+        }
     };
     Some(LoadSettings {
         strategy: strategy?,
         batch_rows: batch_rows?,
         chunk_rows: chunk_rows?,
         ledger_table: ledger_table?,
+        tables: tables?,
     })
+}
+
+/// A plain table name at `key` (letters, digits and `_`, at most 128 characters).
+fn table_name(
+    section: &Section<'_>,
+    problems: &mut Problems,
+    key: &str,
+    example: &str,
+) -> Field<String> {
+    match section.string(
+        problems,
+        key,
+        &format!("a string (a table name such as \"{example}\")"),
+    ) {
+        Field::Absent => Field::Absent,
+        Field::Set(name) if is_identifier(name) && name.len() <= MAX_IDENTIFIER_LEN => {
+            Field::Set(name.to_owned())
+        }
+        Field::Set(name) => {
+            problems.add(
+                &section.key(key),
+                format!(
+                    "{name:?} is not a plain table name; use letters, digits and `_` (not \
+                     starting with a digit, at most {MAX_IDENTIFIER_LEN} characters), without \
+                     schema or brackets"
+                ),
+            );
+            Field::Invalid
+        }
+        Field::Invalid => Field::Invalid,
+    }
 }

@@ -72,7 +72,8 @@ pub(super) fn assign_all(
 /// (keep), refusing what would overflow a 32-bit ID or collide with the target.
 fn assign(table: &str, olds: &[i32], base: i64, strategy: IdStrategy) -> Result<Vec<i32>> {
     match strategy {
-        IdStrategy::Renumber => {
+        // `auto` is decided before phase 1; until then it renumbers.
+        IdStrategy::Renumber | IdStrategy::Auto => {
             let last = base + olds.len() as i64;
             if last > i64::from(i32::MAX) {
                 return Err(Error::IdOverflow {
@@ -95,5 +96,7 @@ fn assign(table: &str, olds: &[i32], base: i64, strategy: IdStrategy) -> Result<
             }
             Ok(olds.to_vec())
         }
+        // The target generates the IDs at load: rows keep their source IDs until then.
+        IdStrategy::Generated => Ok(olds.to_vec()),
     }
 }

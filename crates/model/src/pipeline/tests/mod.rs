@@ -180,7 +180,9 @@ fn full_file_parses_to_the_expected_config() {
             batch_rows: 1000,
             chunk_rows: 20_000,
             ledger_table: "MY_LEDGER_2".into(),
+            tables: None,
         },
+        anonymize: None,
     };
     assert_eq!(config, expected);
     assert_eq!(
@@ -227,7 +229,8 @@ fn absent_optional_keys_take_their_defaults() {
             strategy: LoadStrategy::Auto,
             batch_rows: 200,
             chunk_rows: 5000,
-            ledger_table: "BPTMIG_LEDGER".into()
+            ledger_table: "BPTMIG_LEDGER".into(),
+            tables: None,
         }
     );
     // Empty tables behave like absent ones.

@@ -1,0 +1,16 @@
+//! Each `[anonymize]` rule previewed on a few sample rows, showing only the replacements
+//! (issue 17; filled in by its owner).
+
+use bptmig_model::PipelineConfig;
+
+use super::server::Server;
+use super::{Line, Selected};
+
+/// One line per rule.
+pub async fn preview(
+    _config: &PipelineConfig,
+    _source: &mut Server<'_>,
+    _selected: &mut Selected,
+    _out: &mut Vec<Line>,
+) {
+}
