@@ -7,4 +7,5 @@ use super::server::Server;
 use super::Line;
 
 /// One line per keyed instance table.
+#[allow(clippy::unused_async)] // until its owner fills it in
 pub async fn identity(_config: &PipelineConfig, _target: &mut Server<'_>, _out: &mut Vec<Line>) {}

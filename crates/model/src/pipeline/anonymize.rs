@@ -145,24 +145,24 @@ impl FakeKind {
     }
 }
 
-/// `[anonymize]`, or `Some(None)` when absent; `None` when a problem was recorded.
+/// `[anonymize]`: `Invalid` when a problem was recorded.
 pub(super) fn read_anonymize(
     root: &Section<'_>,
     env: &dyn Fn(&str) -> Option<String>,
     problems: &mut Problems,
-) -> Option<Option<Anonymize>> {
+) -> Field<Anonymize> {
     let section = match root.table(problems, "anonymize") {
-        Field::Absent => return Some(None),
-        Field::Invalid => return None,
+        Field::Absent => return Field::Absent,
+        Field::Invalid => return Field::Invalid,
         Field::Set(section) => section,
     };
     section.reject_unknown(problems, ANONYMIZE_KEYS);
     let key = read_key(&section, env, problems);
     let rules = read_rules(&section, problems);
-    Some(Some(Anonymize {
-        key: key?,
-        rules: rules?,
-    }))
+    match (key, rules) {
+        (Some(key), Some(rules)) => Field::Set(Anonymize { key, rules }),
+        _ => Field::Invalid,
+    }
 }
 
 /// `key = "${VAR}"`: the variable must be set and not empty; a literal key is refused.

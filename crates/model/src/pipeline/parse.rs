@@ -185,7 +185,11 @@ fn read_config(
     let extract = read_extract(&root, problems);
     let transform = read_transform(&root, problems);
     let load = read_load(&root, problems);
-    let anonymize = super::anonymize::read_anonymize(&root, env, problems);
+    let anonymize = match super::anonymize::read_anonymize(&root, env, problems) {
+        Field::Set(a) => Some(Some(a)),
+        Field::Absent => Some(None),
+        Field::Invalid => None,
+    };
 
     Some(PipelineConfig {
         path: path.to_owned(),
