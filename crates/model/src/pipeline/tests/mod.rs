@@ -578,3 +578,4 @@ fn load_reports_an_unreadable_file() {
 mod endpoint;
 mod secrets;
 mod shipped;
+mod tables;
