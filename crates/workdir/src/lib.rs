@@ -23,6 +23,7 @@
 //! * [`atomic`]: files that appear whole or not at all.
 //! * [`broken_trees`]: the trees the extract found broken in the source and left behind.
 //! * [`id_map`]: the compact old → new ID map every stage uses ([`IdMap`]).
+//! * [`id_strategy`]: `transform/ids.json`, the strategy the transform applied (`auto` decided).
 //! * [`cancel`]: the interrupt flag a stage checks between parts.
 //! * [`part`]: writing Parquet parts with the run's metadata ([`part::PartWriter`]) and
 //!   reading them back ([`part::PartReader`]).
@@ -49,6 +50,7 @@ pub mod atomic;
 pub mod broken_trees;
 pub mod cancel;
 pub mod id_map;
+pub mod id_strategy;
 pub mod iso;
 pub mod layout;
 pub mod lock;
