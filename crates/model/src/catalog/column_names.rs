@@ -7,6 +7,9 @@ pub const LABEL: &str = "LABEL";
 pub const SS_KEY: &str = "SS_KEY";
 pub const SS_TYPE: &str = "SS_TYPE";
 pub const IS_ACTIVE: &str = "IS_ACTIVE";
+/// `IS_LOCKED` of a process definition or an eSpace: the scheduler runs nothing of a locked
+/// one. Not every platform version has it (read as unlocked when absent).
+pub const IS_LOCKED: &str = "IS_LOCKED";
 pub const ESPACE_ID: &str = "ESPACE_ID";
 pub const USERNAME: &str = "USERNAME";
 pub const IS_TERMINAL: &str = "IS_TERMINAL";

@@ -1,8 +1,8 @@
 //! The definition tables, written by publishing in each environment and mapped by `SS_KEY`.
 
 use super::column_names::{
-    ACTIVITY_DEF_ID, DATA_TYPE, ESPACE_ID, ID, INVOKED_PROCESS_DEF_ID, IS_ACTIVE, IS_INPUT, KIND,
-    LABEL, NAME, PROCESS_DEF_ID, SS_TYPE,
+    ACTIVITY_DEF_ID, DATA_TYPE, ESPACE_ID, ID, INVOKED_PROCESS_DEF_ID, IS_ACTIVE, IS_INPUT,
+    IS_LOCKED, KIND, LABEL, NAME, PROCESS_DEF_ID, SS_TYPE,
 };
 use super::shorthands::{fk, key, ss_key, val};
 use super::table_names::{
@@ -22,6 +22,8 @@ pub const PROCESS_DEFINITION_TABLE: Table = Table {
         ss_key(),
         val(IS_ACTIVE, false),
         fk(ESPACE_ID, FkKind::Espace, ESPACE, false),
+        // Read for the scheduler findings (a locked definition's processes never run).
+        val(IS_LOCKED, false),
     ],
 };
 

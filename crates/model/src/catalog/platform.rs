@@ -2,8 +2,8 @@
 
 use super::column_names::{
     ACTIVITY_ID, DATABASE_NAME, DATA_ID, ENQUEUE_TIME, ENTITY_ID, ENTITY_RECORD_ID, ERROR_COUNT,
-    ESPACE_ID, EVENT_TABLE_NAME, EXPOSE_PROCESS_EVENTS, ID, IS_ACTIVE, IS_TERMINAL, NAME, NEXT_RUN,
-    PHYSICAL_TABLE_NAME, PRIMARYKEY_SS_KEY, PROCESS_DEF_ID, TYPE, USERNAME,
+    ESPACE_ID, EVENT_TABLE_NAME, EXPOSE_PROCESS_EVENTS, ID, IS_ACTIVE, IS_LOCKED, IS_TERMINAL,
+    NAME, NEXT_RUN, PHYSICAL_TABLE_NAME, PRIMARYKEY_SS_KEY, PROCESS_DEF_ID, TYPE, USERNAME,
 };
 use super::shorthands::{fk, key, ss_key, tenant, val};
 use super::table_names::{
@@ -71,7 +71,14 @@ pub const ESPACE_TABLE: Table = Table {
     name: ESPACE,
     role: TableRole::Identity,
     key: Some(ID),
-    columns: &[key(), val(NAME, false), ss_key(), val(IS_ACTIVE, false)],
+    columns: &[
+        key(),
+        val(NAME, false),
+        ss_key(),
+        val(IS_ACTIVE, false),
+        // Read for the scheduler findings; absent on some platform versions.
+        val(IS_LOCKED, false),
+    ],
 };
 
 pub const ENTITY_TABLE: Table = Table {
@@ -137,6 +144,9 @@ pub const TENANT_TABLE: Table = Table {
         key(),
         val(NAME, false),
         fk(ESPACE_ID, FkKind::Espace, ESPACE, true),
+        // Not in the public material (G): read when the target has it, for the scheduler
+        // findings (an inactive tenant's processes never run).
+        val(IS_ACTIVE, false),
     ],
 };
 

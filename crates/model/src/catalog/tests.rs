@@ -114,3 +114,27 @@ fn entity_attributes_are_an_identity_table_keyed_by_id() {
     assert_eq!(t.column(DATABASE_NAME).map(|c| c.nullable), Some(true));
     assert_eq!(t.column(SS_KEY).map(|c| c.role), Some(ColumnRole::SsKey));
 }
+
+#[test]
+fn the_scheduler_flags_are_in_the_snapshot_tables_and_optional() {
+    for (table, column) in [
+        (PROCESS_DEFINITION, IS_ACTIVE),
+        (PROCESS_DEFINITION, IS_LOCKED),
+        (ACTIVITY_DEFINITION, IS_ACTIVE),
+        (ESPACE, IS_ACTIVE),
+        (ESPACE, IS_LOCKED),
+        (TENANT, IS_ACTIVE),
+    ] {
+        let t = table_of(table);
+        // A plain value: a target whose platform version lacks it is read, not refused.
+        assert_eq!(
+            t.column(column).map(|c| c.role),
+            Some(ColumnRole::Value),
+            "{table}.{column}"
+        );
+    }
+}
+
+fn table_of(name: &str) -> &'static Table {
+    table(name).unwrap()
+}
