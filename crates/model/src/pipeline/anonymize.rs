@@ -16,6 +16,8 @@ use toml::Value;
 use super::parse::Problems;
 use super::section::{Field, Section};
 
+mod refused;
+
 /// Keys allowed in `[anonymize]`.
 pub const ANONYMIZE_KEYS: &[&str] = &["key", "rules"];
 /// Keys allowed in each `[[anonymize.rules]]`.
@@ -94,6 +96,27 @@ impl AnonRule {
     /// `anonymize.rules[N]`, how messages and `report.json` name it.
     pub fn key(&self) -> String {
         format!("anonymize.rules[{}]", self.number)
+    }
+
+    /// Whether `data_type` (an `SS_TYPE` or `DATA_TYPE`) names an entity reference
+    /// (`bt<eSpace SS_KEY>*<entity SS_KEY>`, or `rtEntityReference`): such values are never
+    /// anonymised.
+    pub fn is_entity_type(data_type: &str) -> bool {
+        refused::is_entity_type(data_type)
+    }
+
+    /// `TABLE.COLUMN`, as written.
+    pub fn column_name(&self) -> String {
+        format!("{}.{}", self.table, self.column)
+    }
+
+    /// `clear`, `hash`, `fake:<kind>` or `keep-format`, as `report.json` and `check` name the
+    /// rule's method.
+    pub fn method_name(&self) -> String {
+        match self.method {
+            AnonMethod::Fake(kind) => format!("fake:{}", kind.as_str()),
+            m => m.as_str().to_owned(),
+        }
     }
 }
 
@@ -255,28 +278,7 @@ fn read_rules(section: &Section<'_>, problems: &mut Problems) -> Option<Vec<Anon
 
 fn read_rule(rule: &Section<'_>, number: usize, problems: &mut Problems) -> Option<AnonRule> {
     rule.reject_unknown(problems, RULE_KEYS);
-    let column = match rule.string(problems, "column", "a string `\"TABLE.COLUMN\"`") {
-        Field::Set(c) => match c.split_once('.') {
-            Some((t, col)) if !t.trim().is_empty() && !col.trim().is_empty() => {
-                Some((t.trim().to_owned(), col.trim().to_owned()))
-            }
-            _ => {
-                problems.add(
-                    &rule.key("column"),
-                    format!("{c:?} is not `TABLE.COLUMN`; write e.g. \"OSSYS_BPM_PROCESS.LABEL\""),
-                );
-                None
-            }
-        },
-        Field::Absent => {
-            problems.add(
-                &rule.key("column"),
-                "missing required key; add e.g. `column = \"OSSYS_BPM_PROCESS.LABEL\"`",
-            );
-            None
-        }
-        Field::Invalid => None,
-    };
+    let column = read_column(rule, problems);
     let text = |key: &str, problems: &mut Problems| match rule.string(problems, key, "a string") {
         Field::Set(s) => Some(Some(s.to_owned())),
         Field::Absent => Some(None),
@@ -341,7 +343,7 @@ fn read_rule(rule: &Section<'_>, number: usize, problems: &mut Problems) -> Opti
         }
     }
     let (table, column) = column?;
-    Some(AnonRule {
+    let rule = AnonRule {
         number,
         table,
         column,
@@ -349,5 +351,41 @@ fn read_rule(rule: &Section<'_>, number: usize, problems: &mut Problems) -> Opti
         name: name?,
         data_type: data_type?,
         method: method?,
-    })
+    };
+    if let Some((key, message)) = refused::refusal(&rule) {
+        problems.add(&rule_key(rule.number, key), message);
+        return None;
+    }
+    Some(rule)
+}
+
+/// `column = "TABLE.COLUMN"`, split and trimmed.
+fn read_column(rule: &Section<'_>, problems: &mut Problems) -> Option<(String, String)> {
+    match rule.string(problems, "column", "a string `\"TABLE.COLUMN\"`") {
+        Field::Set(c) => match c.split_once('.') {
+            Some((t, col)) if !t.trim().is_empty() && !col.trim().is_empty() => {
+                Some((t.trim().to_owned(), col.trim().to_owned()))
+            }
+            _ => {
+                problems.add(
+                    &rule.key("column"),
+                    format!("{c:?} is not `TABLE.COLUMN`; write e.g. \"OSSYS_BPM_PROCESS.LABEL\""),
+                );
+                None
+            }
+        },
+        Field::Absent => {
+            problems.add(
+                &rule.key("column"),
+                "missing required key; add e.g. `column = \"OSSYS_BPM_PROCESS.LABEL\"`",
+            );
+            None
+        }
+        Field::Invalid => None,
+    }
+}
+
+/// `anonymize.rules[N].key`, how a problem names a rule's key.
+fn rule_key(number: usize, key: &str) -> String {
+    format!("anonymize.rules[{number}].{key}")
 }

@@ -575,6 +575,7 @@ fn load_reports_an_unreadable_file() {
     assert!(std::error::Error::source(&error).is_some());
 }
 
+mod anonymize;
 mod endpoint;
 mod secrets;
 mod shipped;
