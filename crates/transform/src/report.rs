@@ -41,6 +41,14 @@ pub struct TableCounts {
     /// attribute types them, or their entity has no map): non-NULL values per column.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub columns_kept: BTreeMap<String, u64>,
+    /// Values each `[anonymize]` rule replaced in this table, by rule (`anonymize.rules[2]`);
+    /// summed over tables into [`Report::anonymized`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub anonymized: BTreeMap<String, u64>,
+    /// Entity-reference typed values a value rule selected and left as they are (they hold
+    /// identifiers, mapped like any other), by rule.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub anonymize_skipped: BTreeMap<String, u64>,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
@@ -117,6 +125,12 @@ impl TableCounts {
         for (k, v) in &other.columns_kept {
             *self.columns_kept.entry(k.clone()).or_default() += v;
         }
+        for (k, v) in &other.anonymized {
+            *self.anonymized.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.anonymize_skipped {
+            *self.anonymize_skipped.entry(k.clone()).or_default() += v;
+        }
         for (k, v) in &other.unmapped_values {
             match self.unmapped_values.get_mut(k) {
                 // The first part's sample stays: parts merge in order, so it is deterministic.
@@ -147,6 +161,10 @@ pub struct AnonymizedCount {
     pub method: String,
     /// Non-NULL values the rule replaced.
     pub values_changed: u64,
+    /// Entity-reference typed values the rule selected and left as they are (identifiers,
+    /// never anonymised).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub entity_refs_skipped: u64,
 }
 
 /// Moved processes the target's scheduler treats specially (issue 15 §4).
