@@ -41,7 +41,8 @@ pub use fault::{Fault, Transient};
 pub use names::Names;
 pub use permissions::{has_object_permission, Permission};
 pub use query::{
-    execute, for_each_batch, int_cell, query_rows, read_batches, scalar, text_cell, BatchQuery,
+    execute, for_each_batch, for_each_row, int_cell, query_rows, read_batches, scalar, text_cell,
+    BatchQuery,
 };
 pub use retry::Retry;
 pub use sql::{quote_ident, quote_text};

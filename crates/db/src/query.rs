@@ -45,6 +45,30 @@ pub async fn query_rows(
     Ok(rows)
 }
 
+/// Runs a query (no parameters) and hands each row of its results to `on_row` as it arrives:
+/// memory holds one row, however many the query returns.
+pub async fn for_each_row(
+    client: &mut SqlClient,
+    side: Side,
+    sql: &str,
+    mut on_row: impl FnMut(&Row),
+) -> Result<()> {
+    let mut stream = client
+        .simple_query(sql)
+        .await
+        .map_err(|e| Error::query(side, sql, e))?;
+    while let Some(item) = stream
+        .try_next()
+        .await
+        .map_err(|e| Error::query(side, sql, e))?
+    {
+        if let QueryItem::Row(r) = item {
+            on_row(&r);
+        }
+    }
+    Ok(())
+}
+
 /// Reads an integer cell whatever width the server chose for it.
 pub fn int_cell(row: &Row, i: usize) -> Option<i64> {
     row.try_get::<i32, _>(i)

@@ -127,7 +127,7 @@ pub(crate) async fn find(
     let mut roots: Vec<_> = plan.trees.roots.iter().collect();
     roots.sort_unstable_by_key(|r| r.source_id);
     let ids: Vec<i32> = roots.iter().map(|r| r.source_id).collect();
-    let table = LedgerTables::new(&config.load.ledger_table).trees;
+    let table = LedgerTables::of(&config.load).trees;
     let recorded = trees::recorded(
         client,
         &table,
@@ -189,7 +189,7 @@ pub async fn already_moved(
     roots.dedup_by_key(|r| r.id);
     let ids: Vec<i32> = roots.iter().map(|r| r.id).collect();
     let mut client = db::connect(Side::Target, &config.target).await?;
-    let table = LedgerTables::new(&config.load.ledger_table).trees;
+    let table = LedgerTables::of(&config.load).trees;
     let recorded = trees::recorded(
         &mut client,
         &table,

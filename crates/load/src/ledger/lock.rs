@@ -120,7 +120,7 @@ impl TargetLock {
         workdir: &Path,
         action: LockAction,
     ) -> Result<Self> {
-        let table = LedgerTables::new(&config.load.ledger_table).lock;
+        let table = LedgerTables::of(&config.load).lock;
         super::ensure_table(client, &table, &create_sql(&table)).await?;
         let applock = applock(config, &table).await?;
         let me = Claim {

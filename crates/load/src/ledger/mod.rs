@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use bptmig_db::Side;
 use bptmig_db::{self as db, quote_text, SqlClient};
 use bptmig_model::pipeline::AlreadyMoved;
+use bptmig_model::pipeline::LoadSettings;
 use bptmig_model::PipelineConfig;
 use bptmig_workdir::layout::TRANSFORM;
 use bptmig_workdir::{Lock, RunState, StageState, WorkDir};
@@ -23,15 +24,19 @@ use crate::{Error, Result};
 
 mod digest;
 pub(crate) mod lock;
+#[expect(
+    dead_code,
+    reason = "the pairs table's statements; the generated load writes them next"
+)]
+pub(crate) mod pairs;
 pub(crate) mod trees;
 
 pub(crate) use digest::chunk_digest;
 use digest::Recorded;
 use lock::{LockAction, TargetLock};
 
-/// The names of bptmig's tables in the target, from `load.ledger_table`: the default
-/// `BPTMIG_LEDGER` gives `BPTMIG_TREES` and `BPTMIG_LOCK`; any other name `X` (or
-/// `X_LEDGER`, the suffix in any case) gives `X_TREES` and `X_LOCK`.
+/// The names of bptmig's tables in the target: those `[load.tables]` names (tables the user
+/// created, [`LedgerTables::of`]), else after `load.ledger_table` ([`LedgerTables::new`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerTables {
     /// One row per loaded chunk.
@@ -40,9 +45,32 @@ pub struct LedgerTables {
     pub trees: String,
     /// The target-side lock.
     pub lock: String,
+    /// The old → new ID pairs a `generated` load captured.
+    pub pairs: String,
+    /// Whether the user created them (`[load.tables]`): bptmig then never creates a table,
+    /// it checks their shape before any row moves.
+    pub user_created: bool,
 }
 
 impl LedgerTables {
+    /// The tables of a pipeline's `[load]`: `[load.tables]` when set, else after
+    /// `load.ledger_table`.
+    pub fn of(load: &LoadSettings) -> Self {
+        match &load.tables {
+            Some(t) => Self {
+                chunks: t.ledger.clone(),
+                trees: t.trees.clone(),
+                lock: t.lock.clone(),
+                pairs: t.pairs.clone(),
+                user_created: true,
+            },
+            None => Self::new(&load.ledger_table),
+        }
+    }
+
+    /// The tables named after the ledger `ledger`: the default `BPTMIG_LEDGER` gives
+    /// `BPTMIG_TREES`, `BPTMIG_LOCK` and `BPTMIG_PAIRS`; any other name `X` (or `X_LEDGER`,
+    /// the suffix in any case) gives `X_TREES`, `X_LOCK` and `X_PAIRS`.
     pub fn new(ledger: &str) -> Self {
         const SUFFIX: &str = "_LEDGER";
         let cut = ledger.len().saturating_sub(SUFFIX.len());
@@ -54,6 +82,8 @@ impl LedgerTables {
             chunks: ledger.to_owned(),
             trees: format!("{stem}_TREES"),
             lock: format!("{stem}_LOCK"),
+            pairs: format!("{stem}_PAIRS"),
+            user_created: false,
         }
     }
 }
@@ -93,7 +123,7 @@ async fn read_target(
     run_id: &str,
 ) -> Result<TargetRun> {
     plan.spell(&db::Names::read(&mut client, Side::Target).await?)?;
-    let done = read(&mut client, &config.load.ledger_table, run_id).await?;
+    let done = read(&mut client, &LedgerTables::of(&config.load).chunks, run_id).await?;
     let already_moved = already_moved::find(&mut client, config, &plan, run_id).await?;
     let left_out = match config.selection.already_moved {
         AlreadyMoved::Skip => already_moved.target_roots(),
@@ -343,8 +373,8 @@ mod tests {
     fn the_ledger_suffix_is_found_in_any_case() {
         let t = LedgerTables::new("bptmig_Ledger");
         assert_eq!(
-            (t.trees.as_str(), t.lock.as_str()),
-            ("bptmig_TREES", "bptmig_LOCK")
+            (t.trees.as_str(), t.lock.as_str(), t.pairs.as_str()),
+            ("bptmig_TREES", "bptmig_LOCK", "bptmig_PAIRS")
         );
         let t = LedgerTables::new("MIGRATION");
         assert_eq!(

@@ -59,7 +59,7 @@ impl<'a> Loader<'a> {
             client: &mut target.client,
             run_id,
             lock,
-            tables: LedgerTables::new(&config.load.ledger_table),
+            tables: LedgerTables::of(&config.load),
             source_fingerprint: source_fingerprint(config),
             retry: Retry::for_endpoint(&config.target),
         }
