@@ -64,6 +64,14 @@ pub enum Error {
          the same command again to resume"
     )]
     Interrupted { run_id: String },
+    /// An `[anonymize]` rule that the extract cannot satisfy (its column is missing or not
+    /// text). The message never holds a value.
+    #[error("`{rule}` (`{column}`): {message}")]
+    Anonymize {
+        rule: String,
+        column: String,
+        message: String,
+    },
     #[error(transparent)]
     Mapping(#[from] crate::principals::MappingError),
     #[error("internal error at `{}`: {what}; please report it", path.display())]
