@@ -104,6 +104,18 @@ pub enum MapsError {
         trees: u64,
         advice: &'static str,
     },
+    #[error(
+        "run {run_id} uses `ids.strategy = \"generated\"`{why}: the target generates the IDs at \
+         load, so there is no map of `{table}` before the load has finished (its state: \
+         {state}); run `bptmig load` first, then `bptmig maps` publishes the pairs it captured"
+    )]
+    GeneratedAtLoad {
+        run_id: String,
+        table: String,
+        /// How `auto` was decided, as ` (auto: …)`; empty when the pipeline named it.
+        why: String,
+        state: &'static str,
+    },
     #[error("cannot write `{}`", path.display())]
     Write {
         path: PathBuf,
