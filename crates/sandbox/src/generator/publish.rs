@@ -7,6 +7,7 @@ use super::entities::{entities, entity_type};
 use super::ids::Ids;
 use super::published::{PublishedIds, EMPTY_DATE};
 use super::random::{activity_output_key, input_key, output_key, ss_key, Rng};
+use super::shapes::{INACTIVE_TENANT, LOCKED_DEFINITION};
 use super::{EnvKind, TableRows};
 use crate::sql::{datetime, Lit};
 
@@ -93,6 +94,7 @@ impl Publisher<'_> {
                 "IS_MULTITENANT",
                 "IS_USER_PROVIDER",
                 "VERSION_ID",
+                c::IS_LOCKED,
             ],
             true,
         );
@@ -108,6 +110,7 @@ impl Publisher<'_> {
                 Lit::Bool(name == "HRPortal"),
                 Lit::Bool(provider),
                 Lit::Int(100 + id),
+                Lit::Bool(false),
             ]);
         }
         self.tables.push(espaces);
@@ -136,11 +139,13 @@ impl Publisher<'_> {
             } else {
                 "Users"
             };
+            // Platform shapes: qa deactivated a tenant that prod's history uses.
+            let inactive = self.shapes && !prod && name == INACTIVE_TENANT;
             tenants.push(vec![
                 Lit::Int(id),
                 Lit::text(name),
                 Lit::Int(self.p.espace[provider]),
-                Lit::Bool(true),
+                Lit::Bool(!inactive),
             ]);
         }
         self.tables.push(tenants);
@@ -256,7 +261,7 @@ impl Publisher<'_> {
                 c::SS_KEY,
                 c::IS_ACTIVE,
                 c::ESPACE_ID,
-                "IS_LOCKED",
+                c::IS_LOCKED,
                 "LOCKED_DATE",
                 "LOCKED_BY",
                 "PROCESS_ENTITY_ID",
@@ -267,6 +272,8 @@ impl Publisher<'_> {
         for d in defs {
             let id = pd_ids.take(self.rng);
             self.p.process_def.insert(d.name, id);
+            // Platform shapes: qa locked a definition that prod's history uses.
+            let locked = self.shapes && !self.prod && d.name == LOCKED_DEFINITION;
             pdefs.push(vec![
                 Lit::Int(id),
                 Lit::text(d.name),
@@ -275,9 +282,17 @@ impl Publisher<'_> {
                 Lit::text(ss_key(&format!("process:{}", d.name))),
                 Lit::Bool(d.active),
                 Lit::Int(self.p.espace[d.espace]),
-                Lit::Bool(false),
-                EMPTY_DATE,
-                Lit::Null,
+                Lit::Bool(locked),
+                if locked {
+                    Lit::DateTime(datetime(2020, 3, 2, 10, 0, 0))
+                } else {
+                    EMPTY_DATE
+                },
+                if locked {
+                    Lit::Int(self.p.user["admin"])
+                } else {
+                    Lit::Null
+                },
                 Lit::Null,
             ]);
         }

@@ -40,6 +40,17 @@ pub const JOB_OFFER_TABLE: &str = "OSUSR_3ar_JobOffer";
 /// Its event table: open Human and Wait activities of Recruitment subscribing job offers.
 pub const JOB_OFFER_EVENT_TABLE: &str = "OSEVT_3ar_JobOffer";
 
+/// The process definition that qa has locked (`IS_LOCKED = 1`): prod's open instances of it
+/// will never run there. Locked only with platform shapes on.
+pub const LOCKED_DEFINITION: &str = "Onboarding";
+/// The tenant that qa has deactivated (`IS_ACTIVE = 0`): prod's open processes of it will
+/// never run there. Inactive only with platform shapes on.
+pub const INACTIVE_TENANT: &str = "Globex";
+/// The activity definitions whose open instances in prod have a `NEXT_RUN` in the past, the
+/// moment they were due (every open Wait, and with platform shapes on every open Automatic
+/// activity): the target's scheduler runs them as soon as it sees them.
+pub const PAST_NEXT_RUN_KINDS: &[&str] = &["Wait", "Automatic Activity"];
+
 /// An identifier value that points at something that cannot be missed by number: no table
 /// of the sandbox holds this ID.
 pub const NOWHERE_ID: i64 = 1_900_000_001;

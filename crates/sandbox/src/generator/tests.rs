@@ -256,3 +256,95 @@ fn broken_trees_are_broken_as_described() {
         }
     }
 }
+
+/// `(locked definitions, inactive tenants)` of an environment, by name.
+fn scheduler_flags(env: &Dataset) -> (Vec<String>, Vec<String>) {
+    let flagged = |table: &str, column: &str, when: bool| -> Vec<String> {
+        env.rows(table)
+            .iter()
+            .filter(|r| r.get(column) == Some(&Lit::Bool(when)))
+            .filter_map(|r| text_of(r, c::NAME))
+            .collect()
+    };
+    (
+        flagged(c::PROCESS_DEFINITION, c::IS_LOCKED, true),
+        flagged(c::TENANT, c::IS_ACTIVE, false),
+    )
+}
+
+/// The kind name of every open activity of prod with a `NEXT_RUN`.
+fn due_kinds(prod: &Dataset) -> Vec<String> {
+    let kind_name: BTreeMap<i64, String> = prod
+        .rows(c::ACTIVITY_KIND)
+        .iter()
+        .filter_map(|k| Some((int_of(k, c::ID)?, text_of(k, c::NAME)?)))
+        .collect();
+    let def_kind: BTreeMap<i64, i64> = prod
+        .rows(c::ACTIVITY_DEFINITION)
+        .iter()
+        .filter_map(|d| Some((int_of(d, c::ID)?, int_of(d, c::KIND)?)))
+        .collect();
+    let mut kinds: Vec<String> = prod
+        .rows(c::ACTIVITY)
+        .iter()
+        .filter(|a| !matches!(a.get(c::NEXT_RUN), None | Some(Lit::Null)))
+        .filter(|a| int_of(a, c::STATUS_ID) != Some(ACTIVITY_CLOSED))
+        .filter_map(|a| kind_name.get(&def_kind[&int_of(a, c::ACTIVITY_DEF_ID)?]))
+        .cloned()
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+#[test]
+fn platform_shapes_lock_a_definition_and_deactivate_a_tenant_in_qa_and_make_automatic_activities_due(
+) {
+    let plain = EnvSpec::default();
+    for kind in [EnvKind::Prod, EnvKind::Qa] {
+        assert_eq!(
+            scheduler_flags(&generate(kind, &plain)),
+            (vec![], vec![]),
+            "{kind:?}"
+        );
+        for e in generate(kind, &plain).rows(c::ESPACE) {
+            assert_eq!(e.get(c::IS_LOCKED), Some(&Lit::Bool(false)));
+        }
+    }
+    assert_eq!(due_kinds(&generate(EnvKind::Prod, &plain)), ["Wait"]);
+
+    let shaped = shaped_spec();
+    let qa = generate(EnvKind::Qa, &shaped);
+    assert_eq!(
+        scheduler_flags(&qa),
+        (
+            vec![shapes::LOCKED_DEFINITION.to_owned()],
+            vec![shapes::INACTIVE_TENANT.to_owned()]
+        )
+    );
+    let prod = generate(EnvKind::Prod, &shaped);
+    assert_eq!(scheduler_flags(&prod), (vec![], vec![]));
+    let mut expected = shapes::PAST_NEXT_RUN_KINDS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(due_kinds(&prod), expected);
+    // Prod's history has open processes of both, so that some moved processes never run.
+    let procs = prod.rows(c::PROCESS);
+    let def_id = prod
+        .rows(c::PROCESS_DEFINITION)
+        .iter()
+        .find(|d| text_of(d, c::NAME).as_deref() == Some(shapes::LOCKED_DEFINITION))
+        .and_then(|d| int_of(d, c::ID));
+    let tenant_id = prod
+        .rows(c::TENANT)
+        .iter()
+        .find(|t| text_of(t, c::NAME).as_deref() == Some(shapes::INACTIVE_TENANT))
+        .and_then(|t| int_of(t, c::ID));
+    let open = |column: &str, id: Option<i64>| {
+        procs
+            .iter()
+            .filter(|p| int_of(p, column) == id && int_of(p, c::STATUS_ID) == Some(PROCESS_ACTIVE))
+            .count()
+    };
+    assert!(open(c::PROCESS_DEF_ID, def_id) > 0);
+    assert!(open(c::TENANT_ID, tenant_id) > 0);
+}

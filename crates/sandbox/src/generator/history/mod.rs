@@ -451,11 +451,7 @@ impl<'a> History<'a> {
             } else {
                 Lit::Null
             },
-            if matches!(a.kind, Kind::Wait) && open {
-                Lit::DateTime(clock + 86_400)
-            } else {
-                Lit::Null
-            },
+            self.next_run(a.kind, open, clock),
             Lit::opt_int(precedent),
             if precedent.is_some() && self.rng.chance(30) {
                 Lit::text("Approved")
@@ -476,6 +472,17 @@ impl<'a> History<'a> {
             Lit::opt_int(group),
         ];
         self.sink.row(c::ACTIVITY, ACTIVITY_COLUMNS, s.level, row);
+    }
+
+    /// An activity's `NEXT_RUN`: a day after an open Wait started (its timeout); with platform
+    /// shapes on, a minute after an open Automatic activity started (due, so in the past when
+    /// it moves: the target's scheduler runs it at once); NULL otherwise.
+    fn next_run(&self, kind: Kind, open: bool, clock: i64) -> Lit {
+        match kind {
+            Kind::Wait if open => Lit::DateTime(clock + 86_400),
+            Kind::Automatic if open && self.shapes => Lit::DateTime(clock + 60),
+            _ => Lit::Null,
+        }
     }
 
     /// Who an activity is assigned to: a user of `tenant`, or else a group, for a human
