@@ -6,7 +6,7 @@ use std::path::Path;
 use arrow::record_batch::RecordBatch;
 use bptmig_db::{self as db, quote_ident, Side, SqlClient};
 use bptmig_model::catalog::{self as c, Table};
-use bptmig_workdir::snapshot::{snapshot_tables, InstanceStat, SnapshotWriter};
+use bptmig_workdir::snapshot::{snapshot_tables, SnapshotWriter, TableStats};
 use bptmig_workdir::sql_type::ColumnPlan;
 
 use crate::listed::snapshot_intact;
@@ -14,6 +14,8 @@ use crate::session::{Session, Step};
 use crate::stage::Ctx;
 use crate::stream::select_list;
 use crate::{Error, Result};
+
+mod identity;
 
 /// Writes the session's side's snapshot into the work directory unless a complete and intact
 /// one is there. The snapshot is one [`Step`]: a transient fault writes it again whole.
@@ -76,14 +78,36 @@ pub async fn write_snapshot(
         let batches: Vec<RecordBatch> = batches.into_iter().map(|b| b.0).collect();
         writer.table(table, &plans, &batches)?;
     }
-    // Row count and maximum ID of every instance table: the target's decide the ID block.
-    let mut stats: Vec<InstanceStat<'_>> = Vec::new();
+    writer.finish_with(&instance_stats(client, side, &names).await?)?;
+    Ok(())
+}
+
+/// Row count, maximum ID and (for a keyed table) identity of every instance table: the
+/// target's decide the ID block, the source's the creation order of its rows.
+async fn instance_stats(
+    client: &mut SqlClient,
+    side: Side,
+    names: &db::Names,
+) -> Result<Vec<TableStats<'static>>> {
+    let follows = match side {
+        Side::Target => identity::follows_explicit(client).await?,
+        Side::Source => None,
+    };
+    let mut stats = Vec::new();
     for table in c::INSTANCE_TABLES {
         let (rows, max_id) = db::table_stats(client, side, &names.quoted(table.name)?).await?;
-        stats.push((table.name, rows, max_id));
+        let identity = match table.key {
+            Some(_) => Some(identity::identity(client, side, names, table, follows).await?),
+            None => None,
+        };
+        stats.push(TableStats {
+            table: table.name,
+            rows,
+            max_id,
+            identity,
+        });
     }
-    writer.finish(&stats)?;
-    Ok(())
+    Ok(stats)
 }
 
 /// Every column with a role other than a plain value must exist (older platform versions).

@@ -115,7 +115,8 @@ pub(crate) async fn extract_table(
     let key_index = plans.iter().position(|p| p.name.eq_ignore_ascii_case(key));
     while !manifest.complete {
         ctx.check_cancel()?;
-        let last = manifest.last_key().unwrap_or(i64::from(i32::MIN));
+        // Below every 32-bit ID, so that the first page holds −2,147,483,648 too.
+        let last = manifest.last_key().unwrap_or(i64::from(i32::MIN) - 1);
         let file = Manifest::part_name(manifest.parts.len());
         let step = Step::Part {
             table: name.to_owned(),

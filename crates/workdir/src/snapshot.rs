@@ -25,6 +25,52 @@ pub fn snapshot_tables() -> impl Iterator<Item = &'static Table> {
 /// Row count and maximum ID of one instance table of an environment.
 pub type InstanceStat<'a> = (&'a str, i64, Option<i64>);
 
+/// What a snapshot knows of one instance table's identity column: every field `None` where
+/// the server did not answer (and in snapshots written before bptmig recorded them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// `IDENT_CURRENT`: the last identity value the server handed out (or was reseeded to).
+    pub current: Option<i64>,
+    /// `IDENT_SEED` and `IDENT_INCR`.
+    pub seed: Option<i64>,
+    pub increment: Option<i64>,
+    /// `sys.identity_columns.last_value IS NULL`: never used since its creation (or a
+    /// `TRUNCATE`), so the next value is `current` itself rather than `current + increment`.
+    pub never_used: Option<bool>,
+    /// The smallest existing ID at or after the next identity value: the first row in the way
+    /// of a block placed there (`None` with `checked` when there is none).
+    pub first_in_way: Option<i64>,
+    /// Whether [`Identity::first_in_way`] was read.
+    pub checked: bool,
+    /// Whether `SET IDENTITY_INSERT <table> ON` (then `OFF`) succeeded for the login.
+    pub identity_insert: Option<bool>,
+    /// Whether the server moves an identity up to explicit IDs inserted above it (SQL Server
+    /// does; the sandbox server does not), measured on a session temporary table.
+    pub follows_explicit: Option<bool>,
+}
+
+impl Identity {
+    /// The value the server would generate next, when known.
+    pub fn next(&self) -> Option<i64> {
+        let current = self.current?;
+        if self.never_used? {
+            Some(current)
+        } else {
+            Some(current + self.increment?)
+        }
+    }
+}
+
+/// One instance table's statistics: rows, maximum ID, identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableStats<'a> {
+    pub table: &'a str,
+    pub rows: i64,
+    pub max_id: Option<i64>,
+    /// `None` for a snapshot that does not record identities (the sandbox's generated ones).
+    pub identity: Option<Identity>,
+}
+
 /// Writes one snapshot directory: a file per table, then the instance statistics, then the
 /// manifest, which marks the snapshot complete.
 #[derive(Debug)]
@@ -69,9 +115,24 @@ impl SnapshotWriter {
         Ok(())
     }
 
-    /// Writes `instance_stats.parquet` and the manifest.
-    pub fn finish(mut self, stats: &[InstanceStat<'_>]) -> Result<()> {
-        debug_assert!(!stats.iter().any(|s| s.0 == INSTANCE_STATS));
+    /// Writes `instance_stats.parquet` (rows and maximum IDs only) and the manifest.
+    pub fn finish(self, stats: &[InstanceStat<'_>]) -> Result<()> {
+        let stats: Vec<TableStats<'_>> = stats
+            .iter()
+            .map(|&(table, rows, max_id)| TableStats {
+                table,
+                rows,
+                max_id,
+                identity: None,
+            })
+            .collect();
+        self.finish_with(&stats)
+    }
+
+    /// Writes `instance_stats.parquet` (with the identity columns when any table has them)
+    /// and the manifest.
+    pub fn finish_with(mut self, stats: &[TableStats<'_>]) -> Result<()> {
+        debug_assert!(!stats.iter().any(|s| s.table == INSTANCE_STATS));
         self.manifest.parts.push(write_instance_stats(
             &self.dir,
             &self.manifest.run_id,

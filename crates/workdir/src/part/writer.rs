@@ -341,35 +341,77 @@ pub fn write_file(
     w.finish()
 }
 
-/// Writes `instance_stats.parquet` (TABLE, ROWS, MAX_ID) into a snapshot directory.
+/// The identity columns of `instance_stats.parquet` (after TABLE, ROWS, MAX_ID), written
+/// only when some table has an identity: `IDENT_CURRENT`, `IDENT_SEED`, `IDENT_INCR`,
+/// `IDENT_NEVER_USED`, `FIRST_ID_IN_WAY`, `IDENT_CHECKED`, `IDENTITY_INSERT`,
+/// `IDENT_FOLLOWS_EXPLICIT`. Readers treat an absent column as unknown.
+pub const IDENTITY_STATS_COLUMNS: [&str; 8] = [
+    "IDENT_CURRENT",
+    "IDENT_SEED",
+    "IDENT_INCR",
+    "IDENT_NEVER_USED",
+    "FIRST_ID_IN_WAY",
+    "IDENT_CHECKED",
+    "IDENTITY_INSERT",
+    "IDENT_FOLLOWS_EXPLICIT",
+];
+
+/// Writes `instance_stats.parquet` (TABLE, ROWS, MAX_ID, and the identity columns of
+/// [`IDENTITY_STATS_COLUMNS`] when any table has an identity) into a snapshot directory.
 pub fn write_instance_stats(
     dir: &Path,
     run_id: &str,
-    stats: &[(&str, i64, Option<i64>)],
+    stats: &[crate::snapshot::TableStats<'_>],
     row_group_rows: usize,
 ) -> Result<PartEntry> {
-    use arrow::array::{ArrayRef, Int64Array, StringArray};
+    use arrow::array::{ArrayRef, BooleanArray, Int64Array, StringArray};
     use arrow::datatypes::{DataType, Field, Schema};
-    let schema = std::sync::Arc::new(Schema::new(vec![
+    use std::sync::Arc;
+    let mut fields = vec![
         Field::new("TABLE", DataType::Utf8, false),
         Field::new("ROWS", DataType::Int64, false),
         Field::new("MAX_ID", DataType::Int64, true),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            std::sync::Arc::new(StringArray::from(
-                stats.iter().map(|s| s.0).collect::<Vec<_>>(),
-            )) as ArrayRef,
-            std::sync::Arc::new(Int64Array::from(
-                stats.iter().map(|s| s.1).collect::<Vec<_>>(),
-            )),
-            std::sync::Arc::new(Int64Array::from(
-                stats.iter().map(|s| s.2).collect::<Vec<_>>(),
-            )),
-        ],
-    )
-    .map_err(|e| Error::arrow(INSTANCE_STATS, e))?;
+    ];
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(
+            stats.iter().map(|s| s.table).collect::<Vec<_>>(),
+        )),
+        Arc::new(Int64Array::from(
+            stats.iter().map(|s| s.rows).collect::<Vec<_>>(),
+        )),
+        Arc::new(Int64Array::from(
+            stats.iter().map(|s| s.max_id).collect::<Vec<_>>(),
+        )),
+    ];
+    if stats.iter().any(|s| s.identity.is_some()) {
+        let ids: Vec<crate::snapshot::Identity> = stats
+            .iter()
+            .map(|s| s.identity.unwrap_or_default())
+            .collect();
+        let int = |f: fn(&crate::snapshot::Identity) -> Option<i64>| -> ArrayRef {
+            Arc::new(Int64Array::from(ids.iter().map(f).collect::<Vec<_>>()))
+        };
+        let flag = |f: fn(&crate::snapshot::Identity) -> Option<bool>| -> ArrayRef {
+            Arc::new(BooleanArray::from(ids.iter().map(f).collect::<Vec<_>>()))
+        };
+        let values: [ArrayRef; 8] = [
+            int(|i| i.current),
+            int(|i| i.seed),
+            int(|i| i.increment),
+            flag(|i| i.never_used),
+            int(|i| i.first_in_way),
+            flag(|i| Some(i.checked)),
+            flag(|i| i.identity_insert),
+            flag(|i| i.follows_explicit),
+        ];
+        for (name, array) in IDENTITY_STATS_COLUMNS.iter().zip(values) {
+            fields.push(Field::new(*name, array.data_type().clone(), true));
+            columns.push(array);
+        }
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|e| Error::arrow(INSTANCE_STATS, e))?;
     let meta = PartMeta {
         run_id: run_id.to_owned(),
         table: INSTANCE_STATS.to_owned(),

@@ -1,0 +1,101 @@
+//! The identity of each keyed instance table, for the snapshot's `instance_stats`: where the
+//! server's identity stands, its seed and increment, the first row after it, and (on the
+//! target) whether the login may use `IDENTITY_INSERT` and whether explicit IDs move the
+//! identity on this server. Reads only: the `IDENTITY_INSERT` check switches it on and off
+//! again, the explicit-ID check uses a session temporary table.
+
+use bptmig_db::{self as db, quote_ident, quote_text, Names, Side, SqlClient, Transient as _};
+use bptmig_model::catalog::{self as c, Table};
+use bptmig_workdir::snapshot::Identity;
+
+use crate::Result;
+
+/// The session temporary table of [`follows_explicit`].
+const PROBE_TABLE: &str = "#bptmig_identity_probe";
+
+/// The identity of `table` on `side`; on the target also whether `IDENTITY_INSERT` is
+/// allowed, and `follows` (the server-wide [`follows_explicit`]).
+pub(crate) async fn identity(
+    client: &mut SqlClient,
+    side: Side,
+    names: &Names,
+    table: &Table,
+    follows: Option<bool>,
+) -> Result<Identity> {
+    let spelled = quote_text(names.spelled(table.name)?);
+    let quoted = names.quoted(table.name)?;
+    let sql = format!(
+        "SELECT CAST(IDENT_CURRENT({spelled}) AS BIGINT), CAST(IDENT_SEED({spelled}) AS BIGINT), \
+         CAST(IDENT_INCR({spelled}) AS BIGINT)"
+    );
+    let rows = db::query_rows(client, side, &sql, &[]).await?;
+    let cell = |i| rows.first().and_then(|r| db::int_cell(r, i));
+    let mut id = Identity {
+        current: cell(0),
+        seed: cell(1),
+        increment: cell(2),
+        follows_explicit: follows,
+        ..Identity::default()
+    };
+    let sql = format!(
+        "SELECT CASE WHEN last_value IS NULL THEN 1 ELSE 0 END FROM sys.identity_columns \
+         WHERE object_id = OBJECT_ID({spelled})"
+    );
+    let rows = db::query_rows(client, side, &sql, &[]).await?;
+    id.never_used = rows
+        .first()
+        .and_then(|r| db::int_cell(r, 0))
+        .map(|v| v == 1);
+    if let Some(next) = id.next() {
+        let sql = format!(
+            "SELECT MIN({}) FROM {quoted} WHERE {} >= {next}",
+            quote_ident(c::ID),
+            quote_ident(c::ID)
+        );
+        let rows = db::query_rows(client, side, &sql, &[]).await?;
+        id.first_in_way = rows.first().and_then(|r| db::int_cell(r, 0));
+        id.checked = true;
+    }
+    if side == Side::Target {
+        let sql = format!("SET IDENTITY_INSERT {quoted} ON; SET IDENTITY_INSERT {quoted} OFF");
+        id.identity_insert = refused_is_no(client, &sql).await?;
+    }
+    Ok(id)
+}
+
+/// Whether an explicit ID inserted above a temporary table's identity moves it (SQL Server:
+/// yes; the sandbox server: no); `None` when the server refuses the temporary table.
+pub(crate) async fn follows_explicit(client: &mut SqlClient) -> Result<Option<bool>> {
+    let setup = format!(
+        "IF OBJECT_ID('tempdb..{PROBE_TABLE}') IS NOT NULL DROP TABLE {PROBE_TABLE}; \
+         CREATE TABLE {PROBE_TABLE} (ID INT IDENTITY(1,1) NOT NULL PRIMARY KEY, V INT NULL); \
+         SET IDENTITY_INSERT {PROBE_TABLE} ON; \
+         INSERT INTO {PROBE_TABLE} (ID, V) VALUES (10, 0); \
+         SET IDENTITY_INSERT {PROBE_TABLE} OFF; \
+         INSERT INTO {PROBE_TABLE} (V) VALUES (1)"
+    );
+    if refused_is_no(client, &setup).await? != Some(true) {
+        return Ok(None);
+    }
+    let sql = format!("SELECT ID FROM {PROBE_TABLE} WHERE V = 1");
+    let generated = db::query_rows(client, Side::Target, &sql, &[])
+        .await?
+        .first()
+        .and_then(|r| db::int_cell(r, 0));
+    db::execute(client, Side::Target, &format!("DROP TABLE {PROBE_TABLE}")).await?;
+    Ok(generated.map(|id| id > 10))
+}
+
+/// Runs `sql` on the target: `Some(true)` when it succeeds, `Some(false)` when the server
+/// refuses it; a lost connection or a timeout is an error (the step is tried again).
+async fn refused_is_no(client: &mut SqlClient, sql: &str) -> Result<Option<bool>> {
+    let result = match client.simple_query(sql).await {
+        Ok(stream) => stream.into_results().await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(Some(true)),
+        Err(e) if e.fault().is_none() => Ok(Some(false)),
+        Err(e) => Err(db::Error::query(Side::Target, sql, e).into()),
+    }
+}
