@@ -38,6 +38,7 @@ pub mod entity;
 pub mod maps;
 pub mod principals;
 pub mod report;
+pub mod scheduler;
 pub mod unmoved;
 
 mod deferred;
