@@ -18,6 +18,8 @@
 //! * [`maps`]: definitions by (eSpace SS_KEY, SS_KEY), eSpaces, static tables, snapshots.
 //! * [`principals`]: users, groups and tenants through the mapping file, names, then policy.
 //! * [`entity`]: the optional entity ID maps.
+//! * [`anonymize`]: `[anonymize]`, personal data masked inside the rewrite (keyed,
+//!   deterministic), and the [`anonymize::Masker`] `bptmig check` previews rules with.
 //! * [`coverage`]: the same mapping rules without a transform, for `bptmig check`.
 //! * [`report`]: the `report.json` a person reviews.
 //!
@@ -33,12 +35,12 @@ pub use outputs::Redone;
 pub use report::Report;
 pub use stage::{output_dir, transform, transform_with, TransformOptions, TransformSummary, STAGE};
 
+pub mod anonymize;
 pub mod coverage;
 pub mod entity;
 pub mod maps;
 pub mod principals;
 pub mod report;
-pub mod scheduler;
 pub mod unmoved;
 
 mod deferred;

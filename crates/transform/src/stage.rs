@@ -12,6 +12,7 @@ use bptmig_workdir::layout::{DEFERRED_FILE, EXTRACT};
 use bptmig_workdir::{Cancel, RunState, StageState, WorkDir};
 use rayon::prelude::*;
 
+use crate::anonymize::{self, Anonymizer};
 use crate::input::Input;
 use crate::outputs::{self, Redone};
 use crate::report::Report;
@@ -156,7 +157,6 @@ impl Steps<'_> {
         report.broken_trees = bptmig_workdir::broken_trees::trees(wd)?;
 
         let plan = plan::build(wd, config, inputs, &mut report, verified)?;
-        report.scheduler = crate::scheduler::findings(wd, inputs, &plan, verified, reporter)?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
             "transform phase 1 (maps, trees, IDs) done"
@@ -164,6 +164,10 @@ impl Steps<'_> {
         stop_if_cancelled(&cancel, &run.run_id)?;
 
         let plan_hash = done::plan_hash(wd, run, config, inputs)?;
+        let plan_hash = anonymize::plan_hash(plan_hash, config.anonymize.as_ref());
+        let source = crate::maps::Snapshot::new(wd.snapshot_dir("source"));
+        let anonymizer = tracing::info_span!("anonymize.rules")
+            .in_scope(|| Anonymizer::build(config.anonymize.as_ref(), inputs, &source, verified))?;
         let rewrite = Rewrite {
             wd,
             run,
@@ -172,6 +176,7 @@ impl Steps<'_> {
             cancel: &cancel,
             part_delay: options.part_delay,
             plan: &plan,
+            anonymizer: anonymizer.as_ref(),
             plan_hash: &plan_hash,
             started,
             verified,
@@ -194,6 +199,7 @@ impl Steps<'_> {
         rewritten?;
         let mut derived = maps?;
         rewrite::collect(jobs, &mut report, &mut deferred)?;
+        anonymize::summarise(config.anonymize.as_ref(), &mut report);
         unmoved_policy(config, &mut report)?;
         let keep =
             config.mapping.unmoved_reference == bptmig_model::pipeline::UnmovedReference::Keep;

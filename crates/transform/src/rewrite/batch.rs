@@ -10,6 +10,7 @@ use bptmig_model::catalog::{self as c, ColumnRole, FkKind, TableRole};
 use super::columns::{self, Nulled};
 use super::levels;
 use super::values::{rewrite_osevt_column, rewrite_values, Dropped};
+use crate::anonymize::Anonymizer;
 use crate::deferred::Deferred;
 use crate::input::Input;
 use crate::plan::TransformPlan;
@@ -29,11 +30,11 @@ struct BatchContext<'a> {
 
 /// Rewrites `batch` of `input`: rows of skipped trees (and rows outside every moved tree)
 /// stay behind, every key and foreign key goes through `plan`, processes and activities get
-/// their tree level and deferred references.
+/// their tree level and deferred references; the columns `[anonymize]` covers are masked.
 pub(super) fn rewrite_batch(
     input: &Input,
     batch: &RecordBatch,
-    plan: &TransformPlan,
+    (plan, anonymizer): (&TransformPlan, Option<&Anonymizer>),
     counts: &mut TableCounts,
     deferred: &mut Vec<Deferred>,
 ) -> Result<RecordBatch> {
@@ -62,6 +63,9 @@ pub(super) fn rewrite_batch(
         columns.push(context.column(field, col, counts, (&mut nulled, &mut dropped))?);
     }
     nulled.record(counts);
+    if let Some(a) = anonymizer {
+        a.apply(&input.name, &batch, &schema, &mut columns, counts)?;
+    }
     let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();
     levels::append(
         input,

@@ -38,6 +38,8 @@ pub(crate) struct Rewrite<'a> {
     /// Pause after each rewritten part (tests that interrupt a running transform).
     pub(crate) part_delay: Option<std::time::Duration>,
     pub(crate) plan: &'a TransformPlan,
+    /// `[anonymize]`'s rules, resolved against the extract (none without the section).
+    pub(crate) anonymizer: Option<&'a crate::anonymize::Anonymizer>,
     pub(crate) plan_hash: &'a str,
     pub(crate) started: std::time::Instant,
     /// The parts this run has checked against their manifests.
@@ -242,7 +244,7 @@ impl Rewrite<'_> {
             self.wd,
             self.run,
             (job.input, part),
-            self.plan,
+            (self.plan, self.anonymizer),
             rows,
             self.verified,
         )?;

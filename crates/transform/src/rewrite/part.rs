@@ -8,6 +8,7 @@ use bptmig_workdir::{RunState, WorkDir};
 
 use super::batch::rewrite_batch;
 use super::PartResult;
+use crate::anonymize::Anonymizer;
 use crate::input::Input;
 use crate::plan::TransformPlan;
 use crate::report::TableCounts;
@@ -42,7 +43,7 @@ pub(super) fn rewrite_part(
     wd: &WorkDir,
     run: &RunState,
     (input, index): (&Input, usize),
-    plan: &TransformPlan,
+    plan: (&TransformPlan, Option<&Anonymizer>),
     row_group_rows: usize,
     verified: &VerifiedParts,
 ) -> Result<PartResult> {
