@@ -89,10 +89,7 @@ async fn instance_stats(
     side: Side,
     names: &db::Names,
 ) -> Result<Vec<TableStats<'static>>> {
-    let follows = match side {
-        Side::Target => identity::follows_explicit(client).await?,
-        Side::Source => None,
-    };
+    let follows = identity::follows_explicit(client).await?;
     let mut stats = Vec::new();
     for table in c::INSTANCE_TABLES {
         let (rows, max_id) = db::table_stats(client, side, &names.quoted(table.name)?).await?;

@@ -23,6 +23,45 @@ pub enum Error {
     )]
     IdOverflow { table: String, base: i64, rows: u64 },
     #[error(
+        "`{table}`: the target's identity stands at {identity}, so the renumbered block is \
+         {first}..{last}, but the target already holds row {row} there (it was reseeded below \
+         rows it still has, and its own next rows would collide there too); reseed `{table}` \
+         to a free range (`DBCC CHECKIDENT ('{table}', RESEED, <value>)`), or move fewer \
+         trees (narrow `[selection]`) so that the block ends before row {row}"
+    )]
+    IdentityBlocked {
+        table: String,
+        identity: i64,
+        first: i64,
+        last: i64,
+        row: i64,
+    },
+    #[error(
+        "`{table}`: {rows} rows after the target's identity {identity} would pass the 32-bit \
+         limit 2147483647; reseed `{table}` to the negative range as OutSystems recommends \
+         (`DBCC CHECKIDENT ('{table}', RESEED, -2147483648)`), or move fewer trees (narrow \
+         `[selection]`)"
+    )]
+    IdentityOverflow {
+        table: String,
+        identity: i64,
+        rows: u64,
+    },
+    #[error(
+        "`{table}`: the source was reseeded (its identity stands at {identity}): {older} moving \
+         rows above it are older than {newer} at or below it, so source-ID order is not their \
+         creation order, and `renumber` cannot yet number them in creation order and load \
+         them in that order too; use `ids.strategy = \"generated\"` (the target numbers the \
+         rows as it inserts them, in source-ID order), or narrow `[selection]` to the trees \
+         on one side of the reseed"
+    )]
+    SourceReseeded {
+        table: String,
+        identity: i64,
+        older: u64,
+        newer: u64,
+    },
+    #[error(
         "`{table}`: `ids.strategy = \"keep\"` would reuse ID {first}, but the target already has IDs \
          up to {target_max}; use `renumber`"
     )]

@@ -18,6 +18,7 @@
 //! * [`maps`]: definitions by (eSpace SS_KEY, SS_KEY), eSpaces, static tables, snapshots.
 //! * [`principals`]: users, groups and tenants through the mapping file, names, then policy.
 //! * [`entity`]: the optional entity ID maps.
+//! * [`id_block`]: where a renumbered table's block goes in the target (after its identity).
 //! * [`anonymize`]: `[anonymize]`, personal data masked inside the rewrite (keyed,
 //!   deterministic), and the [`anonymize::Masker`] `bptmig check` previews rules with.
 //! * [`coverage`]: the same mapping rules without a transform, for `bptmig check`.
@@ -38,6 +39,7 @@ pub use stage::{output_dir, transform, transform_with, TransformOptions, Transfo
 pub mod anonymize;
 pub mod coverage;
 pub mod entity;
+pub mod id_block;
 pub mod maps;
 pub mod principals;
 pub mod report;

@@ -1,8 +1,8 @@
 //! The identity of each keyed instance table, for the snapshot's `instance_stats`: where the
-//! server's identity stands, its seed and increment, the first row after it, and (on the
-//! target) whether the login may use `IDENTITY_INSERT` and whether explicit IDs move the
-//! identity on this server. Reads only: the `IDENTITY_INSERT` check switches it on and off
-//! again, the explicit-ID check uses a session temporary table.
+//! server's identity stands, its seed and increment, the first row at or after its next
+//! value, whether explicit IDs move identities on this server (measured on a session
+//! temporary table, on both sides), and on the target whether the login may use
+//! `IDENTITY_INSERT` (switched on and off again). Nothing permanent is written.
 
 use bptmig_db::{self as db, quote_ident, quote_text, Names, Side, SqlClient, Transient as _};
 use bptmig_model::catalog::{self as c, Table};
@@ -64,18 +64,27 @@ pub(crate) async fn identity(
 }
 
 /// Whether an explicit ID inserted above a temporary table's identity moves it (SQL Server:
-/// yes; the sandbox server: no); `None` when the server refuses the temporary table.
+/// yes); `None` when the server refuses any step (the sandbox server refuses
+/// `SET IDENTITY_INSERT` on a temporary table).
 pub(crate) async fn follows_explicit(client: &mut SqlClient) -> Result<Option<bool>> {
-    let setup = format!(
-        "IF OBJECT_ID('tempdb..{PROBE_TABLE}') IS NOT NULL DROP TABLE {PROBE_TABLE}; \
-         CREATE TABLE {PROBE_TABLE} (ID INT IDENTITY(1,1) NOT NULL PRIMARY KEY, V INT NULL); \
-         SET IDENTITY_INSERT {PROBE_TABLE} ON; \
-         INSERT INTO {PROBE_TABLE} (ID, V) VALUES (10, 0); \
-         SET IDENTITY_INSERT {PROBE_TABLE} OFF; \
-         INSERT INTO {PROBE_TABLE} (V) VALUES (1)"
-    );
-    if refused_is_no(client, &setup).await? != Some(true) {
-        return Ok(None);
+    // A table left by an earlier probe of this session goes first (refused when none is).
+    refused_is_no(client, &format!("DROP TABLE {PROBE_TABLE}")).await?;
+    // One batch each: a server may resolve names of a batch before it runs it.
+    let steps = [
+        format!(
+            "CREATE TABLE {PROBE_TABLE} (ID INT IDENTITY(1,1) NOT NULL PRIMARY KEY, V INT NULL)"
+        ),
+        format!(
+            "SET IDENTITY_INSERT {PROBE_TABLE} ON; \
+             INSERT INTO {PROBE_TABLE} (ID, V) VALUES (10, 0); \
+             SET IDENTITY_INSERT {PROBE_TABLE} OFF"
+        ),
+        format!("INSERT INTO {PROBE_TABLE} (V) VALUES (1)"),
+    ];
+    for step in &steps {
+        if refused_is_no(client, step).await? != Some(true) {
+            return Ok(None);
+        }
     }
     let sql = format!("SELECT ID FROM {PROBE_TABLE} WHERE V = 1");
     let generated = db::query_rows(client, Side::Target, &sql, &[])
@@ -97,5 +106,51 @@ async fn refused_is_no(client: &mut SqlClient, sql: &str) -> Result<Option<bool>
         Ok(()) => Ok(Some(true)),
         Err(e) if e.fault().is_none() => Ok(Some(false)),
         Err(e) => Err(db::Error::query(Side::Target, sql, e).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bptmig_sandbox::{EnvKind, EnvSpec, Environment};
+
+    use super::*;
+
+    /// What the sandbox server answers: it refuses `SET IDENTITY_INSERT` on a temporary table
+    /// (so whether explicit IDs move identities is unknown: they do not, there), qa's identity
+    /// (its rows were seeded with explicit IDs) stays at 0 below them, and `IDENTITY_INSERT`
+    /// on the table itself is allowed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_sandbox_answers_with_a_stale_identity_and_identity_insert_allowed() {
+        let qa = Environment::start(EnvKind::Qa, &EnvSpec::default())
+            .await
+            .unwrap();
+        let mut client = qa.connect().await.unwrap();
+        let follows = follows_explicit(&mut client).await.unwrap();
+        assert_eq!(follows, None);
+        let names = Names::read(&mut client, Side::Target).await.unwrap();
+        let process = c::table(c::PROCESS).unwrap();
+        let id = identity(&mut client, Side::Target, &names, process, follows)
+            .await
+            .unwrap();
+        let max = db::max_id(
+            &mut client,
+            Side::Target,
+            &names.quoted(c::PROCESS).unwrap(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(max, Some(4));
+        assert_eq!(
+            (id.current, id.seed, id.increment),
+            (Some(0), Some(1), Some(1))
+        );
+        assert_eq!(id.never_used, Some(false));
+        assert_eq!(
+            (id.next(), id.first_in_way, id.checked),
+            (Some(1), Some(1), true)
+        );
+        assert_eq!(id.identity_insert, Some(true));
+        // A second probe in the same session finds no leftover table.
+        assert_eq!(follows_explicit(&mut client).await.unwrap(), None);
     }
 }

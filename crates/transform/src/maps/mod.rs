@@ -10,7 +10,7 @@ use bptmig_model::catalog::{self as c, Table};
 use crate::Result;
 
 pub use definitions::{DefKey, DefinitionMaps, DuplicateKey, MissingDefinition};
-pub use snapshot::{read_parquet, Rows, Snapshot};
+pub use snapshot::{read_parquet, InstanceStat, Rows, Snapshot};
 
 mod definitions;
 mod snapshot;

@@ -7,11 +7,22 @@ use std::sync::{Arc, Mutex};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int32Type, Int64Type};
 use bptmig_model::catalog as c;
+use bptmig_workdir::part::writer::IDENTITY_STATS_COLUMNS;
 use bptmig_workdir::part::PartReader;
+use bptmig_workdir::snapshot::Identity;
 use bptmig_workdir::{Manifest, PartEntry};
 
 use crate::principals::{GroupRow, Principals, TenantRow, UserRow};
 use crate::{Error, Result};
+
+/// One instance table of an environment: rows, maximum ID and, where the snapshot recorded
+/// it, its identity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InstanceStat {
+    pub rows: i64,
+    pub max_id: Option<i64>,
+    pub identity: Option<Identity>,
+}
 
 /// One environment's snapshot directory. Each table is read once, however many maps use it,
 /// and checked first against the snapshot's manifest when that lists it.
@@ -79,6 +90,29 @@ impl Rows {
                 Some(a) => {
                     let a = a.as_string::<i32>();
                     out.extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i).to_owned())));
+                }
+                None => out.extend(std::iter::repeat_n(None, b.num_rows())),
+            }
+        }
+        out
+    }
+
+    /// Whether the table has a column `col`.
+    pub fn has_column(&self, col: &str) -> bool {
+        self.batches.iter().any(|b| b.column_by_name(col).is_some())
+    }
+
+    /// A bit column, NULL (or missing) as `None`.
+    pub fn opt_bools(&self, col: &str) -> Vec<Option<bool>> {
+        let mut out = Vec::with_capacity(self.len());
+        for b in &self.batches {
+            match b
+                .column_by_name(col)
+                .filter(|a| a.data_type() == &DataType::Boolean)
+            {
+                Some(a) => {
+                    let a = a.as_boolean();
+                    out.extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))));
                 }
                 None => out.extend(std::iter::repeat_n(None, b.num_rows())),
             }
@@ -155,18 +189,55 @@ impl Snapshot {
         Ok(rows)
     }
 
-    /// Row count and maximum ID of each instance table of this environment.
-    pub fn instance_stats(&self) -> Result<BTreeMap<String, (i64, Option<i64>)>> {
+    /// Row count, maximum ID and identity of each instance table of this environment; a
+    /// snapshot written before bptmig recorded identities has none (`identity: None`).
+    pub fn instance_stats(&self) -> Result<BTreeMap<String, InstanceStat>> {
         let rows = self.rows(bptmig_workdir::layout::INSTANCE_STATS)?;
-        let names = rows.texts("TABLE");
-        let counts = rows.ints("ROWS");
-        let max = rows.ints("MAX_ID");
-        Ok(names
+        let has_identity = rows.has_column(IDENTITY_STATS_COLUMNS[0]);
+        let [current, seed, increment, first] = [
+            "IDENT_CURRENT",
+            "IDENT_SEED",
+            "IDENT_INCR",
+            "FIRST_ID_IN_WAY",
+        ]
+        .map(|c| rows.ints(c));
+        let [never_used, checked, insert, follows] = [
+            "IDENT_NEVER_USED",
+            "IDENT_CHECKED",
+            "IDENTITY_INSERT",
+            "IDENT_FOLLOWS_EXPLICIT",
+        ]
+        .map(|c| rows.opt_bools(c));
+        let mut out = BTreeMap::new();
+        for (i, ((name, count), max_id)) in rows
+            .texts("TABLE")
             .into_iter()
-            .zip(counts)
-            .zip(max)
-            .filter_map(|((n, r), m)| n.map(|n| (n, (r.unwrap_or(0), m))))
-            .collect())
+            .zip(rows.ints("ROWS"))
+            .zip(rows.ints("MAX_ID"))
+            .enumerate()
+        {
+            let Some(name) = name else { continue };
+            let identity = Identity {
+                current: current[i],
+                seed: seed[i],
+                increment: increment[i],
+                never_used: never_used[i],
+                first_in_way: first[i],
+                checked: checked[i] == Some(true),
+                identity_insert: insert[i],
+                follows_explicit: follows[i],
+            };
+            let identity = (has_identity && identity.current.is_some()).then_some(identity);
+            out.insert(
+                name,
+                InstanceStat {
+                    rows: count.unwrap_or(0),
+                    max_id,
+                    identity,
+                },
+            );
+        }
+        Ok(out)
     }
 
     /// `(ID, SS_KEY)` of every eSpace that has both, in row order.

@@ -1,16 +1,26 @@
-//! New IDs: every moving row of an instance table gets its target ID, in source-ID order.
+//! New IDs: every moving row of an instance table gets its target ID, in source-ID order:
+//! a block placed by [`crate::id_block::place`] (renumber), or the source IDs (keep,
+//! generated).
 
 use std::collections::BTreeMap;
 
 use bptmig_model::catalog as c;
-use bptmig_model::pipeline::IdStrategy;
+use bptmig_workdir::id_strategy::Resolved;
 use bptmig_workdir::IdMap;
 use rayon::prelude::*;
 
 use super::id_set::IdSet;
 use super::trees::{TreeKeys, Trees, CHILDREN};
+use crate::id_block;
 use crate::input::Input;
+use crate::maps::InstanceStat;
 use crate::{Error, Result};
+
+/// The statistics of both environments' instance tables, by name.
+pub(super) struct Stats<'a> {
+    pub(super) source: &'a BTreeMap<String, InstanceStat>,
+    pub(super) target: &'a BTreeMap<String, InstanceStat>,
+}
 
 /// Old → new IDs of every instance table with a key, table by table in parallel (activities
 /// are the bulk of it). A row moves when its tree has a root outside `skipped`.
@@ -19,8 +29,8 @@ pub(super) fn assign_all(
     keys: &TreeKeys,
     trees: &Trees,
     skipped: &BTreeMap<i32, String>,
-    target_max: &BTreeMap<String, (i64, Option<i64>)>,
-    strategy: IdStrategy,
+    stats: &Stats<'_>,
+    strategy: Resolved,
 ) -> Result<BTreeMap<String, IdMap>> {
     let mut skip = IdSet::default();
     skip.extend(skipped.keys().map(|r| i64::from(*r)));
@@ -53,8 +63,7 @@ pub(super) fn assign_all(
                         .collect()
                 }
             };
-            let base = target_max.get(&input.name).and_then(|s| s.1).unwrap_or(0);
-            let news = assign(&input.name, &olds, base, strategy)?;
+            let news = assign(&input.name, &olds, stats, strategy)?;
             // Keys ascend: parts are in key order, and `moving` keeps it.
             Ok(Some((input.name.clone(), IdMap::from_sorted(olds, news))))
         })
@@ -68,23 +77,22 @@ pub(super) fn assign_all(
     Ok(ids)
 }
 
-/// New IDs for `olds` (ascending): a dense block above `base` (renumber) or the same IDs
-/// (keep), refusing what would overflow a 32-bit ID or collide with the target.
-fn assign(table: &str, olds: &[i32], base: i64, strategy: IdStrategy) -> Result<Vec<i32>> {
+/// New IDs for `olds` (ascending): a dense block where [`id_block::place`] puts it
+/// (renumber) or the same IDs (keep, refused when they could collide with the target's),
+/// refusing what would overflow a 32-bit ID or lie on existing rows.
+fn assign(table: &str, olds: &[i32], stats: &Stats<'_>, strategy: Resolved) -> Result<Vec<i32>> {
+    let target = stats.target.get(table);
     match strategy {
-        // `auto` is decided before phase 1; until then it renumbers.
-        IdStrategy::Renumber | IdStrategy::Auto => {
-            let last = base + olds.len() as i64;
-            if last > i64::from(i32::MAX) {
-                return Err(Error::IdOverflow {
-                    table: table.to_owned(),
-                    base,
-                    rows: olds.len() as u64,
-                });
-            }
-            Ok((1..=olds.len() as i64).map(|r| (base + r) as i32).collect())
+        Resolved::Renumber => {
+            id_block::creation_order(table, olds, stats.source.get(table))?;
+            let block = id_block::place(table, target, olds.len() as u64)?;
+            // `place` keeps the block inside the 32-bit range.
+            Ok((0..olds.len() as i64)
+                .map(|r| (block.first + r) as i32)
+                .collect())
         }
-        IdStrategy::Keep => {
+        Resolved::Keep => {
+            let base = target.and_then(|s| s.max_id).unwrap_or(0);
             if let Some(first) = olds.first() {
                 if i64::from(*first) <= base {
                     return Err(Error::IdCollision {
@@ -97,6 +105,6 @@ fn assign(table: &str, olds: &[i32], base: i64, strategy: IdStrategy) -> Result<
             Ok(olds.to_vec())
         }
         // The target generates the IDs at load: rows keep their source IDs until then.
-        IdStrategy::Generated => Ok(olds.to_vec()),
+        Resolved::Generated => Ok(olds.to_vec()),
     }
 }

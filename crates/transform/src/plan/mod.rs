@@ -17,13 +17,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bptmig_model::catalog as c;
-use bptmig_model::pipeline::{UnmappedDefinition, UnmovedReference};
+use bptmig_model::pipeline::{IdStrategy, UnmappedDefinition, UnmovedReference};
 use bptmig_model::PipelineConfig;
+use bptmig_workdir::id_strategy::{Resolved, ResolvedIds};
 use bptmig_workdir::{IdMap, WorkDir};
 use tracing::info_span;
 
 use crate::input::Input;
-use crate::maps::{self, DefinitionMaps, Snapshot};
+use crate::maps::{self, DefinitionMaps, InstanceStat, Snapshot};
 use crate::refs::RefTypes;
 use crate::report::{Report, SkippedTree};
 use crate::verified::VerifiedParts;
@@ -146,6 +147,84 @@ fn untyped_subscriptions(refs: &RefTypes, inputs: &[Input]) -> Option<String> {
     })
 }
 
+/// The strategy this transform applies: the pipeline's, with `auto` decided from the target
+/// snapshot: `generated` when the target login may not use `IDENTITY_INSERT` on some keyed
+/// instance table, else `renumber` (also when the snapshot does not say, with the reason).
+pub(crate) fn resolve_strategy(
+    strategy: IdStrategy,
+    target: &BTreeMap<String, InstanceStat>,
+) -> ResolvedIds {
+    if strategy != IdStrategy::Auto {
+        return ResolvedIds::named(Resolved::from_pipeline(strategy));
+    }
+    let keyed = c::INSTANCE_TABLES.iter().filter(|t| t.key.is_some());
+    let answers: Vec<(&str, Option<bool>)> = keyed
+        .map(|t| {
+            let allowed = target
+                .get(t.name)
+                .and_then(|s| s.identity)
+                .and_then(|i| i.identity_insert);
+            (t.name, allowed)
+        })
+        .collect();
+    let names = |want: Option<bool>| -> String {
+        answers
+            .iter()
+            .filter(|(_, a)| *a == want)
+            .map(|(t, _)| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (strategy, why) = if answers.iter().any(|(_, a)| *a == Some(false)) {
+        (
+            Resolved::Generated,
+            format!(
+                "the target login may not use IDENTITY_INSERT on {}: the target generates the IDs",
+                names(Some(false))
+            ),
+        )
+    } else if answers.iter().any(|(_, a)| a.is_none()) {
+        (
+            Resolved::Renumber,
+            format!(
+                "the target snapshot does not say whether IDENTITY_INSERT is allowed on {} \
+                 (run `bptmig extract` again with this version to decide from it): renumber",
+                names(None)
+            ),
+        )
+    } else {
+        (
+            Resolved::Renumber,
+            "the target login may use IDENTITY_INSERT on every instance table: renumber".to_owned(),
+        )
+    };
+    ResolvedIds {
+        strategy,
+        decided_by: Some(why),
+    }
+}
+
+/// Step 5: the strategy (`auto` decided, written to `transform/ids.json`) and every moving
+/// row's new ID.
+fn plan_ids(
+    wd: &WorkDir,
+    config: &PipelineConfig,
+    inputs: &[Input],
+    (source, target): (&Snapshot, &Snapshot),
+    (keys, trees, skipped): (&trees::TreeKeys, &trees::Trees, &BTreeMap<i32, String>),
+) -> Result<BTreeMap<String, IdMap>> {
+    let target_stats = target.instance_stats()?;
+    let source_stats = source.instance_stats()?;
+    let resolved = resolve_strategy(config.ids, &target_stats);
+    bptmig_workdir::id_strategy::write(wd, &resolved)?;
+    let stats = ids::Stats {
+        source: &source_stats,
+        target: &target_stats,
+    };
+    info_span!("plan.ids")
+        .in_scope(|| ids::assign_all(inputs, keys, trees, skipped, &stats, resolved.strategy))
+}
+
 /// Runs phase 1 over `inputs`, noting in `report` what a person must review.
 pub(crate) fn build(
     wd: &WorkDir,
@@ -209,9 +288,13 @@ pub(crate) fn build(
         })
         .collect();
 
-    let stats = target.instance_stats()?;
-    let ids = info_span!("plan.ids")
-        .in_scope(|| ids::assign_all(inputs, &keys, &trees, &check.skipped, &stats, config.ids))?;
+    let ids = plan_ids(
+        wd,
+        config,
+        inputs,
+        (&source, &target),
+        (&keys, &trees, &check.skipped),
+    )?;
     // Tree levels of moving processes and activities, by new ID (serial), while the
     // principals in use are decided (reading a few parts again at most).
     let (levels, used) = rayon::join(
@@ -256,4 +339,55 @@ pub(crate) fn build(
         unmoved_reference: config.mapping.unmoved_reference,
         clear_locks: config.transform.clear_scheduler_locks,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use bptmig_workdir::snapshot::Identity;
+
+    use super::*;
+
+    fn target(insert: &[(&str, Option<bool>)]) -> BTreeMap<String, InstanceStat> {
+        insert
+            .iter()
+            .map(|(t, allowed)| {
+                let identity = Identity {
+                    current: Some(0),
+                    identity_insert: *allowed,
+                    ..Identity::default()
+                };
+                let stat = InstanceStat {
+                    identity: Some(identity),
+                    ..InstanceStat::default()
+                };
+                ((*t).to_owned(), stat)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn auto_is_generated_when_a_table_refuses_identity_insert_else_renumber() {
+        let keyed: Vec<&str> = c::INSTANCE_TABLES
+            .iter()
+            .filter(|t| t.key.is_some())
+            .map(|t| t.name)
+            .collect();
+        let all = |a| keyed.iter().map(|t| (*t, a)).collect::<Vec<_>>();
+        let yes = resolve_strategy(IdStrategy::Auto, &target(&all(Some(true))));
+        assert_eq!(yes.strategy, Resolved::Renumber);
+        let mut one_refused = all(Some(true));
+        one_refused[1].1 = Some(false);
+        let no = resolve_strategy(IdStrategy::Auto, &target(&one_refused));
+        assert_eq!(no.strategy, Resolved::Generated);
+        let why = no.decided_by.unwrap_or_default();
+        assert!(why.contains(&format!("`{}`", keyed[1])), "{why}");
+        assert!(!why.contains(&format!("`{}`", keyed[0])), "{why}");
+        let unknown = resolve_strategy(IdStrategy::Auto, &BTreeMap::new());
+        assert_eq!(unknown.strategy, Resolved::Renumber);
+        assert!(unknown
+            .decided_by
+            .is_some_and(|w| w.contains("does not say")));
+        let named = resolve_strategy(IdStrategy::Keep, &target(&one_refused));
+        assert_eq!(named, ResolvedIds::named(Resolved::Keep));
+    }
 }
