@@ -349,7 +349,7 @@ pub fn int_value(batch: &RecordBatch, column: &str, row: usize) -> Option<i32> {
     a.is_valid(row).then(|| a.value(row))
 }
 
-/// A table whose next identity the server would not move above the run's block.
+/// A table whose next identity the server would not move to the run's block's end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unseeded {
     pub table: String,
@@ -361,8 +361,11 @@ pub struct Unseeded {
     pub refused: Refused,
 }
 
-/// Makes the next identity the target generates for table `ti` lie above the moved block;
-/// `Some` when the server cannot be told.
+/// Makes the target's identity of table `ti` stand at the moved block's end, so that the
+/// next row the platform creates lies after it. On SQL Server inserting the block under
+/// `IDENTITY_INSERT` right after the identity has moved it there already; otherwise (a
+/// server that does not move identities past explicit IDs, or a block placed above
+/// `MAX(ID)`) `DBCC CHECKIDENT … RESEED` moves it; `Some` when the server refuses that.
 pub async fn reseed(
     client: &mut SqlClient,
     plan: &LoadPlan,
@@ -385,8 +388,7 @@ pub async fn reseed(
     if current >= i64::from(top) {
         return Ok(None);
     }
-    let sql = format!("DBCC CHECKIDENT ({name}, RESEED, {top})");
-    match run_batch(client, &sql).await {
+    match run_batch(client, &reseed_statement(&t.spelled, top)).await {
         Ok(()) => Ok(None),
         Err(refused) => Ok(Some(Unseeded {
             table: t.name.clone(),
@@ -397,7 +399,13 @@ pub async fn reseed(
     }
 }
 
-/// The warning for the tables whose identity could not be moved, if any.
+/// `DBCC CHECKIDENT ('<table>', RESEED, <top>)`.
+fn reseed_statement(table: &str, top: i32) -> String {
+    format!("DBCC CHECKIDENT ({}, RESEED, {top})", db::quote_text(table))
+}
+
+/// The warning for the tables whose identity could not be moved, if any: what happens
+/// (the platform's next rows there collide with moved rows) and the statements to run.
 pub fn unseeded_warning(unseeded: &[Unseeded]) -> Option<String> {
     let first = unseeded.first()?;
     let tables: Vec<String> = unseeded
@@ -409,12 +417,19 @@ pub fn unseeded_warning(unseeded: &[Unseeded]) -> Option<String> {
             )
         })
         .collect();
+    let statements: Vec<String> = unseeded
+        .iter()
+        .map(|u| format!("`{}`", reseed_statement(&u.table, u.top)))
+        .collect();
     Some(format!(
-        "the target's next identity lies inside the moved block for {}, and the server \
-         refused `DBCC CHECKIDENT ... RESEED` ({}); reseed these tables before the \
-         platform creates rows there",
+        "the target's next identity lies inside the moved block for {}: the server did not \
+         move the identity past the moved rows, and refused `DBCC CHECKIDENT ... RESEED` ({}). \
+         Until it is moved, the platform's next inserts into these tables fail on the moved \
+         rows' keys; before the platform creates rows there, run {} as a login allowed to \
+         (the table's owner, db_owner or db_ddladmin)",
         tables.join(", "),
-        first.refused
+        first.refused,
+        statements.join(", ")
     ))
 }
 

@@ -163,3 +163,37 @@ async fn live_columns_are_read_by_the_catalogs_spelling_on_the_sandbox() {
         vec![c::ID.to_owned(), c::TOP_PROCESS_ID.to_owned()]
     );
 }
+
+#[test]
+fn the_unseeded_warning_says_what_happens_and_the_statement_to_run() {
+    assert_eq!(unseeded_warning(&[]), None);
+    let refused = Refused {
+        message: "no DBCC here".to_owned(),
+        fault: None,
+    };
+    let unseeded = [
+        Unseeded {
+            table: "OSSYS_BPM_PROCESS".to_owned(),
+            next: 1,
+            top: 57,
+            refused: refused.clone(),
+        },
+        Unseeded {
+            table: "OSSYS_BPM_ACTIVITY".to_owned(),
+            next: -2_147_483_647,
+            top: -2_147_483_000,
+            refused,
+        },
+    ];
+    let text = unseeded_warning(&unseeded).unwrap_or_default();
+    assert!(
+        text.contains("`OSSYS_BPM_PROCESS` (next 1, moved rows up to 57)"),
+        "{text}"
+    );
+    assert!(text.contains("(no DBCC here)"), "{text}");
+    assert!(text.contains("fail on the moved rows' keys"), "{text}");
+    assert!(
+        text.contains("`DBCC CHECKIDENT (N'OSSYS_BPM_ACTIVITY', RESEED, -2147483000)`"),
+        "{text}"
+    );
+}
