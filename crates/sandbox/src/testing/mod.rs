@@ -32,6 +32,7 @@ use bptmig_workdir::Manifest;
 use crate::{sql, EnvKind, EnvSpec, Environment, Error, Result, SqlClient, DEFAULT_PASSWORD};
 
 mod proxy;
+mod tds_log;
 
 pub use proxy::{FaultProxy, ProxyFault, ProxyPlan, MAX_CONNECTIONS, MAX_LIFETIME, MAX_STALL};
 
@@ -182,8 +183,14 @@ pub fn read_stage(workdir: &Path, stage: &str, table: &str) -> Result<Vec<Record
 /// The transform's ID map of `table` (`<workdir>/transform/maps/<TABLE>.parquet`):
 /// old ID → new ID.
 pub fn read_id_map(workdir: &Path, table: &str) -> Result<HashMap<i32, i32>> {
+    read_map(workdir, TRANSFORM, table)
+}
+
+/// The ID map of `table` that `stage` wrote (`<workdir>/<stage>/maps/<TABLE>.parquet`; the
+/// load's maps the ID each row got in the target): old ID → new ID.
+pub fn read_map(workdir: &Path, stage: &str, table: &str) -> Result<HashMap<i32, i32>> {
     let path = workdir
-        .join(TRANSFORM)
+        .join(stage)
         .join("maps")
         .join(format!("{table}.parquet"));
     let reader = PartReader::open(&path)

@@ -30,6 +30,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+use super::tds_log::SqlLog;
 use crate::background::Background;
 use crate::{connection_string, Error, Result, DEFAULT_USER};
 
@@ -105,6 +106,8 @@ struct State {
     fired: usize,
     /// Bytes each connection has passed from the server so far, in accept order.
     from_server: Vec<Arc<AtomicU64>>,
+    /// With [`FaultProxy::recording`], the SQL the clients sent, in the order it arrived.
+    statements: Option<Vec<String>>,
 }
 
 impl Shared {
@@ -151,12 +154,23 @@ impl FaultProxy {
     /// Starts a proxy on a free port of 127.0.0.1 that forwards to `127.0.0.1:upstream_port`
     /// under `plan`, and returns once it accepts connections.
     pub fn start(upstream_port: u16, plan: ProxyPlan) -> Result<Self> {
+        Self::start_with(upstream_port, plan, false)
+    }
+
+    /// Starts a proxy that passes everything through and records the SQL text of every batch
+    /// and RPC statement the clients send ([`FaultProxy::statements`]).
+    pub fn recording(upstream_port: u16) -> Result<Self> {
+        Self::start_with(upstream_port, ProxyPlan::pass(), true)
+    }
+
+    fn start_with(upstream_port: u16, plan: ProxyPlan, record: bool) -> Result<Self> {
         let shared = Arc::new(Shared {
             upstream_port,
             state: Mutex::new(State {
                 plan,
                 fired: 0,
                 from_server: Vec::new(),
+                statements: record.then(Vec::new),
             }),
         });
         let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -214,6 +228,12 @@ impl FaultProxy {
         self.shared.state().fired
     }
 
+    /// The SQL the clients sent so far, batch by batch (an RPC's statement prefixed with
+    /// `RPC: `); empty unless started with [`FaultProxy::recording`].
+    pub fn statements(&self) -> Vec<String> {
+        self.shared.state().statements.clone().unwrap_or_default()
+    }
+
     /// Bytes each connection so far has passed from the server, in the order they were
     /// accepted (a refused one counts 0).
     pub fn bytes_from_server(&self) -> Vec<u64> {
@@ -262,13 +282,37 @@ async fn serve(client: TcpStream, shared: Arc<Shared>, from_server: Arc<AtomicU6
     let _ = server.set_nodelay(true);
     let (mut client_read, client_write) = client.into_split();
     let (server_read, mut server_write) = server.into_split();
-    let upstream = tokio::io::copy(&mut client_read, &mut server_write);
+    let upstream = forward_from_client(&mut client_read, &mut server_write, &shared);
     let downstream = forward_from_server(server_read, client_write, &shared, &from_server);
     tokio::select! {
-        _ = upstream => {}
+        () = upstream => {}
         () = downstream => {}
     }
     // Both halves of both sockets drop here: the client and the server each see the close.
+}
+
+/// Copies the client's bytes to the server, recording their SQL when the proxy records.
+async fn forward_from_client(from: &mut OwnedReadHalf, to: &mut OwnedWriteHalf, shared: &Shared) {
+    let record = shared.state().statements.is_some();
+    let mut log = SqlLog::default();
+    let mut buf = vec![0_u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if record {
+            let sql = log.feed(&buf[..n]);
+            if !sql.is_empty() {
+                if let Some(v) = shared.state().statements.as_mut() {
+                    v.extend(sql);
+                }
+            }
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Copies the server's bytes to the client, counting them, and applies the plan's cut or
