@@ -57,6 +57,8 @@ pub(crate) fn findings(
     verified: &VerifiedParts,
     reporter: &dyn Reporter,
 ) -> Result<SchedulerFindings> {
+    let started = std::time::Instant::now();
+    let _span = tracing::info_span!("scheduler").entered();
     let facts = Facts::read(
         &Snapshot::new(wd.snapshot_dir("source")),
         &Snapshot::new(wd.snapshot_dir("target")),
@@ -96,13 +98,14 @@ pub(crate) fn findings(
             (moves && facts.activity_due(&a, now)).then_some(a)
         },
     )?;
-    Ok(evaluate(
-        &facts,
-        &PlanIds(plan),
-        &processes,
-        &activities,
-        now,
-    ))
+    let found = evaluate(&facts, &PlanIds(plan), &processes, &activities, now);
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        processes = processes.len(),
+        activities = activities.len(),
+        "scheduler findings done (open processes and due activities read)"
+    );
+    Ok(found)
 }
 
 /// Integer (or timestamp, in milliseconds) columns of one batch, by position in the list
