@@ -1,7 +1,10 @@
 //! `bptmig status`: what each stage has done in the work directory (and, for the load, what
-//! the target's ledger lists), for people and, with `--json`, for schedulers.
+//! the target's ledger lists), for people and, with `--json`, for schedulers; and the ID
+//! strategy the run uses (under `generated`, the ID pairs the load has captured so far).
 
+use bptmig_model::pipeline::IdStrategy;
 use bptmig_model::PipelineConfig;
+use bptmig_workdir::id_strategy;
 use bptmig_workdir::layout::{EXTRACT, LOAD, TRANSFORM, VERIFY};
 use bptmig_workdir::{Manifest, RunState, StageState, WorkDir};
 use serde::Serialize;
@@ -28,7 +31,22 @@ pub struct Status {
     /// `null` before the first extract.
     pub run_id: Option<String>,
     pub workdir: String,
+    /// The ID strategy the run uses.
+    pub ids: Ids,
     pub stages: Vec<Stage>,
+}
+
+/// The ID strategy: the one the transform applied (`transform/ids.json`) once it has run,
+/// else the pipeline's.
+#[derive(Debug, Serialize)]
+pub struct Ids {
+    /// `renumber`, `keep` or `generated`; `auto` while no transform has decided it.
+    pub strategy: &'static str,
+    /// How `auto` was decided; `null` when the pipeline named the strategy, or before the
+    /// transform has decided it.
+    pub decided_by: Option<String>,
+    /// `transform` (its `ids.json`) or `pipeline` (no transform has recorded one yet).
+    pub from: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -57,6 +75,10 @@ pub struct Table {
     pub rows_pending: u64,
     /// Whether the table is finished in this stage.
     pub complete: bool,
+    /// Load under `ids.strategy = "generated"` only: the old → new ID pairs of the table's
+    /// rows the load has captured so far (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pairs: Option<u64>,
 }
 
 fn state(run: Option<&RunState>, stage: &str) -> &'static str {
@@ -86,6 +108,7 @@ fn stage_tables(
                 pending: 0,
                 rows_done: m.rows(),
                 rows_pending: 0,
+                pairs: None,
                 table: name,
             })
         })
@@ -130,6 +153,7 @@ async fn status(config: &PipelineConfig) -> Status {
                         pending: t.chunks_pending,
                         rows_done: t.rows_done,
                         rows_pending: t.rows_pending,
+                        pairs: t.pairs,
                     })
                     .collect();
             }
@@ -147,8 +171,43 @@ async fn status(config: &PipelineConfig) -> Status {
         schema: SCHEMA_VERSION,
         run_id: run.map(|r| r.run_id),
         workdir: config.workdir.display().to_string(),
+        ids: ids(&wd, config.ids),
         stages,
     }
+}
+
+/// The strategy `transform/ids.json` records, else the pipeline's `pipeline`.
+fn ids(wd: &WorkDir, pipeline: IdStrategy) -> Ids {
+    match id_strategy::read(wd).ok().flatten() {
+        Some(r) => Ids {
+            strategy: r.strategy.as_str(),
+            decided_by: r.decided_by,
+            from: "transform",
+        },
+        None => Ids {
+            strategy: match pipeline {
+                IdStrategy::Renumber => "renumber",
+                IdStrategy::Keep => "keep",
+                IdStrategy::Generated => "generated",
+                IdStrategy::Auto => "auto",
+            },
+            decided_by: None,
+            from: "pipeline",
+        },
+    }
+}
+
+/// The human line of the ID strategy.
+fn ids_line(ids: &Ids) -> String {
+    let why = match (&ids.decided_by, ids.from) {
+        (Some(d), _) => format!("`auto`: {d}"),
+        (None, "transform") => "as the transform applied it".to_owned(),
+        (None, _) if ids.strategy == "auto" => {
+            "the transform decides it from the target (`bptmig check` says how)".to_owned()
+        }
+        (None, _) => "the pipeline's `ids.strategy`".to_owned(),
+    };
+    format!("{:<10} {} ({why})", "ids", ids.strategy)
 }
 
 /// The human form.
@@ -158,6 +217,7 @@ fn print(s: &Status) {
         s.run_id.as_deref().unwrap_or("(none yet)"),
         s.workdir
     );
+    println!("{}", ids_line(&s.ids));
     for stage in &s.stages {
         println!("{:<10} {}", stage.stage, stage.state);
         if let Some(e) = &stage.error {
@@ -165,8 +225,12 @@ fn print(s: &Status) {
         }
         for t in &stage.tables {
             if stage.stage == LOAD {
+                let pairs = t
+                    .pairs
+                    .map(|n| format!(" {n:>10} pairs captured"))
+                    .unwrap_or_default();
                 println!(
-                    "           {:<34} {:>6} chunks done {:>6} pending {:>10} rows done {:>10} pending",
+                    "           {:<34} {:>6} chunks done {:>6} pending {:>10} rows done {:>10} pending{pairs}",
                     t.table, t.done, t.pending, t.rows_done, t.rows_pending
                 );
             } else {
@@ -179,5 +243,31 @@ fn print(s: &Status) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ids_line, Ids};
+
+    #[test]
+    fn the_ids_line_says_the_strategy_and_where_it_comes_from() {
+        let line = |strategy, decided_by: Option<&str>, from| {
+            ids_line(&Ids {
+                strategy,
+                decided_by: decided_by.map(str::to_owned),
+                from,
+            })
+        };
+        assert_eq!(
+            line("generated", Some("the target refuses X"), "transform"),
+            "ids        generated (`auto`: the target refuses X)"
+        );
+        assert_eq!(
+            line("renumber", None, "transform"),
+            "ids        renumber (as the transform applied it)"
+        );
+        assert!(line("auto", None, "pipeline").contains("the transform decides it"));
+        assert!(line("keep", None, "pipeline").contains("the pipeline's `ids.strategy`"));
     }
 }

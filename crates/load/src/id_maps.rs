@@ -6,7 +6,10 @@
 //! * [`planned`]: the pairs of the rows a plan writes: each map the transform wrote, without
 //!   the rows of the trees the plan leaves out (`selection.already_moved = "skip"`).
 //! * [`write()`]: any such pairs, however they were obtained, written atomically with the
-//!   manifest last; the same pairs give the same bytes.
+//!   manifest last; the same pairs give the same bytes. Under `ids.strategy = "generated"`
+//!   they are the pairs the load captured: neither dense nor ascending in the old IDs' order,
+//!   which a [`TableMap`] accepts as long as each old and each new ID appears once.
+//! * `captured`: those captured pairs as verify and rollback look them up.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +22,8 @@ use bptmig_workdir::{Manifest, PartEntry, WorkDir};
 
 use crate::plan::LoadPlan;
 use crate::{Error, Result};
+
+pub(crate) mod captured;
 
 /// The folder of the maps, inside the transform's and the load's stage directories.
 pub const MAPS_DIR: &str = "maps";
@@ -221,4 +226,4 @@ fn write_one(dir: &Path, run_id: &str, map: &TableMap, row_group_rows: usize) ->
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

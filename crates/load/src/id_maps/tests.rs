@@ -26,6 +26,15 @@ fn a_map_is_sorted_by_old_id_and_refuses_an_id_twice() {
 }
 
 #[test]
+fn a_map_of_generated_ids_need_be_neither_dense_nor_monotone() {
+    let m = map("T", &[(9, 5), (2, 70_000), (5, -3), (1, 2_000_000_000)]);
+    assert_eq!(
+        m.pairs(),
+        [(1, 2_000_000_000), (2, 70_000), (5, -3), (9, 5)]
+    );
+}
+
+#[test]
 fn ids_are_found_in_ranges() {
     let ranges = [(1, 3), (7, 7), (10, 12)];
     let hits: Vec<i32> = (0..14).filter(|&i| in_ranges(&ranges, i)).collect();
@@ -107,7 +116,7 @@ fn transform_map(wd: &WorkDir, table: &str, pairs: &[(i32, i32)]) -> PartEntry {
 }
 
 /// A plan whose only table is `table`, with one chunk per range list of `chunks`.
-fn plan_of(wd: &WorkDir, table: &'static str, chunks: &[Vec<(i32, i32)>]) -> LoadPlan {
+pub(crate) fn plan_of(wd: &WorkDir, table: &'static str, chunks: &[Vec<(i32, i32)>]) -> LoadPlan {
     let manifest = Manifest {
         table: table.into(),
         run_id: "run1".into(),
