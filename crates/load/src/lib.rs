@@ -38,6 +38,7 @@ use bptmig_model::pipeline::CommandTimeout;
 
 pub mod id_maps;
 pub mod plan;
+pub mod probe;
 pub mod value;
 
 mod already_moved;
@@ -171,6 +172,30 @@ pub enum Error {
     )]
     BulkUnsupported { reason: BulkRefusal },
     #[error(
+        "load strategy `bulk` cannot be used with `ids.strategy = \"generated\"`: bulk copy \
+         writes the IDs it is given, and here the target must generate them; set \
+         `load.strategy = \"insert\"` (or `\"auto\"`)"
+    )]
+    BulkWithGenerated,
+    #[error(
+        "the tables `[load.tables]` names are not as bptmig needs them (see the README, \
+         \"Targets without DDL rights\"); nothing was loaded: {}",
+        problems.join("; ")
+    )]
+    OwnTables { problems: Vec<String> },
+    #[error(
+        "the target's pairs table `{pairs}` holds {found} ID pair(s) of run {run_id} for \
+         `{table}`, but the ledger lists {rows} row(s) of it as loaded: the captured IDs were \
+         changed outside bptmig; run `bptmig rollback` and load again"
+    )]
+    PairsIncomplete {
+        pairs: String,
+        run_id: String,
+        table: String,
+        found: u64,
+        rows: u64,
+    },
+    #[error(
         "loading chunk `{chunk}` of `{table}` failed {attempts} time(s), the last time because \
          {}; nothing of that chunk was kept (each try was rolled back) and {done} earlier \
          chunk(s) stay loaded; run the same command again to continue (`target.retries` sets \
@@ -207,6 +232,17 @@ pub enum Error {
         trees.changed_since()
     )]
     AlreadyMoved { trees: Box<AlreadyMovedTrees> },
+    #[error(
+        "rollback of run {run_id} removed nothing: the pairs table `{pairs}` cannot say where \
+         all of the run's rows are in the target ({}); restore its rows of run {run_id} (from a \
+         backup of the target) and run `bptmig rollback` again",
+        problems.join("; ")
+    )]
+    RollbackPairs {
+        pairs: String,
+        run_id: String,
+        problems: Vec<String>,
+    },
     #[error("the load of run {run_id} was interrupted; run the same command again to resume")]
     Interrupted { run_id: String },
 }

@@ -5,23 +5,26 @@
 //! [`bptmig_db::preflight::queued_events`]), the run's ID block holds only the chunks the
 //! ledger lists ([`Error::IdBlockTaken`]), every row the plan's references need is there
 //! ([`Error::MissingReferences`]); then the strategy is chosen, and for bulk copy every column
-//! has the same type in the target as in the Parquet ([`Error::BulkUnsupported`]).
+//! has the same type in the target as in the Parquet ([`Error::BulkUnsupported`]). When the
+//! target generates the IDs (`ids.strategy = "generated"`) there is no ID block to check and
+//! no bulk copy ([`Error::BulkWithGenerated`]).
 
 use bptmig_db::{Side, SqlClient};
 use bptmig_model::PipelineConfig;
 use bptmig_workdir::sql_type::ColumnPlan;
 
-use crate::ledger::Done;
+use crate::ledger::{Done, LedgerTables};
 use crate::plan::{LoadPlan, TableInput};
 use crate::writer::{self, BulkRefusal, Strategy};
 use crate::{target, Error, Result};
 
-/// Runs every check and chooses the strategy.
+/// Runs every check and chooses the strategy; `generated` when the target generates the IDs.
 pub(crate) async fn check(
     client: &mut SqlClient,
     config: &PipelineConfig,
     plan: &LoadPlan,
     done: &Done,
+    generated: bool,
 ) -> Result<Strategy> {
     let mut columns = Vec::with_capacity(plan.tables.len());
     for t in &plan.tables {
@@ -31,12 +34,15 @@ pub(crate) async fn check(
     if let Some((table, rows)) = bptmig_db::preflight::queued_events(client, &names).await? {
         return Err(Error::QueueNotEmpty { table, rows });
     }
-    check_block(client, plan, done).await?;
+    if !generated {
+        check_block(client, plan, done).await?;
+    }
     let missing = target::missing_references(client, &plan.references).await?;
     if !missing.is_empty() {
         return Err(Error::MissingReferences { items: missing });
     }
-    let strategy = writer::choose_strategy(config, &config.load.ledger_table).await?;
+    let ledger = LedgerTables::of(&config.load).chunks;
+    let strategy = writer::choose_strategy(config, &ledger, generated).await?;
     if strategy == Strategy::Bulk {
         for (t, target) in plan.tables.iter().zip(&columns) {
             check_bulk_types(t, target)?;

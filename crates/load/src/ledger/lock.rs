@@ -120,8 +120,12 @@ impl TargetLock {
         workdir: &Path,
         action: LockAction,
     ) -> Result<Self> {
-        let table = LedgerTables::of(&config.load).lock;
-        super::ensure_table(client, &table, &create_sql(&table)).await?;
+        let tables = LedgerTables::of(&config.load);
+        let table = tables.lock;
+        // A lock table the user created was checked before (`[load.tables]`).
+        if !tables.user_created {
+            super::ensure_table(client, &table, &create_sql(&table)).await?;
+        }
         let applock = applock(config, &table).await?;
         let me = Claim {
             table: &table,
@@ -261,8 +265,8 @@ struct Claim<'a> {
 impl Claim<'_> {
     fn insert_sql(&self) -> String {
         format!(
-            "INSERT INTO {} (LOCK_NAME, TOKEN, RUN_ID, ACTION, HOST, PID, WORKDIR) \
-             VALUES ({}, {}, {}, {}, {}, {}, {});",
+            "INSERT INTO {} (LOCK_NAME, TOKEN, RUN_ID, ACTION, HOST, PID, WORKDIR, TAKEN_AT, \
+             HEARTBEAT) VALUES ({}, {}, {}, {}, {}, {}, {}, GETDATE(), GETDATE());",
             db::quote_ident(self.table),
             quote_text(LOCK_NAME),
             quote_text(&self.token),
@@ -405,7 +409,7 @@ fn missing_procedure(code: u32, message: &str) -> bool {
 }
 
 /// This machine's name, for the lock row.
-fn host_name() -> String {
+pub(super) fn host_name() -> String {
     let from_file = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok());

@@ -24,11 +24,8 @@ use crate::{Error, Result};
 
 mod digest;
 pub(crate) mod lock;
-#[expect(
-    dead_code,
-    reason = "the pairs table's statements; the generated load writes them next"
-)]
 pub(crate) mod pairs;
+pub(crate) mod shape;
 pub(crate) mod trees;
 
 pub(crate) use digest::chunk_digest;
@@ -165,6 +162,7 @@ pub(crate) async fn open_stage(
     let mut client = db::connect(Side::Target, &config.target).await?;
     let target_lock = match action {
         Some(action) => {
+            check_own_tables(&mut client, config, &plan, &run.run_id, wd).await?;
             Some(TargetLock::acquire(&mut client, config, &run.run_id, wd.root(), action).await?)
         }
         None => None,
@@ -183,6 +181,35 @@ pub(crate) async fn open_stage(
             Err(e)
         }
     }
+}
+
+/// With `[load.tables]`, refuses tables the user created that cannot hold what this run
+/// writes: before the lock (one of them) is taken, before any row moves.
+async fn check_own_tables(
+    client: &mut SqlClient,
+    config: &PipelineConfig,
+    plan: &LoadPlan,
+    run_id: &str,
+    wd: &WorkDir,
+) -> Result<()> {
+    let tables = LedgerTables::of(&config.load);
+    if !tables.user_created {
+        return Ok(());
+    }
+    let lengths = shape::Lengths {
+        run_id: run_id.len(),
+        table: plan.tables.iter().map(|t| t.name.len()).max().unwrap_or(0),
+        chunk: plan
+            .chunks
+            .iter()
+            .map(|c| c.name().len())
+            .max()
+            .unwrap_or(0),
+        fingerprint: crate::already_moved::source_fingerprint(config).len(),
+        host: lock::host_name().chars().count(),
+        workdir: wd.root().display().to_string().chars().count(),
+    };
+    shape::check(client, &tables, &lengths).await
 }
 
 /// Refuses to go on unless `run`'s transform is done.
@@ -237,7 +264,26 @@ pub(crate) fn check_recorded(
     }
 }
 
-/// Creates the chunk ledger and the tree ledger when the target lacks them.
+/// Creates bptmig's tables `tables` names when the target lacks them: the chunk ledger and the
+/// tree ledger, and with `pairs` the pairs table. Tables the user created (`[load.tables]`)
+/// are never created: [`shape::check`] checked them before the lock was taken.
+pub(crate) async fn ensure_tables(
+    client: &mut SqlClient,
+    tables: &LedgerTables,
+    pairs: bool,
+) -> Result<()> {
+    if tables.user_created {
+        return Ok(());
+    }
+    ensure(client, &tables.chunks).await?;
+    if pairs {
+        ensure_table(client, &tables.pairs, &pairs::create_sql(&tables.pairs)).await?;
+    }
+    Ok(())
+}
+
+/// Creates the chunk ledger and the tree ledger (named after `ledger`) when the target lacks
+/// them.
 pub async fn ensure(client: &mut SqlClient, ledger: &str) -> Result<()> {
     let sql = format!(
         "CREATE TABLE {l} (\
@@ -343,8 +389,8 @@ pub fn insert_sql(
         (a.to_string(), b.to_string())
     });
     format!(
-        "INSERT INTO {} (RUN_ID, TABLE_NAME, CHUNK, ROWS_LOADED, DIGEST, MIN_ID, MAX_ID) \
-         VALUES ({}, {}, {}, {}, {}, {lo}, {hi});",
+        "INSERT INTO {} (RUN_ID, TABLE_NAME, CHUNK, ROWS_LOADED, DIGEST, MIN_ID, MAX_ID, \
+         LOADED_AT) VALUES ({}, {}, {}, {}, {}, {lo}, {hi}, GETDATE());",
         db::quote_ident(ledger),
         quote_text(run_id),
         quote_text(&row.table),

@@ -72,7 +72,7 @@ pub(crate) fn record_statements(
         .map(|group| {
             let mut sql = format!(
                 "INSERT INTO {} (SOURCE_FINGERPRINT, SOURCE_ROOT_ID, SOURCE_LAST_MODIFIED, \
-                 RUN_ID, TARGET_ROOT_ID) VALUES ",
+                 RUN_ID, TARGET_ROOT_ID, LOADED_AT) VALUES ",
                 db::quote_ident(table)
             );
             for (i, t) in group.iter().enumerate() {
@@ -81,7 +81,7 @@ pub(crate) fn record_statements(
                 }
                 let _ = write!(
                     sql,
-                    "({fp}, {}, {}, {run}, {})",
+                    "({fp}, {}, {}, {run}, {}, GETDATE())",
                     t.source_root_id, t.last_modified_literal, t.target_root_id
                 );
             }
@@ -183,7 +183,8 @@ mod tests {
         assert_eq!(sql.len(), 3);
         assert!(sql[0].starts_with(
             "INSERT INTO [BPTMIG_TREES] (SOURCE_FINGERPRINT, SOURCE_ROOT_ID, \
-             SOURCE_LAST_MODIFIED, RUN_ID, TARGET_ROOT_ID) VALUES (N'fp', 0, NULL, N'run', 1000), "
+             SOURCE_LAST_MODIFIED, RUN_ID, TARGET_ROOT_ID, LOADED_AT) VALUES \
+             (N'fp', 0, NULL, N'run', 1000, GETDATE()), "
         ));
         let lookups = lookup_statements("BPTMIG_TREES", "fp", Some("run"), &[1, 2, 3, 7]);
         assert_eq!(

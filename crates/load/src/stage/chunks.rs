@@ -211,12 +211,16 @@ impl<'a> Loader<'a> {
             .await?;
             if let Some(had) = listed {
                 tracing::info!(chunk = %row.chunk, table = %row.table, "the chunk committed before the connection was lost");
-                return ledger::check_recorded(&had, row, rows.bound, self.run_id);
+                ledger::check_recorded(&had, row, rows.bound, self.run_id)?;
+                return writer
+                    .recover(self.client, &self.tables.pairs, self.run_id)
+                    .await;
             }
         }
         let transaction = ChunkTransaction {
             ledger: &self.tables.chunks,
             trees: &self.tables.trees,
+            pairs: &self.tables.pairs,
             source_fingerprint: &self.source_fingerprint,
             run_id: self.run_id,
             lock: self.lock,
@@ -262,6 +266,8 @@ impl<'a> Loader<'a> {
                     *self.client = db::connect(Side::Target, &self.config.target).await?;
                 }
                 let result = match writer.finish_table(self.client, t).await {
+                    // The target generated the IDs: its identity is where it should be.
+                    Ok(()) if writer.generates_ids() => Ok(None),
                     Ok(()) => target::reseed(self.client, plan, ti).await,
                     Err(e) => Err(e),
                 };

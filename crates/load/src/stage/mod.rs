@@ -9,15 +9,17 @@ use std::time::Duration;
 
 use bptmig_model::pipeline::AlreadyMoved;
 use bptmig_model::{PipelineConfig, Reporter};
-use bptmig_workdir::{layout, StageState, WorkDir};
+use bptmig_workdir::{id_strategy, layout, StageState, WorkDir};
 use tracing::Instrument as _;
 
 use crate::already_moved::AlreadyMovedTrees;
 use crate::ledger::lock::{LockAction, TargetLock};
+use crate::ledger::LedgerTables;
 use crate::ledger::{self, OpenStage};
 use crate::writer::bulk::BulkWriter;
+use crate::writer::generated::GeneratedWriter;
 use crate::writer::insert::InsertWriter;
-use crate::writer::Strategy;
+use crate::writer::{ChunkWriter as _, Strategy};
 use crate::{id_maps, preflight, report, Error, Result};
 
 mod chunks;
@@ -118,10 +120,18 @@ async fn load_locked(
             trees: Box::new(already_moved.clone()),
         });
     }
-    ledger::ensure(&mut target.client, &config.load.ledger_table).await?;
-    let strategy = preflight::check(&mut target.client, config, &target.plan, &target.done)
-        .instrument(tracing::info_span!("preflight"))
-        .await?;
+    let tables = LedgerTables::of(&config.load);
+    let generated = generated(wd, config)?;
+    ledger::ensure_tables(&mut target.client, &tables, generated).await?;
+    let strategy = preflight::check(
+        &mut target.client,
+        config,
+        &target.plan,
+        &target.done,
+        generated,
+    )
+    .instrument(tracing::info_span!("preflight"))
+    .await?;
     if let Some(lock) = lock {
         lock.confirm(&mut target.client).await?;
     }
@@ -130,17 +140,34 @@ async fn load_locked(
     let run = &mut stage.run;
     run.stages.insert(STAGE.to_owned(), StageState::Running);
     run.write(wd)?;
-    let mut loader = Loader::new(config, reporter, options, target, &run.run_id, lock);
-    let mut summary = match strategy {
+    let (mut summary, maps) = match strategy {
         Strategy::Insert => {
             let mut writer = InsertWriter::new(config.load.batch_rows);
-            loader.run(strategy, &mut writer).await?
+            let mut loader = Loader::new(config, reporter, options, target, &run.run_id, lock);
+            (loader.run(strategy, &mut writer).await?, None)
         }
-        Strategy::Bulk => loader.run(strategy, &mut BulkWriter).await?,
+        Strategy::Bulk => {
+            let mut loader = Loader::new(config, reporter, options, target, &run.run_id, lock);
+            (loader.run(strategy, &mut BulkWriter).await?, None)
+        }
+        Strategy::Generated => {
+            let mut writer = GeneratedWriter::new(wd, &target.plan, config.load.batch_rows)?;
+            writer
+                .recover(&mut target.client, &tables.pairs, &run.run_id)
+                .await?;
+            check_captured(&writer, target, &tables.pairs, &run.run_id)?;
+            let mut loader = Loader::new(config, reporter, options, target, &run.run_id, lock);
+            let summary = loader.run(strategy, &mut writer).await?;
+            let maps = writer.maps(wd, &target.plan, &tables.pairs, &run.run_id)?;
+            (summary, Some(maps))
+        }
     };
     summary.already_moved = target.already_moved.clone();
     // The maps of what this load wrote, the last output before the stage is marked done.
-    let maps = id_maps::planned(wd, &target.plan)?;
+    let maps = match maps {
+        Some(maps) => maps,
+        None => id_maps::planned(wd, &target.plan)?,
+    };
     id_maps::write(wd, &run.run_id, &maps, config.extract.row_group_rows)?;
     summary.maps = maps
         .iter()
@@ -149,4 +176,39 @@ async fn load_locked(
     run.stages.insert(STAGE.to_owned(), StageState::Done);
     run.write(wd)?;
     Ok(summary)
+}
+
+/// Whether the target generates the IDs: the strategy the transform applied
+/// (`transform/ids.json`, else the pipeline's).
+pub(crate) fn generated(wd: &WorkDir, config: &PipelineConfig) -> Result<bool> {
+    Ok(id_strategy::resolve(wd, config.ids)? == id_strategy::Resolved::Generated)
+}
+
+/// Refuses to resume when the target's pairs table and its ledger disagree about a table:
+/// every row of a chunk the ledger lists has its pair (the same transaction wrote both).
+fn check_captured(
+    writer: &GeneratedWriter,
+    target: &ledger::TargetRun,
+    pairs: &str,
+    run_id: &str,
+) -> Result<()> {
+    for t in target.plan.tables.iter().filter(|t| t.has_key()) {
+        let rows: i64 = target
+            .done
+            .values()
+            .filter(|r| r.table == t.name)
+            .map(|r| r.rows)
+            .sum();
+        let found = writer.captured_rows(&t.name) as u64;
+        if found != rows as u64 {
+            return Err(Error::PairsIncomplete {
+                pairs: pairs.to_owned(),
+                run_id: run_id.to_owned(),
+                table: t.name.clone(),
+                found,
+                rows: rows as u64,
+            });
+        }
+    }
+    Ok(())
 }

@@ -25,6 +25,8 @@ pub(crate) struct ChunkTransaction<'a> {
     pub(crate) ledger: &'a str,
     /// The tree ledger's name.
     pub(crate) trees: &'a str,
+    /// The pairs table's name (written only by a writer that captures IDs).
+    pub(crate) pairs: &'a str,
     /// The source database's fingerprint, for the tree ledger.
     pub(crate) source_fingerprint: &'a str,
     pub(crate) run_id: &'a str,
@@ -67,13 +69,18 @@ impl ChunkTransaction<'_> {
             .write(client, writer, rows, &begin, extras, identity)
             .await
         {
-            Ok(Held::Yes) => return Ok(()),
+            Ok(Held::Yes) => {
+                writer.committed();
+                return Ok(());
+            }
             Ok(Held::Lost(lock)) => {
+                writer.discarded();
                 target::roll_back(client).await;
                 return Err(lock.lost(client).await);
             }
             Err(error) => error,
         };
+        writer.discarded();
         target::roll_back(client).await;
         // A chunk cut off is tried again; there is nothing to diagnose.
         let (row, reason) = if error.fault().is_some() {
@@ -118,7 +125,8 @@ impl ChunkTransaction<'_> {
             }
         }
         writer.write_rows(client, rows).await?;
-        let fixups = spelled_fixups(client, &rows.chunk.fixups).await?;
+        let fixups = writer.target_fixups(&rows.chunk.fixups)?;
+        let fixups = spelled_fixups(client, &fixups).await?;
         for batch in fixup_batches(&fixups) {
             target::run_batch(client, &batch)
                 .await
@@ -131,12 +139,20 @@ impl ChunkTransaction<'_> {
             self.trees,
             self.source_fingerprint,
             self.run_id,
-            extras.trees,
+            &writer.target_trees(extras.trees)?,
         );
         for sql in records {
             target::run_batch(client, &sql)
                 .await
                 .map_err(|refused| ChunkError::Trees {
+                    sql: head(&sql),
+                    refused,
+                })?;
+        }
+        for sql in writer.capture_statements(self.pairs, self.run_id, &extras.ledger_row.chunk) {
+            target::run_batch(client, &sql)
+                .await
+                .map_err(|refused| ChunkError::Pairs {
                     sql: head(&sql),
                     refused,
                 })?;
