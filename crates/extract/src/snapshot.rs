@@ -83,8 +83,9 @@ pub async fn write_snapshot(
 }
 
 /// Row count, maximum ID and (for a keyed table) identity of every instance table: the
-/// target's decide the ID block, the source's the creation order of its rows.
-async fn instance_stats(
+/// target's decide the ID block, the source's the creation order of its rows. Used by the
+/// snapshot and by `bptmig check`.
+pub async fn instance_stats(
     client: &mut SqlClient,
     side: Side,
     names: &db::Names,

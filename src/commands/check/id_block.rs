@@ -2,17 +2,18 @@
 //! (README, "Load"), so `check` blocks on them first.
 //!
 //! The block is fixed once the work directory holds a complete extract: the transform gives the
-//! moving rows of each keyed table IDs above the target's highest ID at the extract (strategy
-//! `renumber`), or keeps theirs (`keep`). Before an extract there is nothing to check: the
-//! block will start above the target's highest ID then.
+//! moving rows of each keyed table IDs right after the target's identity at the extract
+//! (strategy `renumber`, [`id_block::place`]), or keeps theirs (`keep`). Before an extract
+//! there is nothing to check: the block will start after the target's identity then.
 
 use anyhow::Context as _;
 use bptmig_db::{self as db, quote_ident, Side, SqlClient};
 use bptmig_load::plan::{merge_ranges, range_predicate, LoadPlan, RANGES_PER_STATEMENT};
 use bptmig_model::catalog as c;
-use bptmig_model::pipeline::IdStrategy;
 use bptmig_model::PipelineConfig;
+use bptmig_transform::id_block;
 use bptmig_transform::maps::Snapshot;
+use bptmig_workdir::id_strategy::{self, Resolved};
 use bptmig_workdir::layout::{EXTRACT, LOAD, TRANSFORM};
 use bptmig_workdir::{Manifest, RunState, StageState, WorkDir};
 
@@ -129,6 +130,7 @@ fn blocks(wd: &WorkDir, run: &RunState, config: &PipelineConfig) -> anyhow::Resu
     if run.stages.get(EXTRACT) != Some(&StageState::Done) {
         return Ok(Vec::new());
     }
+    let strategy = id_strategy::resolve(wd, config.ids)?;
     let snapshot = wd.snapshot_dir("target");
     let stats = Snapshot::new(&snapshot)
         .instance_stats()
@@ -139,14 +141,18 @@ fn blocks(wd: &WorkDir, run: &RunState, config: &PipelineConfig) -> anyhow::Resu
         let Some(manifest) = Manifest::read(&wd.table_dir(EXTRACT, table.name))? else {
             continue;
         };
-        let (ranges, kind) = match config.ids {
+        let (ranges, kind) = match strategy {
             // The target generates the IDs: no block is reserved.
-            IdStrategy::Generated => continue,
-            IdStrategy::Renumber | IdStrategy::Auto => {
-                let base = stats.get(table.name).and_then(|s| s.1).unwrap_or(0);
-                (renumbered(base, manifest.rows()), BlockKind::WouldReserve)
+            Resolved::Generated => continue,
+            Resolved::Renumber => {
+                // A block the transform would refuse is the identity line's BLOCK.
+                let block = id_block::place(table.name, stats.get(table.name), manifest.rows());
+                (
+                    block.map(|b| renumbered(&b)).unwrap_or_default(),
+                    BlockKind::WouldReserve,
+                )
             }
-            IdStrategy::Keep => (kept_spans(&manifest), BlockKind::KeptSpan),
+            Resolved::Keep => (kept_spans(&manifest), BlockKind::KeptSpan),
         };
         if !ranges.is_empty() {
             out.push(Block {
@@ -160,16 +166,11 @@ fn blocks(wd: &WorkDir, run: &RunState, config: &PipelineConfig) -> anyhow::Resu
     Ok(out)
 }
 
-/// The IDs `renumber` gives at most `rows` rows above `base`, cut at the largest 32-bit ID
-/// (the ID room check blocks on more).
-fn renumbered(base: i64, rows: u64) -> Vec<(i32, i32)> {
-    let top = base.saturating_add(i64::try_from(rows).unwrap_or(i64::MAX));
-    let (lo, hi) = (base + 1, top.min(i64::from(i32::MAX)));
-    if rows == 0 || lo > hi {
-        return Vec::new();
-    }
-    match (i32::try_from(lo), i32::try_from(hi)) {
-        (Ok(lo), Ok(hi)) => vec![(lo, hi)],
+/// The IDs of the block `renumber` would place ([`id_block::place`], at most as many as the
+/// extract holds rows), as one range; none for an empty block.
+fn renumbered(block: &id_block::Block) -> Vec<(i32, i32)> {
+    match (i32::try_from(block.first), i32::try_from(block.last())) {
+        (Ok(lo), Ok(hi)) if lo <= hi => vec![(lo, hi)],
         _ => Vec::new(),
     }
 }
@@ -300,15 +301,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn renumbered_blocks_start_above_the_base_and_stop_at_the_largest_id() {
-        assert_eq!(renumbered(4, 59), vec![(5, 63)]);
-        assert_eq!(renumbered(0, 1), vec![(1, 1)]);
-        assert_eq!(renumbered(4, 0), vec![]);
+    fn renumbered_blocks_are_the_placed_block_as_one_range() {
+        let block = |first, rows| id_block::Block {
+            first,
+            rows,
+            rule: id_block::Rule::AboveMax,
+        };
+        assert_eq!(renumbered(&block(5, 59)), vec![(5, 63)]);
+        assert_eq!(renumbered(&block(1, 1)), vec![(1, 1)]);
+        assert_eq!(renumbered(&block(5, 0)), vec![]);
         assert_eq!(
-            renumbered(i64::from(i32::MAX) - 2, 10),
-            vec![(i32::MAX - 1, i32::MAX)]
+            renumbered(&block(-2_147_483_647, 3)),
+            vec![(-2_147_483_647, -2_147_483_645)]
         );
-        assert_eq!(renumbered(i64::from(i32::MAX), 10), vec![]);
+        // A placed block never passes the 32-bit limit; one that would is no range.
+        assert_eq!(renumbered(&block(i64::from(i32::MAX), 2)), vec![]);
     }
 
     #[test]

@@ -1,11 +1,316 @@
-//! Each instance table's identity in the target: now, the block the run places after it,
-//! and where it stands after the load (issue 15; filled in by its owner).
+//! Each keyed instance table's identity in the target: where it stands now (seed and
+//! increment), the block this run places after it, and where it stands after the load.
+//!
+//! The block is the load plan's once the transform is done; after the extract, what the
+//! transform will place from the target snapshot (at most as many IDs as the extract holds
+//! rows); before, it starts at the identity's next value (decided at the extract), and the
+//! line says how many rows fit before the first row in the way. A row in the way of the block,
+//! or a block past the 32-bit limit, blocks; a target whose identity lies below `MAX(ID)`
+//! (reseeded) is named.
 
+use std::fmt::Write as _;
+
+use bptmig_db::{Names, Side};
+use bptmig_load::plan::LoadPlan;
+use bptmig_model::catalog as c;
 use bptmig_model::PipelineConfig;
+use bptmig_transform::id_block::{self, Block, Rule};
+use bptmig_transform::maps::{InstanceStat, Snapshot};
+use bptmig_workdir::id_strategy::{self, Resolved};
+use bptmig_workdir::layout::{EXTRACT, TRANSFORM};
+use bptmig_workdir::snapshot::{Identity, TableStats};
+use bptmig_workdir::{Manifest, RunState, StageState, WorkDir};
 
+use super::line::{line, Line, Verdict};
 use super::server::Server;
-use super::Line;
+
+/// The run's block of one table, as far as the work directory fixes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Planned {
+    /// The transform is done: its lowest and highest new ID.
+    Fixed { first: i64, last: i64 },
+    /// Extracted, not transformed: what the transform will place (or why it refuses).
+    Will(Result<Block, String>),
+    /// Not extracted yet: decided at the extract.
+    Later,
+    /// The strategy gives no block (`keep`, `generated`).
+    None(Resolved),
+}
+
+/// The run's block of each table, by name.
+type PlannedBy = Box<dyn Fn(&str) -> Planned>;
 
 /// One line per keyed instance table.
-#[allow(clippy::unused_async)] // until its owner fills it in
-pub async fn identity(_config: &PipelineConfig, _target: &mut Server<'_>, _out: &mut Vec<Line>) {}
+pub async fn identity(config: &PipelineConfig, target: &mut Server<'_>, out: &mut Vec<Line>) {
+    let name = "identity in target";
+    let Some(client) = target.client(name, out) else {
+        return;
+    };
+    let live = match Names::read(client, Side::Target).await {
+        Ok(names) => bptmig_extract::instance_stats(client, Side::Target, &names).await,
+        Err(e) => Err(e.into()),
+    };
+    let live = match live {
+        Ok(live) => live,
+        Err(bptmig_extract::Error::Db(e)) => {
+            out.push(target.failed(name, &e));
+            return;
+        }
+        Err(e) => {
+            out.push(line(name, Verdict::Unknown, super::line::describe(&e)));
+            return;
+        }
+    };
+    let planned = planned(config);
+    for stat in live.iter().filter(|s| s.identity.is_some()) {
+        let block = match &planned {
+            Ok(p) => p(stat.table),
+            Err(e) => Planned::Will(Err(e.clone())),
+        };
+        out.push(table_line(stat, &block));
+    }
+}
+
+/// The run's block of a table, by name, from the work directory; an error when the work
+/// directory cannot be read.
+fn planned(config: &PipelineConfig) -> Result<PlannedBy, String> {
+    let wd = WorkDir::new(&config.workdir);
+    let run = RunState::read(&wd).map_err(|e| super::line::describe(&e))?;
+    let stage = |s| run.as_ref().and_then(|r| r.stages.get(s)) == Some(&StageState::Done);
+    let strategy = id_strategy::resolve(&wd, config.ids).map_err(|e| super::line::describe(&e))?;
+    if strategy != Resolved::Renumber {
+        return Ok(Box::new(move |_| Planned::None(strategy)));
+    }
+    if stage(TRANSFORM) {
+        let plan =
+            LoadPlan::build(&wd, config.load.chunk_rows).map_err(|e| super::line::describe(&e))?;
+        let bounds: Vec<(String, i64, i64)> = (0..plan.tables.len())
+            .filter_map(|ti| {
+                let ranges = plan.table_ranges(ti);
+                let (first, last) = (ranges.first()?.0, ranges.last()?.1);
+                Some((plan.tables[ti].name.clone(), first.into(), last.into()))
+            })
+            .collect();
+        return Ok(Box::new(move |table| {
+            bounds.iter().find(|b| b.0 == table).map_or(
+                Planned::Fixed { first: 0, last: -1 },
+                |b| Planned::Fixed {
+                    first: b.1,
+                    last: b.2,
+                },
+            )
+        }));
+    }
+    if !stage(EXTRACT) {
+        return Ok(Box::new(|_| Planned::Later));
+    }
+    let stats = Snapshot::new(wd.snapshot_dir("target"))
+        .instance_stats()
+        .map_err(|e| super::line::describe(&e))?;
+    let rows: Vec<(String, u64)> = c::INSTANCE_TABLES
+        .iter()
+        .filter_map(|t| {
+            let m = Manifest::read(&wd.table_dir(EXTRACT, t.name)).ok()??;
+            Some((t.name.to_owned(), m.rows()))
+        })
+        .collect();
+    Ok(Box::new(move |table| {
+        let n = rows.iter().find(|r| r.0 == table).map_or(0, |r| r.1);
+        Planned::Will(id_block::place(table, stats.get(table), n).map_err(|e| e.to_string()))
+    }))
+}
+
+/// `now 4 (seed 1, increment 1)`, and `reseeded: below MAX(ID) 2147483000` when it is.
+fn now(stat: &TableStats<'_>, id: &Identity) -> String {
+    let mut text = format!(
+        "now {} (seed {}, increment {})",
+        shown(id.current),
+        shown(id.seed),
+        shown(id.increment)
+    );
+    if let (Some(current), Some(max)) = (id.current, stat.max_id) {
+        if current < max {
+            let _ = write!(text, ", reseeded: below MAX(ID) {max}");
+        }
+    }
+    text
+}
+
+fn shown(v: Option<i64>) -> String {
+    v.map_or_else(|| "unknown".to_owned(), |v| v.to_string())
+}
+
+/// The line of one table.
+fn table_line(stat: &TableStats<'_>, planned: &Planned) -> Line {
+    let name = format!("identity in target {}", stat.table);
+    let id = stat.identity.unwrap_or_default();
+    let now = now(stat, &id);
+    match planned {
+        Planned::None(strategy) => line(
+            name,
+            Verdict::Ok,
+            format!("{now}; `{strategy}` places no block"),
+        ),
+        Planned::Fixed { first, last } if first > last => {
+            line(name, Verdict::Ok, format!("{now}; no rows move"))
+        }
+        Planned::Fixed { first, last } => fixed_line(name, &now, &id, *first, *last),
+        Planned::Will(Ok(block)) => line(
+            name,
+            Verdict::Ok,
+            format!(
+                "{now}; block at most {}..={} ({}); identity after the load {}",
+                block.first,
+                block.last(),
+                block.rule,
+                block.last().max(id.current.unwrap_or(i64::MIN))
+            ),
+        ),
+        Planned::Will(Err(why)) => line(name, Verdict::Block, format!("{now}; {why}")),
+        Planned::Later => later_line(name, &now, stat, &id),
+    }
+}
+
+/// The line of a table whose block the transform fixed.
+fn fixed_line(name: String, now: &str, id: &Identity, first: i64, last: i64) -> Line {
+    let after = last.max(id.current.unwrap_or(i64::MIN));
+    match id.next() {
+        // The target created rows since the extract: its next identity is inside the block.
+        Some(next) if next > first && next <= last + 1 && id.follows_explicit == Some(true) => {
+            line(
+                name,
+                Verdict::Block,
+                format!(
+                    "{now}; block {first}..={last}: the target's identity moved into it since \
+                     the extract, so the platform created rows there; start a new work \
+                     directory and run extract and transform again"
+                ),
+            )
+        }
+        _ => line(
+            name,
+            Verdict::Ok,
+            format!("{now}; block {first}..={last}; identity after the load {after}"),
+        ),
+    }
+}
+
+/// The line of a table before the extract: where the block would start, and how many rows
+/// fit before the first row in the way.
+fn later_line(name: String, now: &str, stat: &TableStats<'_>, id: &Identity) -> Line {
+    let live = InstanceStat {
+        rows: stat.rows,
+        max_id: stat.max_id,
+        identity: stat.identity,
+    };
+    match id_block::place(stat.table, Some(&live), 1) {
+        Ok(block) => {
+            let room = match (block.rule, id.first_in_way) {
+                (Rule::AfterIdentity { .. }, Some(row)) => {
+                    format!("room for {} rows before row {row}", row - block.first)
+                }
+                _ => format!("room for {} rows", i64::from(i32::MAX) - block.first + 1),
+            };
+            line(
+                name,
+                Verdict::Ok,
+                format!(
+                    "{now}; the block will start at {} ({}), {room}; the extract fixes it",
+                    block.first, block.rule
+                ),
+            )
+        }
+        Err(e) => line(name, Verdict::Block, format!("{now}; {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stat(current: i64, max: i64, in_way: Option<i64>) -> TableStats<'static> {
+        TableStats {
+            table: c::PROCESS,
+            rows: 10,
+            max_id: Some(max),
+            identity: Some(Identity {
+                current: Some(current),
+                seed: Some(1),
+                increment: Some(1),
+                never_used: Some(false),
+                first_in_way: in_way,
+                checked: true,
+                identity_insert: Some(true),
+                follows_explicit: Some(true),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_reseeded_target_shows_the_block_after_its_identity_and_the_room_left() {
+        let s = stat(-2_147_483_648, 2_147_483_000, Some(2_147_482_000));
+        let l = table_line(&s, &Planned::Later);
+        assert_eq!(l.verdict, Verdict::Ok, "{}", l.detail);
+        assert!(
+            l.detail.contains("reseeded: below MAX(ID) 2147483000"),
+            "{}",
+            l.detail
+        );
+        assert!(l.detail.contains("start at -2147483647"), "{}", l.detail);
+        assert!(l
+            .detail
+            .contains("room for 4294965647 rows before row 2147482000"));
+        let block = id_block::place(c::PROCESS, Some(&live(&s)), 5);
+        let l = table_line(&s, &Planned::Will(block.map_err(|e| e.to_string())));
+        assert!(
+            l.detail.contains("block at most -2147483647..=-2147483643"),
+            "{}",
+            l.detail
+        );
+        assert!(l.detail.ends_with("identity after the load -2147483643"));
+    }
+
+    #[test]
+    fn a_row_in_the_way_or_rows_created_in_the_block_since_the_extract_block() {
+        let s = stat(100, 2_000, Some(103));
+        let will = id_block::place(c::PROCESS, Some(&live(&s)), 5).map_err(|e| e.to_string());
+        let l = table_line(&s, &Planned::Will(will));
+        assert_eq!(l.verdict, Verdict::Block);
+        assert!(l.detail.contains("row 103"), "{}", l.detail);
+        let moved = stat(103, 2_000, Some(2_000));
+        let l = table_line(
+            &moved,
+            &Planned::Fixed {
+                first: 101,
+                last: 105,
+            },
+        );
+        assert_eq!(l.verdict, Verdict::Block, "{}", l.detail);
+        let fine = stat(100, 100, None);
+        let l = table_line(
+            &fine,
+            &Planned::Fixed {
+                first: 101,
+                last: 105,
+            },
+        );
+        assert_eq!(l.verdict, Verdict::Ok);
+        assert!(l
+            .detail
+            .ends_with("block 101..=105; identity after the load 105"));
+        let l = table_line(&fine, &Planned::None(Resolved::Generated));
+        assert!(
+            l.detail.ends_with("`generated` places no block"),
+            "{}",
+            l.detail
+        );
+    }
+
+    fn live(s: &TableStats<'_>) -> InstanceStat {
+        InstanceStat {
+            rows: s.rows,
+            max_id: s.max_id,
+            identity: s.identity,
+        }
+    }
+}
