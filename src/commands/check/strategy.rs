@@ -134,38 +134,46 @@ fn pipeline_name(strategy: IdStrategy) -> &'static str {
     }
 }
 
-/// `auto` decided on the live target: `generated` at the first keyed instance table whose
-/// `SET IDENTITY_INSERT … ON` the target refuses, else `renumber`. A transient fault is an
-/// error (nothing was learned); a refusal is the answer.
+/// `auto` decided on the live target: `generated` when the target refuses `SET
+/// IDENTITY_INSERT … ON` for any keyed instance table, else `renumber`, in the transform's
+/// words. A transient fault is an error (nothing was learned); a refusal is the answer.
 async fn decide(client: &mut SqlClient) -> db::Result<ResolvedIds> {
     let names = Names::read(client, Side::Target).await?;
+    let mut refused: Vec<(&str, db::Error)> = Vec::new();
     for t in INSTANCE_TABLES.iter().filter(|t| t.key.is_some()) {
         let table = names.quoted(t.name)?;
         if let Err(e) = identity_insert(client, &table).await {
             if e.fault().is_some() {
                 return Err(e);
             }
-            return Ok(ResolvedIds {
-                strategy: Resolved::Generated,
-                decided_by: Some(refused_by(t.name, &e)),
-            });
+            refused.push((t.name, e));
         }
     }
-    Ok(ResolvedIds {
-        strategy: Resolved::Renumber,
-        decided_by: Some(
-            "the target login may use `SET IDENTITY_INSERT` on every keyed instance table"
-                .to_owned(),
-        ),
-    })
+    Ok(decision(&refused))
 }
 
-/// Why `auto` picks `generated`: the table, and the server's words.
-fn refused_by(table: &str, e: &db::Error) -> String {
-    format!(
-        "the target refuses `SET IDENTITY_INSERT` on `{table}` ({})",
-        describe(e)
-    )
+/// The decision and its reason, worded as the transform words it, from the tables whose
+/// `IDENTITY_INSERT` the target refused (with the first refusal in the server's words).
+fn decision(refused: &[(&str, db::Error)]) -> ResolvedIds {
+    let Some((first, e)) = refused.first() else {
+        return ResolvedIds {
+            strategy: Resolved::Renumber,
+            decided_by: Some(
+                "the target login may use IDENTITY_INSERT on every instance table: renumber"
+                    .to_owned(),
+            ),
+        };
+    };
+    let tables: Vec<String> = refused.iter().map(|(t, _)| format!("`{t}`")).collect();
+    ResolvedIds {
+        strategy: Resolved::Generated,
+        decided_by: Some(format!(
+            "the target login may not use IDENTITY_INSERT on {}: the target generates the IDs \
+             (`{first}`: {})",
+            tables.join(", "),
+            describe(e)
+        )),
+    }
 }
 
 /// `SET IDENTITY_INSERT table ON`, then `OFF` again: never left on for the session.
@@ -186,7 +194,29 @@ async fn identity_insert(client: &mut SqlClient, table: &str) -> db::Result<()> 
 
 #[cfg(test)]
 mod tests {
+    use bptmig_model::catalog as c;
+
     use super::*;
+
+    #[test]
+    fn auto_is_worded_as_the_transform_words_it() {
+        let renumber = decision(&[]);
+        assert_eq!(renumber.strategy, Resolved::Renumber);
+        let refusal = || db::Error::MissingTable {
+            side: Side::Target,
+            table: "X".into(),
+        };
+        let generated = decision(&[(c::PROCESS, refusal()), (c::ACTIVITY, refusal())]);
+        assert_eq!(generated.strategy, Resolved::Generated);
+        let why = generated.decided_by.unwrap_or_default();
+        assert!(
+            why.starts_with(
+                "the target login may not use IDENTITY_INSERT on `OSSYS_BPM_PROCESS`, \
+                 `OSSYS_BPM_ACTIVITY`: the target generates the IDs (`OSSYS_BPM_PROCESS`: "
+            ),
+            "{why}"
+        );
+    }
 
     #[test]
     fn a_transformed_run_names_its_strategy_and_a_changed_pipeline_is_noted() {
