@@ -14,5 +14,6 @@ mod load_interrupt;
 mod lock_race;
 mod maps;
 mod references;
+mod scheduler;
 mod snapshots;
 mod transform_cli;
