@@ -1,0 +1,233 @@
+//! Identity-aware ID blocks against sandbox servers: a reseeded-shaped qa (explicit rows near
+//! 2^31 above an identity that stands at 0) gets its block right after the identity, not
+//! above `MAX(ID)` (which would pass the 32-bit limit), and a prod row with ID −2,147,483,648
+//! is extracted, moved and verified.
+//!
+//! The sandbox server does not move an identity past explicit IDs, so a table whose rows
+//! were all inserted with explicit IDs is exactly a reseeded one: its identity stays below
+//! them. It honours `IDENTITY(-2147483648, 1)`: `IDENT_CURRENT` answers −2,147,483,649 (seed
+//! minus increment) before the first row, which gets −2,147,483,648.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use arrow::array::AsArray as _;
+use arrow::datatypes::Int32Type;
+use bptmig_model::catalog as c;
+use bptmig_sandbox::testing::{self, Pair};
+use bptmig_sandbox::{sql, EnvSpec, SqlClient};
+
+use crate::common;
+
+/// Near the 32-bit limit: a block above it would not fit.
+const HIGH: i64 = 2_147_483_000;
+
+const LENIENT: &str = "[mapping]\nunmapped_user = \"null\"\nunmapped_group = \"null\"\n\
+                       unmapped_definition = \"skip-tree\"\nunmoved_reference = \"null\"\n\
+                       [load]\nstrategy = \"insert\"\n";
+
+fn stage(name: &str, pipeline: &Path) -> Output {
+    common::bptmig(["--quiet", name, "--pipeline", pipeline.to_str().unwrap()])
+        .output()
+        .unwrap()
+}
+
+/// Runs stage `name` (exit 0, or 1 for the transform's findings); its output.
+fn run_stage(name: &str, pipeline: &Path) -> Output {
+    let out = stage(name, pipeline);
+    let allowed: &[i32] = if name == "transform" { &[0, 1] } else { &[0] };
+    assert!(
+        out.status.code().is_some_and(|c| allowed.contains(&c)),
+        "{name}: exit {:?}: {}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn pipeline(pair: &Pair, dir: &Path) -> PathBuf {
+    let path = dir.join("pipeline.toml");
+    pair.pipeline()
+        .workdir(dir.join("work"))
+        .extra(LENIENT)
+        .write(&path)
+        .unwrap();
+    path
+}
+
+async fn scalar(client: &mut SqlClient, sql: &str) -> i64 {
+    sql::scalar_i64(client, sql).await.unwrap()
+}
+
+/// Gives qa (which holds no history) one process and one activity at ID [`HIGH`], inserted
+/// with explicit IDs: `MAX(ID)` near 2^31, the identity still at 0.
+async fn reseeded_shape(qa: &mut SqlClient) {
+    let pdef = scalar(qa, "SELECT MIN(ID) FROM OSSYS_BPM_PROCESS_DEFINITION").await;
+    let adef = scalar(
+        qa,
+        &format!("SELECT MIN(ID) FROM OSSYS_BPM_ACTIVITY_DEFINITION WHERE PROCESS_DEF_ID = {pdef}"),
+    )
+    .await;
+    let pstatus = scalar(qa, "SELECT MIN(ID) FROM OSSYS_BPM_PROCESS_STATUS").await;
+    let astatus = scalar(qa, "SELECT MIN(ID) FROM OSSYS_BPM_ACTIVITY_STATUS").await;
+    let when = "CAST('2020-01-01T00:00:00' AS DATETIME)";
+    let never = "CAST('1900-01-01T00:00:00' AS DATETIME)";
+    sql::execute(
+        qa,
+        &format!(
+            "SET IDENTITY_INSERT OSSYS_BPM_PROCESS ON;\n\
+             INSERT INTO OSSYS_BPM_PROCESS (ID, CREATED, PROCESS_DEF_ID, STATUS_ID, \
+             LAST_MODIFIED, SUSPENDED_DATE) VALUES ({HIGH}, {when}, {pdef}, {pstatus}, {when}, \
+             {never});\nSET IDENTITY_INSERT OSSYS_BPM_PROCESS OFF;"
+        ),
+    )
+    .await
+    .unwrap();
+    sql::execute(
+        qa,
+        &format!(
+            "SET IDENTITY_INSERT OSSYS_BPM_ACTIVITY ON;\n\
+             INSERT INTO OSSYS_BPM_ACTIVITY (ID, ACTIVITY_DEF_ID, PROCESS_ID, CREATED, OPENED, \
+             CLOSED, STATUS_ID) VALUES ({HIGH}, {adef}, {HIGH}, {when}, {when}, {never}, \
+             {astatus});\nSET IDENTITY_INSERT OSSYS_BPM_ACTIVITY OFF;"
+        ),
+    )
+    .await
+    .unwrap();
+}
+
+/// Copies prod's top-level process `from` to ID −2,147,483,648, a tree of its own.
+async fn lowest_process(prod: &mut SqlClient, from: i64) {
+    let columns: Vec<String> = bptmig_db::table_columns(prod, bptmig_db::Side::Source, c::PROCESS)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|col| col.name)
+        .filter(|n| !n.eq_ignore_ascii_case(c::ID))
+        .collect();
+    let values: Vec<String> = columns
+        .iter()
+        .map(|n| {
+            if n.eq_ignore_ascii_case(c::TOP_PROCESS_ID) {
+                "-2147483648".to_owned()
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    sql::execute(
+        prod,
+        &format!(
+            "SET IDENTITY_INSERT OSSYS_BPM_PROCESS ON;\n\
+             INSERT INTO OSSYS_BPM_PROCESS (ID, {}) SELECT -2147483648, {} FROM \
+             OSSYS_BPM_PROCESS WHERE ID = {from};\nSET IDENTITY_INSERT OSSYS_BPM_PROCESS OFF;",
+            columns.join(", "),
+            values.join(", ")
+        ),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reseeded_target_gets_the_block_after_its_identity_and_the_lowest_id_moves() {
+    let spec = EnvSpec {
+        processes: 12,
+        qa_processes: 0,
+        ..EnvSpec::default()
+    };
+    let pair = Pair::start(&spec).await.unwrap();
+    let mut qa = pair.qa.connect().await.unwrap();
+    let mut prod = pair.prod.connect().await.unwrap();
+    reseeded_shape(&mut qa).await;
+    let top = scalar(
+        &mut prod,
+        "SELECT MIN(ID) FROM OSSYS_BPM_PROCESS WHERE PARENT_PROCESS_ID IS NULL",
+    )
+    .await;
+    lowest_process(&mut prod, top).await;
+    let identity = "SELECT CAST(IDENT_CURRENT('OSSYS_BPM_PROCESS') AS BIGINT)";
+    assert_eq!(
+        scalar(&mut qa, identity).await,
+        0,
+        "the sandbox's identity stays"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(&pair, dir.path());
+    let work = dir.path().join("work");
+    let check = String::from_utf8_lossy(&stage("check", &pipeline).stdout).into_owned();
+    let line = check
+        .lines()
+        .find(|l| l.starts_with("identity in target OSSYS_BPM_PROCESS "))
+        .unwrap_or_else(|| panic!("no identity line:\n{check}"))
+        .to_owned();
+    assert!(
+        line.contains("reseeded: below MAX(ID) 2147483000"),
+        "{line}"
+    );
+    assert!(
+        line.contains("will start at 1 (after the identity 0)"),
+        "{line}"
+    );
+
+    run_stage("extract", &pipeline);
+    let extracted = testing::read_stage(&work, "extract", c::PROCESS).unwrap();
+    let olds: Vec<i32> = extracted
+        .iter()
+        .flat_map(|b| {
+            let ids = b.column_by_name(c::ID).unwrap().as_primitive::<Int32Type>();
+            ids.values().to_vec()
+        })
+        .collect();
+    assert_eq!(
+        olds.first(),
+        Some(&i32::MIN),
+        "the lowest ID is extracted, first"
+    );
+    run_stage("transform", &pipeline);
+    let ids_json = std::fs::read_to_string(work.join("transform/ids.json")).unwrap();
+    assert!(
+        ids_json.contains("\"strategy\": \"renumber\""),
+        "{ids_json}"
+    );
+    // Not quiet: its warnings are what this test reads.
+    let load = common::bptmig(["load", "--pipeline", pipeline.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(load.status.code(), Some(0), "{load:?}");
+    run_stage("verify", &pipeline);
+
+    // Every moved process and activity lies right after the identity, dense from 1; the
+    // reseeded shape's rows stay the largest.
+    let map = testing::read_id_map(&work, c::PROCESS).unwrap();
+    let moved = map.len() as i64;
+    assert!(moved > 12, "{moved} processes moved");
+    assert_eq!(
+        map.get(&i32::MIN),
+        Some(&1),
+        "the lowest ID, first in source-ID order"
+    );
+    // This server does not move the identity past the explicit IDs: the load says what to
+    // run.
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&load.stdout),
+        String::from_utf8_lossy(&load.stderr)
+    );
+    let reseed = format!("`DBCC CHECKIDENT (N'OSSYS_BPM_PROCESS', RESEED, {moved})`");
+    assert!(said.contains(&reseed), "{said}");
+    for table in [c::PROCESS, c::ACTIVITY] {
+        let map = testing::read_id_map(&work, table).unwrap();
+        let n = map.len() as i64;
+        let mut news: Vec<i32> = map.values().copied().collect();
+        news.sort_unstable();
+        assert_eq!(news.first().copied(), Some(1), "{table}");
+        assert_eq!(news.last().map(|v| i64::from(*v)), Some(n), "{table}");
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE ID BETWEEN 1 AND {n}");
+        assert_eq!(scalar(&mut qa, &sql).await, n, "{table} rows in the block");
+        let max = format!("SELECT MAX(ID) FROM {table}");
+        assert_eq!(scalar(&mut qa, &max).await, HIGH, "{table}");
+    }
+}
