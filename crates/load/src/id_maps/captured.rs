@@ -151,9 +151,12 @@ impl CapturedPairs {
             .unwrap_or_default()
     }
 
-    /// The problems of the pairs against the chunks of `plan` the ledger lists (`done`):
-    /// rows of a loaded chunk of a keyed table with no pair (the target holds them, nothing
-    /// says where), and pairs of rows the plan does not hold.
+    /// The problems of the pairs against the chunks of `plan` the ledger lists (`done`): a
+    /// loaded chunk of a keyed table whose pairs are not as many as the rows its ledger row
+    /// says it loaded (the target holds rows nothing says the IDs of), and pairs of rows the
+    /// plan does not hold. The ledger's count decides, because a plan may hold rows of trees
+    /// the load left out (rollback plans every tree); where the plan's chunk holds exactly the
+    /// rows loaded, the first unpaired one is named.
     pub(crate) fn check_chunks(&self, plan: &LoadPlan, done: &Done) -> Vec<String> {
         let mut problems = Vec::new();
         for (ti, t) in plan.tables.iter().enumerate() {
@@ -162,13 +165,21 @@ impl CapturedPairs {
             }
             let empty = TablePairs::default();
             let pairs = self.table(&t.name).unwrap_or(&empty);
-            let mut unpaired: Vec<(String, u64, i32)> = Vec::new();
+            let mut unpaired: Vec<Unpaired> = Vec::new();
             for chunk in plan.chunks.iter().filter(|ch| ch.table == ti) {
-                if !done.contains_key(&(t.name.clone(), chunk.name())) {
+                let Some(row) = done.get(&(t.name.clone(), chunk.name())) else {
                     continue;
-                }
-                if let (n @ 1.., Some(first)) = pairs.unpaired(&chunk.ranges) {
-                    unpaired.push((chunk.name(), n, first));
+                };
+                let loaded = u64::try_from(row.rows).unwrap_or(0);
+                let paired = pairs.in_old_ranges(&chunk.ranges).count() as u64;
+                if paired != loaded {
+                    let exact = chunk.len() as u64 == loaded;
+                    unpaired.push(Unpaired {
+                        chunk: chunk.name(),
+                        loaded,
+                        paired,
+                        first: exact.then(|| pairs.unpaired(&chunk.ranges).1).flatten(),
+                    });
                 }
             }
             if !unpaired.is_empty() {
@@ -188,18 +199,26 @@ impl CapturedPairs {
         problems
     }
 
-    fn unpaired_problem(&self, table: &str, chunks: &[(String, u64, i32)]) -> String {
-        let rows: u64 = chunks.iter().map(|c| c.1).sum();
+    fn unpaired_problem(&self, table: &str, chunks: &[Unpaired]) -> String {
         let named: Vec<String> = chunks
             .iter()
             .take(SHOWN)
-            .map(|(chunk, n, first)| format!("`{chunk}` ({n}, first source row {first})"))
+            .map(|u| {
+                let first = u
+                    .first
+                    .map(|id| format!(", first unpaired source row {id}"))
+                    .unwrap_or_default();
+                format!(
+                    "`{}` ({} row(s) loaded, {} paired{first})",
+                    u.chunk, u.loaded, u.paired
+                )
+            })
             .collect();
         let more = chunks.len().saturating_sub(SHOWN);
         format!(
-            "`{table}`: {rows} row(s) of {} loaded chunk(s) have no pair in the pairs table \
-             `{}`: {}{}; the ledger says they are in the target, but nothing says under which \
-             IDs (were rows of `{}` deleted by hand?)",
+            "`{table}`: {} loaded chunk(s) have not one pair per row in the pairs table `{}`: \
+             {}{}; the ledger says the rows are in the target, but not under which IDs (were \
+             rows of `{}` changed by hand?)",
             chunks.len(),
             self.source,
             named.join(", "),
@@ -211,6 +230,17 @@ impl CapturedPairs {
             self.source
         )
     }
+}
+
+/// A loaded chunk whose pairs do not match its rows.
+struct Unpaired {
+    chunk: String,
+    /// Rows its ledger row says it loaded.
+    loaded: u64,
+    /// Pairs of its rows.
+    paired: u64,
+    /// The first row without a pair, when the plan's chunk holds exactly the rows loaded.
+    first: Option<i32>,
 }
 
 /// The table whose pairs select the rows of table `ti`: its own, or for an `OSEVT_*` table

@@ -141,7 +141,9 @@ pub(crate) fn plan_of(wd: &WorkDir, table: &'static str, chunks: &[Vec<(i32, i32
             level: None,
             part: 0,
             seq,
-            rows: vec![0],
+            rows: (0..ranges.iter().map(|r| r.1 - r.0 + 1).sum::<i32>())
+                .map(|r| r as u32)
+                .collect(),
             ranges: ranges.clone(),
             nulls: Vec::new(),
             fixups: Vec::new(),
