@@ -2,11 +2,11 @@
 //! deterministically (the same value under the same key gives the same replacement in every
 //! table and every run), inside the parallel rewrite.
 //!
-//! * here: the rules resolved against the extract ([`Anonymizer::build`]): each rule's
+//! * here: the rules resolved against the extract (`Anonymizer::build`): each rule's
 //!   column as extracted, its length, and for a `definition` the owners (processes or
 //!   activities) of that definition; the plan hash's share of the rules and key;
-//! * [`mod@hmac`]: HMAC-SHA256 (RFC 2104) keyed once;
-//! * [`render`]: what each method writes for one value;
+//! * `hmac`: HMAC-SHA256 (RFC 2104) keyed once;
+//! * `render`: what each method writes for one value;
 //! * `apply`: one batch's columns through their rules, counted per rule;
 //! * [`Masker`]: one value at a time, for `bptmig check`'s preview.
 //!
