@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod damaged_part;
 mod extract_kill;
+mod generated;
 mod generated_verify;
 mod identity;
 mod load_interrupt;
