@@ -178,6 +178,18 @@ pub enum Error {
     )]
     BulkWithGenerated,
     #[error(
+        "the target's `{table}` would give the moved rows IDs {first} to {last}, but {found} \
+         of its rows already have IDs there (rows were inserted with explicit IDs above its \
+         identity): reseed its identity above them (`DBCC CHECKIDENT`, by someone allowed to), \
+         or use `ids.strategy = \"renumber\"`"
+    )]
+    IdentityTaken {
+        table: String,
+        first: i64,
+        last: i64,
+        found: i64,
+    },
+    #[error(
         "the tables `[load.tables]` names are not as bptmig needs them (see the README, \
          \"Targets without DDL rights\"); nothing was loaded: {}",
         problems.join("; ")

@@ -7,7 +7,8 @@
 //! ([`Error::MissingReferences`]); then the strategy is chosen, and for bulk copy every column
 //! has the same type in the target as in the Parquet ([`Error::BulkUnsupported`]). When the
 //! target generates the IDs (`ids.strategy = "generated"`) there is no ID block to check and
-//! no bulk copy ([`Error::BulkWithGenerated`]).
+//! no bulk copy ([`Error::BulkWithGenerated`]); instead, the IDs each table's identity would
+//! give the moved rows must be free ([`Error::IdentityTaken`]).
 
 use bptmig_db::{Side, SqlClient};
 use bptmig_model::PipelineConfig;
@@ -34,7 +35,9 @@ pub(crate) async fn check(
     if let Some((table, rows)) = bptmig_db::preflight::queued_events(client, &names).await? {
         return Err(Error::QueueNotEmpty { table, rows });
     }
-    if !generated {
+    if generated {
+        check_identity_room(client, plan).await?;
+    } else {
         check_block(client, plan, done).await?;
     }
     let missing = target::missing_references(client, &plan.references).await?;
@@ -75,6 +78,51 @@ async fn check_block(client: &mut SqlClient, plan: &LoadPlan, done: &Done) -> Re
                 ranges: format!("IDs {}{more}", shown.join(", ")),
                 found: found - ours,
                 ours,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Under `generated`: refuses a table whose identity would give the moved rows IDs that rows
+/// of the target already hold (rows inserted with explicit IDs above the identity, which
+/// SQL Server only allows after a reseed): the first such insert would fail.
+async fn check_identity_room(client: &mut SqlClient, plan: &LoadPlan) -> Result<()> {
+    for (ti, t) in plan.tables.iter().enumerate() {
+        let Some(key) = t.model.key else { continue };
+        let rows: i64 = plan
+            .chunks
+            .iter()
+            .filter(|ch| ch.table == ti)
+            .map(|ch| ch.len() as i64)
+            .sum();
+        if rows == 0 {
+            continue;
+        }
+        let name = bptmig_db::quote_text(&t.spelled);
+        let current = bptmig_db::scalar(
+            client,
+            Side::Target,
+            &format!("SELECT CAST(IDENT_CURRENT({name}) AS BIGINT)"),
+        )
+        .await?;
+        let (first, last) = (current + 1, current + rows);
+        let found = bptmig_db::scalar(
+            client,
+            Side::Target,
+            &format!(
+                "SELECT COUNT(*) FROM {} WHERE {} BETWEEN {first} AND {last}",
+                t.sql(),
+                bptmig_db::quote_ident(key)
+            ),
+        )
+        .await?;
+        if found > 0 {
+            return Err(Error::IdentityTaken {
+                table: t.name.clone(),
+                first,
+                last,
+                found,
             });
         }
     }

@@ -222,6 +222,62 @@ pub fn read_map(workdir: &Path, stage: &str, table: &str) -> Result<HashMap<i32,
     Ok(map)
 }
 
+/// One cell of a row [`table_rows`] read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Text(String),
+    /// Any other value, as the driver prints it.
+    Other(String),
+}
+
+/// Every row of the server table `table`: its column names (as the server spells them) and
+/// each row's cells, in the server's order.
+pub async fn table_rows(
+    client: &mut SqlClient,
+    table: &str,
+) -> Result<(Vec<String>, Vec<Vec<Cell>>)> {
+    query_cells(client, &format!("SELECT * FROM {table}")).await
+}
+
+/// The first result of the query `sql`: its column names and each row's cells.
+pub async fn query_cells(
+    client: &mut SqlClient,
+    sql: &str,
+) -> Result<(Vec<String>, Vec<Vec<Cell>>)> {
+    let failed = |source| Error::Sql {
+        context: format!("run `{sql}`"),
+        source,
+    };
+    let rows = match client.simple_query(sql).await {
+        Ok(stream) => stream.into_first_result().await,
+        Err(e) => Err(e),
+    }
+    .map_err(failed)?;
+    let names = rows.first().map_or_else(Vec::new, |r| {
+        r.columns().iter().map(|c| c.name().to_owned()).collect()
+    });
+    let cells = rows
+        .into_iter()
+        .map(|r| r.into_iter().map(|d| cell(&d)).collect())
+        .collect();
+    Ok((names, cells))
+}
+
+fn cell(d: &tiberius::ColumnData<'_>) -> Cell {
+    use tiberius::ColumnData as D;
+    match d {
+        D::I32(Some(v)) => Cell::Int(i64::from(*v)),
+        D::I64(Some(v)) => Cell::Int(*v),
+        D::I16(Some(v)) => Cell::Int(i64::from(*v)),
+        D::U8(Some(v)) => Cell::Int(i64::from(*v)),
+        D::String(Some(s)) => Cell::Text(s.to_string()),
+        D::I32(None) | D::I64(None) | D::I16(None) | D::U8(None) | D::String(None) => Cell::Null,
+        other => Cell::Other(format!("{other:?}")),
+    }
+}
+
 /// Rows in the server table `table`.
 pub async fn count_rows(client: &mut SqlClient, table: &str) -> Result<i64> {
     sql::scalar_i64(client, &format!("SELECT COUNT(*) FROM {table}")).await
