@@ -1,4 +1,5 @@
-//! What the session may do to an object: asked of the server (`HAS_PERMS_BY_NAME`), or found
+//! What the session may do to an object: asked of the server (`HAS_PERMS_BY_NAME`,
+//! `fn_my_permissions`), or found
 //! out exactly by a harmless trial ([`trial`]).
 //!
 //! A trial runs a statement that needs the right and changes nothing — a `SELECT`, `INSERT`,
@@ -12,7 +13,7 @@
 
 use std::fmt;
 
-use crate::query::{int_cell, query_rows};
+use crate::query::{int_cell, query_rows, text_cell};
 use crate::sql::{quote_ident, quote_text};
 use crate::{Error, Fault, Result, Side, SqlClient};
 
@@ -175,14 +176,49 @@ impl Trial {
 pub async fn trial(client: &mut SqlClient, side: Side, trial: &Trial) -> Result<Answer> {
     let sql = format!("BEGIN TRANSACTION; {}", trial.sql);
     let ran = run(client, &sql).await;
-    let rolled_back = run(client, "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION").await;
+    // A refusal may or may not end the transaction; some compatible servers take
+    // `ROLLBACK` only as a statement of its own (not inside `IF`), so ask first.
+    let open = query_rows(client, side, "SELECT @@TRANCOUNT", &[]).await;
+    let rolled_back = match open {
+        Ok(rows) if rows.first().and_then(|r| int_cell(r, 0)).unwrap_or(0) > 0 => {
+            run(client, "ROLLBACK TRANSACTION")
+                .await
+                .map_err(|e| Error::query(side, "ROLLBACK TRANSACTION", e))
+        }
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    };
     match ran {
         Ok(()) => {
-            rolled_back.map_err(|e| Error::query(side, "ROLLBACK TRANSACTION", e))?;
+            rolled_back?;
             Ok(Answer::Granted)
         }
         Err(e) if Fault::of_driver(&e).is_some() => Err(Error::query(side, &trial.sql, e)),
-        Err(e) => Ok(classify(&e)),
+        Err(e) => {
+            rolled_back?;
+            Ok(classify(&e))
+        }
+    }
+}
+
+/// The permissions `fn_my_permissions` lists for the session on the object `object`
+/// (`SELECT`, `INSERT`, …); `None` when the server refuses the question. Some compatible
+/// servers list the same server-wide permissions for every object, so a caller should first
+/// ask about an object it knows it may read, and trust the list only when that one names
+/// `SELECT`.
+pub async fn my_object_permissions(
+    client: &mut SqlClient,
+    side: Side,
+    object: &str,
+) -> Result<Option<Vec<String>>> {
+    let sql = format!(
+        "SELECT permission_name FROM fn_my_permissions({}, 'OBJECT')",
+        quote_text(object)
+    );
+    match query_rows(client, side, &sql, &[]).await {
+        Ok(rows) => Ok(Some(rows.iter().filter_map(|r| text_cell(r, 0)).collect())),
+        Err(e) if crate::Transient::fault(&e).is_some() => Err(e),
+        Err(_) => Ok(None),
     }
 }
 
