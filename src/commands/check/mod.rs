@@ -4,7 +4,7 @@
 //! or drops the connection leaves it "could not tell" ([`Verdict::Unknown`], printed `warn`),
 //! never BLOCK: the check learned nothing about what it checks ([`server::Server`]).
 //!
-//! * [`server`]: connections, queues, the load's permissions, ID room;
+//! * [`server`]: connections, queues, ID room;
 //! * [`id_block`]: rows the target gained inside the run's ID block, which the load refuses;
 //! * [`mapping`]: definitions, users, groups and tenants of the selected trees;
 //! * [`broken`]: broken trees among the selected, which `broken_tree` refuses or leaves out;
@@ -65,7 +65,6 @@ pub async fn check(config: &PipelineConfig, probe: bool) -> Vec<Line> {
     let mut target = Server::connect(Side::Target, config, &mut out).await;
     server::queues(&mut source, &mut out).await;
     server::queues(&mut target, &mut out).await;
-    server::permissions(config, &mut target, &mut out).await;
     rights::rights(config, &mut source, &mut target, &mut out).await;
     strategy::strategy(config, &mut target, &mut out).await;
     // ID room and mapping need both sides.
