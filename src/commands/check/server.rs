@@ -1,10 +1,9 @@
-//! The checks that ask a server: connections, queues, the load's permissions, ID room; and
+//! The checks that ask a server: connections, queues, ID room; and
 //! each side's session ([`Server`]), which turns a failure into a line.
 
-use bptmig_db::permissions::{has_object_permission, Permission};
 use bptmig_db::{self as db, Fault, Names, Side, SqlClient, Transient as _};
 use bptmig_model::catalog as c;
-use bptmig_model::pipeline::{mask_secrets, Endpoint, LoadStrategy};
+use bptmig_model::pipeline::{mask_secrets, Endpoint};
 use bptmig_model::PipelineConfig;
 
 use super::line::{line, Line, Verdict};
@@ -164,77 +163,6 @@ pub async fn queues(server: &mut Server<'_>, out: &mut Vec<Line>) {
             )),
             Err(e) => out.push(server.failed(name, &e)),
         }
-    }
-}
-
-/// What the load (and a rollback) does to every instance table of the target.
-const LOAD_PERMISSIONS: [Permission; 4] = [
-    Permission::Insert,
-    Permission::Alter,
-    Permission::Delete,
-    Permission::Select,
-];
-
-/// The rights the load needs: create the ledger (once), insert with explicit identities.
-pub async fn permissions(config: &PipelineConfig, target: &mut Server<'_>, out: &mut Vec<Line>) {
-    let strategy = match config.load.strategy {
-        LoadStrategy::Auto => "auto",
-        LoadStrategy::Insert => "insert",
-        LoadStrategy::Bulk => "bulk",
-    };
-    let name = format!("target permissions (strategy {strategy})");
-    let Some(client) = target.client(&name, out) else {
-        return;
-    };
-    let mut denied = Vec::new();
-    // The server is asked about each object as its catalog spells it.
-    let names = match Names::read(client, Side::Target).await {
-        Ok(names) => names,
-        Err(e) => return out.push(target.failed(name, &e)),
-    };
-    let spelled = |table: &str| names.find(table).ok().flatten().unwrap_or(table).to_owned();
-    // A server that cannot report permissions answers 0 or NULL even for what this session
-    // just read: then say so rather than guess.
-    let queue = spelled(c::EVENT_QUEUE);
-    let probe = has_object_permission(client, Side::Target, &queue, Permission::Select).await;
-    let mut unknown = match probe {
-        Ok(answer) => answer != Some(true),
-        Err(e) if e.fault().is_some() => return out.push(target.failed(name, &e)),
-        Err(_) => true,
-    };
-    let tables: &[c::Table] = if unknown { &[] } else { c::INSTANCE_TABLES };
-    for table in tables {
-        for perm in LOAD_PERMISSIONS {
-            match has_object_permission(client, Side::Target, &spelled(table.name), perm).await {
-                Ok(Some(true)) => {}
-                Ok(Some(false) | None) => denied.push(format!("{perm} on {}", table.name)),
-                Err(e) if e.fault().is_some() => return out.push(target.failed(name, &e)),
-                Err(_) => unknown = true,
-            }
-        }
-    }
-    out.push(permissions_line(name, &denied, unknown));
-}
-
-fn permissions_line(name: String, denied: &[String], unknown: bool) -> Line {
-    if !denied.is_empty() {
-        line(
-            name,
-            Verdict::Block,
-            format!(
-                "missing {}; the load needs INSERT and ALTER (IDENTITY_INSERT), rollback DELETE",
-                denied.join(", ")
-            ),
-        )
-    } else if unknown {
-        line(
-            name,
-            Verdict::Note,
-            "the server cannot report permissions (HAS_PERMS_BY_NAME); the load will find out",
-        )
-    } else {
-        let all = LOAD_PERMISSIONS.map(Permission::as_str).join(", ");
-        line(name, Verdict::Ok, format!("{all} on every instance table"))
     }
 }
 
