@@ -187,6 +187,7 @@ async fn after_a_generated_load_verify_maps_status_and_rollback_work_from_the_ca
     let p = pipeline(&pair, dir.path(), "all", "");
     run(&["--quiet", "extract"], &p, &[0]);
     run(&["--quiet", "transform"], &p, &[0, 1]);
+    check_names_the_strategy(&pair, dir.path(), &p);
     // Before the load there is no map: the target has not generated the IDs yet.
     let out = bptmig(&["maps", "--table", c::PROCESS], &p);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -257,6 +258,34 @@ async fn after_a_generated_load_verify_maps_status_and_rollback_work_from_the_ca
     let out = bptmig(&["maps", "--table", c::ACTIVITY], &p);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("the target generates the IDs at load"));
+}
+
+/// `check`'s `ids strategy` line: the transform's strategy once it has run; `auto` before
+/// that decided on the live target (the sandbox lets the login use `IDENTITY_INSERT`).
+fn check_names_the_strategy(pair: &Pair, dir: &Path, transformed: &Path) {
+    let line = |pipeline: &Path| {
+        let said = run(&["check"], pipeline, &[0, 1]);
+        said.lines()
+            .find(|l| l.starts_with("ids strategy"))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no `ids strategy` line in {said}"))
+    };
+    let l = line(transformed);
+    assert!(l.contains("`generated`, as the transform of run"), "{l}");
+    let path = dir.join("auto.toml");
+    pair.pipeline()
+        .workdir(dir.join("auto"))
+        .extra("[ids]\nstrategy = \"auto\"\n")
+        .write(&path)
+        .unwrap();
+    let l = line(&path);
+    assert!(
+        l.contains(
+            "`renumber` (`ids.strategy = \"auto\"`: the target login may use IDENTITY_INSERT on \
+             every instance table: renumber)"
+        ),
+        "{l}"
+    );
 }
 
 /// The run of `pipeline`'s work directory, as `status --json` says.
