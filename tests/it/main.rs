@@ -16,6 +16,7 @@ mod identity;
 mod load_interrupt;
 mod lock_race;
 mod maps;
+mod probe;
 mod references;
 mod scheduler;
 mod snapshots;
