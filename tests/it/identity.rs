@@ -56,6 +56,16 @@ fn pipeline(pair: &Pair, dir: &Path) -> PathBuf {
     path
 }
 
+/// The identity line of `OSSYS_BPM_PROCESS` in `check`'s output.
+fn identity_line(pipeline: &Path) -> String {
+    let check = String::from_utf8_lossy(&stage("check", pipeline).stdout).into_owned();
+    check
+        .lines()
+        .find(|l| l.starts_with("identity in target OSSYS_BPM_PROCESS "))
+        .unwrap_or_else(|| panic!("no identity line:\n{check}"))
+        .to_owned()
+}
+
 async fn scalar(client: &mut SqlClient, sql: &str) -> i64 {
     sql::scalar_i64(client, sql).await.unwrap()
 }
@@ -157,12 +167,7 @@ async fn a_reseeded_target_gets_the_block_after_its_identity_and_the_lowest_id_m
     let dir = tempfile::tempdir().unwrap();
     let pipeline = pipeline(&pair, dir.path());
     let work = dir.path().join("work");
-    let check = String::from_utf8_lossy(&stage("check", &pipeline).stdout).into_owned();
-    let line = check
-        .lines()
-        .find(|l| l.starts_with("identity in target OSSYS_BPM_PROCESS "))
-        .unwrap_or_else(|| panic!("no identity line:\n{check}"))
-        .to_owned();
+    let line = identity_line(&pipeline);
     assert!(
         line.contains("reseeded: below MAX(ID) 2147483000"),
         "{line}"
@@ -187,6 +192,14 @@ async fn a_reseeded_target_gets_the_block_after_its_identity_and_the_lowest_id_m
         "the lowest ID is extracted, first"
     );
     run_stage("transform", &pipeline);
+    let line = identity_line(&pipeline);
+    let moved = testing::read_id_map(&work, c::PROCESS).unwrap().len();
+    assert!(
+        line.contains(&format!(
+            "block 1..={moved}; identity after the load {moved}"
+        )),
+        "{line}"
+    );
     let ids_json = std::fs::read_to_string(work.join("transform/ids.json")).unwrap();
     assert!(
         ids_json.contains("\"strategy\": \"renumber\""),

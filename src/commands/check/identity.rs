@@ -1,7 +1,7 @@
 //! Each keyed instance table's identity in the target: where it stands now (seed and
 //! increment), the block this run places after it, and where it stands after the load.
 //!
-//! The block is the load plan's once the transform is done; after the extract, what the
+//! The block is the transformed parts' (their manifests' ID bounds) once the transform is done; after the extract, what the
 //! transform will place from the target snapshot (at most as many IDs as the extract holds
 //! rows); before, it starts at the identity's next value (decided at the extract), and the
 //! line says how many rows fit before the first row in the way. A row in the way of the block,
@@ -11,7 +11,6 @@
 use std::fmt::Write as _;
 
 use bptmig_db::{Names, Side};
-use bptmig_load::plan::LoadPlan;
 use bptmig_model::catalog as c;
 use bptmig_model::PipelineConfig;
 use bptmig_transform::id_block::{self, Block, Rule};
@@ -82,15 +81,17 @@ fn planned(config: &PipelineConfig) -> Result<PlannedBy, String> {
         return Ok(Box::new(move |_| Planned::None(strategy)));
     }
     if stage(TRANSFORM) {
-        let plan =
-            LoadPlan::build(&wd, config.load.chunk_rows).map_err(|e| super::line::describe(&e))?;
-        let bounds: Vec<(String, i64, i64)> = (0..plan.tables.len())
-            .filter_map(|ti| {
-                let ranges = plan.table_ranges(ti);
-                let (first, last) = (ranges.first()?.0, ranges.last()?.1);
-                Some((plan.tables[ti].name.clone(), first.into(), last.into()))
-            })
-            .collect();
+        // The transformed parts' manifests hold their new IDs' bounds (ascending in a part).
+        let mut bounds: Vec<(String, i64, i64)> = Vec::new();
+        for t in c::INSTANCE_TABLES.iter().filter(|t| t.key.is_some()) {
+            let manifest = Manifest::read(&wd.table_dir(TRANSFORM, t.name))
+                .map_err(|e| super::line::describe(&e))?;
+            let parts = manifest.iter().flat_map(|m| &m.parts);
+            let first = parts.clone().filter_map(|p| p.min_key).min();
+            if let (Some(first), Some(last)) = (first, parts.filter_map(|p| p.max_key).max()) {
+                bounds.push((t.name.to_owned(), first, last));
+            }
+        }
         return Ok(Box::new(move |table| {
             bounds.iter().find(|b| b.0 == table).map_or(
                 Planned::Fixed { first: 0, last: -1 },
