@@ -169,7 +169,7 @@ async fn a_reseeded_target_gets_the_block_after_its_identity_and_the_lowest_id_m
     let work = dir.path().join("work");
     let line = identity_line(&pipeline);
     assert!(
-        line.contains("reseeded: below MAX(ID) 2147483000"),
+        line.contains(", below MAX(ID) 2147483000 (reseeded, or"),
         "{line}"
     );
     assert!(

@@ -121,7 +121,8 @@ fn planned(config: &PipelineConfig) -> Result<PlannedBy, String> {
     }))
 }
 
-/// `now 4 (seed 1, increment 1)`, and `reseeded: below MAX(ID) 2147483000` when it is.
+/// `now 4 (seed 1, increment 1)`, and `reseeded: below MAX(ID) 2147483000` when it is (when
+/// the server did not show that explicit IDs move identities, either may be the cause).
 fn now(stat: &TableStats<'_>, id: &Identity) -> String {
     let mut text = format!(
         "now {} (seed {}, increment {})",
@@ -131,7 +132,15 @@ fn now(stat: &TableStats<'_>, id: &Identity) -> String {
     );
     if let (Some(current), Some(max)) = (id.current, stat.max_id) {
         if current < max {
-            let _ = write!(text, ", reseeded: below MAX(ID) {max}");
+            if id.follows_explicit == Some(true) {
+                let _ = write!(text, ", reseeded: below MAX(ID) {max}");
+            } else {
+                let _ = write!(
+                    text,
+                    ", below MAX(ID) {max} (reseeded, or rows inserted with explicit IDs that \
+                     the server did not move it past)"
+                );
+            }
         }
     }
     text
