@@ -5,6 +5,7 @@
     reason = "tests fail loudly on the first unexpected error"
 )]
 
+mod anonymize;
 mod check;
 mod cli;
 mod common;
