@@ -267,8 +267,7 @@ fn check_names_the_strategy(pair: &Pair, dir: &Path, transformed: &Path) {
         let said = run(&["check"], pipeline, &[0, 1]);
         said.lines()
             .find(|l| l.starts_with("ids strategy"))
-            .map(str::to_owned)
-            .unwrap_or_else(|| panic!("no `ids strategy` line in {said}"))
+            .map_or_else(|| panic!("no `ids strategy` line in {said}"), str::to_owned)
     };
     let l = line(transformed);
     assert!(l.contains("`generated`, as the transform of run"), "{l}");
