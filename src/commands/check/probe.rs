@@ -44,56 +44,91 @@ pub async fn probe(config: &PipelineConfig, target: &mut Server<'_>, out: &mut V
 /// The lines of what the probe `found`, for the pipeline's `ids` and `load` strategies; `refused` names the first instance table of the
 /// target whose `SET IDENTITY_INSERT` the login may not use, with the server's words.
 fn lines(ids: IdStrategy, load: LoadStrategy, found: &Probe, refused: Option<&str>) -> Vec<Line> {
-    let explicit_ids = matches!(ids, IdStrategy::Renumber | IdStrategy::Keep);
-    let generated_ids = ids == IdStrategy::Generated;
     let auto = Auto::of(found, refused);
-    let mut lines = vec![
-        path(FIRST, &found.ids_explicit, explicit_ids),
+    let explicit = match ids {
+        IdStrategy::Renumber | IdStrategy::Keep => Use::Named,
+        IdStrategy::Auto => Use::Maybe,
+        IdStrategy::Generated => Use::Not,
+    };
+    let generated = match ids {
+        IdStrategy::Generated => Use::Named,
+        IdStrategy::Auto => Use::Maybe,
+        IdStrategy::Renumber | IdStrategy::Keep => Use::Not,
+    };
+    let insert = if load == LoadStrategy::Insert || auto.load.is_none() {
+        Use::Named
+    } else {
+        Use::Maybe
+    };
+    let bulk = match load {
+        LoadStrategy::Bulk => Use::Named,
+        LoadStrategy::Auto => Use::Maybe,
+        LoadStrategy::Insert => Use::Not,
+    };
+    let identity = "probe: identity after explicit IDs";
+    let identity = match (&found.identity_after_explicit, found.identity_follows) {
+        (Outcome::Works(what), Some(false)) => {
+            line(identity, Verdict::Note, format!("works: {what}"))
+        }
+        (outcome, _) => path(identity, outcome, explicit.or_maybe()),
+    };
+    vec![
+        path(FIRST, &found.ids_explicit, explicit),
         path(
             "probe: ids generated (SCOPE_IDENTITY)",
             &found.ids_generated,
-            generated_ids,
+            generated,
         ),
-        path(
-            "probe: load insert",
-            &found.load_insert,
-            load == LoadStrategy::Insert || auto.load.is_none(),
-        ),
-        path(
-            "probe: load bulk",
-            &found.load_bulk,
-            load == LoadStrategy::Bulk,
-        ),
-        path("probe: date/times", &found.date_times, false),
-        path("probe: long texts", &found.long_texts, true),
-    ];
-    let identity = "probe: identity after explicit IDs";
-    lines.push(
-        match (&found.identity_after_explicit, found.identity_follows) {
-            (Outcome::Works(what), Some(false)) => {
-                line(identity, Verdict::Note, format!("works: {what}"))
-            }
-            (outcome, _) => path(identity, outcome, false),
-        },
-    );
-    lines.push(auto.line(ids == IdStrategy::Auto || load == LoadStrategy::Auto));
-    lines
+        path("probe: load insert", &found.load_insert, insert),
+        path("probe: load bulk", &found.load_bulk, bulk),
+        path("probe: date/times", &found.date_times, Use::Not),
+        path("probe: long texts", &found.long_texts, Use::Named),
+        identity,
+        auto.line(ids == IdStrategy::Auto || load == LoadStrategy::Auto),
+    ]
 }
 
-/// A path's line: `works: …`, `fails: why` (blocking when `chosen`), or `could not tell: why`
-/// when the server would not let the probe try it.
-fn path(name: &str, outcome: &Outcome, chosen: bool) -> Line {
+/// Whether the pipeline uses a path: by name, perhaps (`auto`), or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Named,
+    Maybe,
+    Not,
+}
+
+impl Use {
+    /// At most [`Use::Maybe`]: for what a path's outcome only informs.
+    fn or_maybe(self) -> Self {
+        if self == Use::Named {
+            Use::Maybe
+        } else {
+            self
+        }
+    }
+}
+
+/// A path's line: `works: …`; `fails: why`, blocking when the pipeline names the path; or
+/// `could not tell: why` when the server would not let the probe try it (a note when the
+/// pipeline does not use the path).
+fn path(name: &str, outcome: &Outcome, used: Use) -> Line {
     match outcome {
         Outcome::Works(what) => line(name, Verdict::Ok, format!("works: {what}")),
         Outcome::Fails(why) => {
-            let verdict = if chosen {
+            let verdict = if used == Use::Named {
                 Verdict::Block
             } else {
                 Verdict::Note
             };
             line(name, verdict, format!("fails: {why}"))
         }
-        Outcome::Untried(why) => line(name, Verdict::Unknown, format!("could not tell: {why}")),
+        Outcome::Untried(why) => {
+            let verdict = if used == Use::Not {
+                Verdict::Note
+            } else {
+                Verdict::Unknown
+            };
+            line(name, verdict, format!("could not tell: {why}"))
+        }
     }
 }
 

@@ -65,6 +65,9 @@ fn a_failing_path_blocks_only_when_the_pipeline_chose_it() {
         l[0].detail
     );
     assert!(l[7].detail.contains("\"renumber\""), "{}", l[7].detail);
+    // … and a note where the pipeline does not use the path.
+    let l = lines(IdStrategy::Generated, LoadStrategy::Insert, &untried, None);
+    assert_eq!(l[0].verdict, Verdict::Note);
 }
 
 #[test]

@@ -177,8 +177,9 @@ pub async fn create_table(
                 NAME,
                 Verdict::Block,
                 format!(
-                    "not needed, but `[load.tables]` names {} that the target lacks: create them \
-                     (README, \"bptmig's tables\") or correct `[load.tables]`",
+                    "`[load.tables]` names {} that the target lacks (bptmig never creates \
+                     them then): create them (README, \"bptmig's tables\") or correct \
+                     `[load.tables]`",
                     names.join(", ")
                 ),
             )
