@@ -13,7 +13,8 @@
 //!   each reported ID the one its row got (`generated`);
 //! * [`Probe::load_insert`], [`Probe::load_bulk`]: every column of rows of each instance
 //!   table's shape, through multi-row `INSERT … VALUES` and through TDS bulk copy
-//!   (keep-identity, table lock, constraint checks; on a session of its own);
+//!   (keep-identity, table lock, constraint checks; on a session of its own; the date/time
+//!   values below too);
 //! * [`Probe::date_times`]: `DATETIME`, `DATETIME2(7)`, `DATETIMEOFFSET(7)`, `TIME(7)` at full
 //!   precision, and at a whole second where that fails;
 //! * [`Probe::long_texts`]: `NVARCHAR(MAX)` values over 4,000 characters with quotes,

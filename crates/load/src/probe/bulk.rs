@@ -2,54 +2,86 @@
 //! the constraints checked again afterwards, on a session of its own (a refused bulk copy can
 //! leave a session unusable).
 
+use arrow::array::RecordBatch;
 use bptmig_db::{self as db, Fault, Side, SqlClient};
 use bptmig_model::pipeline::Endpoint;
 
 use super::explicit::EXPLICIT_IDS;
 use super::roundtrip::{difference, read_back, run, words, Found as Outcome};
 use super::sample;
-use super::shape::Shape;
+use super::shape::{drop_sql, Shape};
+use super::values;
 use crate::value::BoundBatch;
 use crate::writer::bulk_options;
 use crate::{Error, Result};
 
-/// Bulk-copies the explicit-ID rows into every keyed shape and reads them back.
+/// Bulk-copies the explicit-ID rows into every keyed shape, and each date/time type at full
+/// precision, and reads them back.
 pub async fn bulk(endpoint: &Endpoint, shapes: &[Shape]) -> Result<Outcome> {
     let mut client = db::connect(Side::Target, endpoint).await?;
     let mut tables = 0;
     for shape in shapes {
-        let shape = &shape.renamed("#bptmig_probe_b");
+        let shape = shape.renamed("#bptmig_probe_b");
         let Some(id) = shape.id() else { continue };
-        if let Err(words) = run(&mut client, &shape.create_sql()).await? {
-            return Ok(Err(format!(
-                "the server refused a temporary table shaped like `{}` ({words})",
-                shape.table
-            )));
-        }
-        if let Err(why) = one(&mut client, shape, id).await? {
+        let sent = match sample::batch(&shape.plans, Some(id), &EXPLICIT_IDS) {
+            Ok(b) => b,
+            Err(why) => return Ok(Err(why)),
+        };
+        if let Err(why) = one(&mut client, &shape, id, &sent).await? {
             return Ok(Err(why));
         }
         tables += 1;
-        run(&mut client, &super::shape::drop_sql(&shape.temp))
-            .await?
-            .ok();
     }
+    let times = match values::full_precision("#bptmig_probe_bt") {
+        Ok(times) => times,
+        Err(why) => return Ok(Err(why)),
+    };
+    for (shape, sent) in &times {
+        if let Err(why) = one(&mut client, shape, "ID", sent).await? {
+            return Ok(Err(why));
+        }
+    }
+    let types: Vec<String> = times
+        .iter()
+        .map(|(s, _)| s.plans[1].sql_type.ddl())
+        .collect();
     Ok(Ok(format!(
         "`INSERT BULK` with keep-identity, table lock and constraint checks: {} rows of every \
-         column came back exact in {tables} table(s) shaped like the target's",
-        EXPLICIT_IDS.len()
+         column came back exact in {tables} table(s) shaped like the target's, and {} at full \
+         precision",
+        EXPLICIT_IDS.len(),
+        types.join(", ")
     )))
 }
 
-/// One shape: bulk copy, constraints checked again, read back, compared.
-async fn one(client: &mut SqlClient, shape: &Shape, id: &str) -> Result<Outcome> {
-    let sent = match sample::batch(&shape.plans, Some(id), &EXPLICIT_IDS) {
-        Ok(b) => b,
-        Err(why) => return Ok(Err(why)),
-    };
+/// One temporary table: created, `sent` bulk-copied, constraints checked again, read back
+/// (ordered by `order`), compared, dropped.
+async fn one(
+    client: &mut SqlClient,
+    shape: &Shape,
+    order: &str,
+    sent: &RecordBatch,
+) -> Result<Outcome> {
+    if let Err(words) = run(client, &shape.create_sql()).await? {
+        return Ok(Err(format!(
+            "the server refused a temporary table shaped like `{}` ({words})",
+            shape.table
+        )));
+    }
+    let found = copied(client, shape, order, sent).await;
+    run(client, &drop_sql(&shape.temp)).await?.ok();
+    found
+}
+
+async fn copied(
+    client: &mut SqlClient,
+    shape: &Shape,
+    order: &str,
+    sent: &RecordBatch,
+) -> Result<Outcome> {
     let columns = shape.column_names(true);
     let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let bound = match BoundBatch::new(&sent, &names) {
+    let bound = match BoundBatch::new(sent, &names) {
         Ok(b) => b,
         Err(e) => return Ok(Err(e.to_string())),
     };
@@ -63,7 +95,7 @@ async fn one(client: &mut SqlClient, shape: &Shape, id: &str) -> Result<Outcome>
     if let Err(words) = run(client, &recheck).await? {
         return Ok(Err(format!("the server refused `{recheck}` ({words})")));
     }
-    let read = match read_back(client, shape, id, false).await? {
+    let read = match read_back(client, shape, order, false).await? {
         Ok(read) => read,
         Err(why) => return Ok(Err(why)),
     };
@@ -76,7 +108,7 @@ async fn one(client: &mut SqlClient, shape: &Shape, id: &str) -> Result<Outcome>
         )));
     }
     for r in 0..sent.num_rows() {
-        if let Some(why) = difference(shape.table, &columns, (&sent, r), (&read, r)) {
+        if let Some(why) = difference(shape.table, &columns, (sent, r), (&read, r)) {
             return Ok(Err(why));
         }
     }

@@ -1,6 +1,7 @@
 //! Values the load must keep exactly: date/times at full precision and long texts, each
 //! rendered as the insert writer renders it, read back as the extract and verify read it.
 
+use arrow::array::RecordBatch;
 use bptmig_db::SqlClient;
 use bptmig_workdir::iso::{parse_iso_datetime_ns, parse_iso_time_ns};
 use bptmig_workdir::sql_type::{ColumnPlan, SqlType};
@@ -92,15 +93,32 @@ pub async fn date_times(client: &mut SqlClient) -> Result<Outcome> {
     )))
 }
 
+/// Each date/time type's temporary table (named `prefix` + a number) and its one row at full
+/// precision, for the bulk copy to send as well.
+pub fn full_precision(prefix: &str) -> std::result::Result<Vec<(Shape, RecordBatch)>, String> {
+    CASES
+        .iter()
+        .enumerate()
+        .map(|(i, case)| {
+            let shape = time_shape(&format!("{prefix}{i}"), case.ty);
+            value_batch(&shape.plans, case.ty, case.full).map(|b| (shape, b))
+        })
+        .collect()
+}
+
+/// A temporary table `temp` of an `ID` and one value of type `ty`.
+fn time_shape(temp: &str, ty: SqlType) -> Shape {
+    Shape {
+        table: "date/time",
+        temp: temp.to_owned(),
+        plans: vec![plan("ID", SqlType::Int), plan("V", ty)],
+        identity: None,
+    }
+}
+
 /// One value of type `ty` (its text `text`) through a temporary table.
 async fn one(client: &mut SqlClient, i: &str, ty: SqlType, text: &str) -> Result<Kept> {
-    let plans = vec![plan("ID", SqlType::Int), plan("V", ty)];
-    let shape = Shape {
-        table: "date/time",
-        temp: format!("#bptmig_probe_time{i}"),
-        plans,
-        identity: None,
-    };
+    let shape = time_shape(&format!("#bptmig_probe_time{i}"), ty);
     let sent = match value_batch(&shape.plans, ty, text) {
         Ok(b) => b,
         Err(why) => return Ok(Kept::Lost(why)),
