@@ -2,9 +2,9 @@
 //! platform shapes, so values typed as instance identifiers and subscription rows move too):
 //! `maps` refused before the load and equal to the captured pairs after it; `status` reports
 //! the strategy and the pairs; `verify` passes, then fails naming a row changed by hand and a
-//! pair deleted by hand; `rollback` refuses while a pair is missing, then restores qa exactly
-//! (every row of every instance and subscription table; the identity stays where the load
-//! left it).
+//! pair deleted by hand; `rollback` refuses while a pair is missing, then, resumed after a
+//! rollback that stopped after its first chunk, restores qa exactly (every row of every
+//! instance and subscription table; the identity stays where the load left it).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -227,6 +227,7 @@ async fn after_a_generated_load_verify_maps_status_and_rollback_work_from_the_ca
 
     changed_row_and_missing_pair_fail_verify(&p, &mut qa, &captured).await;
 
+    interrupted_rollback(&mut qa, &run_id).await;
     run(&["--quiet", "rollback"], &p, &[0]);
     assert_eq!(dump(&mut qa).await, before, "rollback restores qa exactly");
     assert!(
@@ -284,6 +285,47 @@ fn check_names_the_strategy(pair: &Pair, dir: &Path, transformed: &Path) {
              every instance table: renumber)"
         ),
         "{l}"
+    );
+}
+
+/// What a rollback that stopped after its first chunk leaves: one chunk of activity outputs
+/// gone with its pairs and its ledger row, in one transaction, as rollback removes it; the
+/// rollback run next must finish from there.
+async fn interrupted_rollback(qa: &mut SqlClient, run_id: &str) {
+    let run = bptmig_db::quote_text(run_id);
+    let table = c::ACTIVITY_OUTPUT;
+    let chunks = qa
+        .simple_query(format!(
+            "SELECT CHUNK FROM {LEDGER} WHERE RUN_ID = {run} AND TABLE_NAME = N'{table}'"
+        ))
+        .await
+        .unwrap()
+        .into_first_result()
+        .await
+        .unwrap();
+    let mut chunks: Vec<String> = chunks
+        .iter()
+        .filter_map(|r| bptmig_db::text_cell(r, 0))
+        .collect();
+    chunks.sort();
+    let chunk = bptmig_db::quote_text(chunks.last().unwrap());
+    let of_chunk = format!("RUN_ID = {run} AND TABLE_NAME = N'{table}' AND CHUNK = {chunk}");
+    let count = format!("SELECT COUNT(*) FROM {table}");
+    let had = rows(qa, &count).await[0][0];
+    sql::execute(
+        qa,
+        &format!(
+            "SET XACT_ABORT ON; BEGIN TRANSACTION; \
+             DELETE FROM {table} WHERE ID IN (SELECT NEW_ID FROM {PAIRS} WHERE {of_chunk}); \
+             DELETE FROM {PAIRS} WHERE {of_chunk}; DELETE FROM {LEDGER} WHERE {of_chunk}; \
+             COMMIT TRANSACTION;"
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(
+        rows(qa, &count).await[0][0] < had,
+        "the chunk's rows are gone"
     );
 }
 
