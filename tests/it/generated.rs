@@ -282,3 +282,68 @@ async fn taken_identity_is_refused(
         assert_eq!(n, 0, "`{t}`: nothing recorded, the lock let go");
     }
 }
+
+/// Not a test: the load's time under `generated` against `renumber` on the same sandbox
+/// server and the same rows, three loads each, alternating, each undone by `rollback`.
+/// `cargo test --release --test it generated::generated_against_renumber -- --ignored
+/// --nocapture` prints the medians and their ratio.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: prints timings, asserts nothing about them"]
+async fn generated_against_renumber() {
+    let processes = std::env::var("BPTMIG_BENCH_PROCESSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let spec = EnvSpec {
+        processes,
+        ..spec()
+    };
+    let Pair { prod, qa } = Pair::start(&spec).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let to = |name: &str, extra: &str| {
+        pipeline(
+            dir.path(),
+            name,
+            prod.server.connection_template(PASSWORD_VAR),
+            qa.server.connection_template(PASSWORD_VAR),
+            extra,
+        )
+    };
+    let renumber = to("renumber", "");
+    let generated = to("generated", GENERATED);
+    prepare(&renumber);
+    prepare(&generated);
+    let mut q = qa.connect().await.unwrap();
+    let before = sql::table_content(&mut q, "OSSYS_BPM_ACTIVITY")
+        .await
+        .unwrap();
+    let base: i64 = counts(&mut q).await.iter().map(|c| c.1).sum();
+    let mut moved = 0;
+    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for _ in 0..3 {
+        for (i, p) in [&renumber, &generated].into_iter().enumerate() {
+            let started = Instant::now();
+            run("load", p, &[0]);
+            times[i].push(started.elapsed().as_secs_f64());
+            moved = counts(&mut q).await.iter().map(|c| c.1).sum::<i64>() - base;
+            run("rollback", p, &[0]);
+            assert_eq!(
+                sql::table_content(&mut q, "OSSYS_BPM_ACTIVITY")
+                    .await
+                    .unwrap(),
+                before
+            );
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (r, g) = (median(&mut times[0]), median(&mut times[1]));
+    println!(
+        "{processes} top-level processes ({moved} keyed rows): \
+         renumber {r:.2} s, generated {g:.2} s (median of 3; all: {times:?}); \
+         generated/renumber = {:.2}",
+        g / r
+    );
+}
