@@ -75,7 +75,7 @@ async fn target_rights(config: &PipelineConfig, target: &mut Server<'_>, out: &m
         Ok(tables) => tables,
         Err(e) => return out.push(target.failed(NAME, &e)),
     };
-    for right in Right::needed(config) {
+    for right in Right::needed(config.ids, config.load.strategy) {
         let name = right.name();
         let Some(client) = target.client(name, out) else {
             return;
@@ -101,12 +101,12 @@ enum Right {
 
 impl Right {
     /// The rights the pipeline's strategies need, in the order of their lines.
-    fn needed(config: &PipelineConfig) -> Vec<Right> {
+    fn needed(ids: IdStrategy, load: LoadStrategy) -> Vec<Right> {
         let mut rights = vec![Right::Select, Right::Insert, Right::Update, Right::Delete];
-        if config.ids != IdStrategy::Generated || config.load.strategy == LoadStrategy::Bulk {
+        if ids != IdStrategy::Generated || load == LoadStrategy::Bulk {
             rights.push(Right::Alter);
         }
-        if matches!(config.ids, IdStrategy::Renumber | IdStrategy::Auto) {
+        if matches!(ids, IdStrategy::Renumber | IdStrategy::Auto) {
             rights.push(Right::CheckIdent);
         }
         rights.push(Right::CreateTable);
@@ -210,7 +210,7 @@ impl Right {
                        DELETE before you need a rollback"
                     .to_owned(),
             },
-            Right::Alter => alter_advice(config),
+            Right::Alter => alter_advice(config.ids, config.load.strategy),
             Right::CheckIdent => Advice {
                 verdict: Verdict::Note,
                 text: "without it the load cannot move an identity the server leaves inside \
@@ -237,9 +237,9 @@ impl Right {
 
 /// `ALTER` is what `IDENTITY_INSERT` (and bulk copy's keep-identity and constraint
 /// re-checks) need; `generated` needs none.
-fn alter_advice(config: &PipelineConfig) -> Advice {
-    let bulk = config.load.strategy == LoadStrategy::Bulk;
-    let (verdict, text) = match config.ids {
+fn alter_advice(ids: IdStrategy, load: LoadStrategy) -> Advice {
+    let bulk = load == LoadStrategy::Bulk;
+    let (verdict, text) = match ids {
         IdStrategy::Auto if !bulk => (
             Verdict::Note,
             "`ids.strategy = \"auto\"` will use `generated`, which needs no ALTER".to_owned(),
@@ -292,4 +292,50 @@ fn platform_tables(names: &Names) -> Vec<String> {
         .chain(c::IDENTITY_TABLES)
         .filter_map(|t| names.find(t.name).ok().flatten().map(str::to_owned))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_needs_no_alter_nor_dbcc_unless_bulk_copy_is_asked_for() {
+        use IdStrategy::{Auto, Generated, Keep, Renumber};
+        use LoadStrategy::{Bulk, Insert};
+        let has = |ids, load, r| Right::needed(ids, load).contains(&r);
+        assert!(
+            !has(Generated, Insert, Right::Alter) && !has(Generated, Insert, Right::CheckIdent)
+        );
+        assert!(has(Generated, Bulk, Right::Alter));
+        assert!(has(Renumber, Insert, Right::Alter) && has(Renumber, Insert, Right::CheckIdent));
+        assert!(has(Keep, Insert, Right::Alter) && !has(Keep, Insert, Right::CheckIdent));
+        assert!(has(Auto, Insert, Right::CheckIdent) && has(Auto, Insert, Right::CreateTable));
+    }
+
+    #[test]
+    fn a_missing_alter_names_the_strategy_that_still_works() {
+        let a = alter_advice(IdStrategy::Renumber, LoadStrategy::Auto);
+        assert_eq!(a.verdict, Verdict::Block);
+        assert!(
+            a.text.starts_with("use `ids.strategy = \"generated\"`"),
+            "{}",
+            a.text
+        );
+        let a = alter_advice(IdStrategy::Keep, LoadStrategy::Bulk);
+        assert!(
+            a.text.contains("`load.strategy = \"insert\"`"),
+            "{}",
+            a.text
+        );
+        let a = alter_advice(IdStrategy::Auto, LoadStrategy::Insert);
+        assert_eq!(a.verdict, Verdict::Note);
+        assert!(a.text.contains("will use `generated`"), "{}", a.text);
+        let a = alter_advice(IdStrategy::Generated, LoadStrategy::Bulk);
+        assert_eq!(a.verdict, Verdict::Block);
+        assert!(
+            a.text.contains("`load.strategy = \"insert\"`"),
+            "{}",
+            a.text
+        );
+    }
 }
