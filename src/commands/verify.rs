@@ -1,4 +1,5 @@
-//! `bptmig verify`: compare what the target holds with the transformed files.
+//! `bptmig verify`: compare what the target holds with the transformed files (under
+//! `ids.strategy = "generated"`, through the ID pairs the load captured).
 
 use super::Outcome;
 use crate::settings::Settings;
@@ -24,6 +25,13 @@ pub fn run(settings: &Settings) -> anyhow::Result<Outcome> {
                 t.expected_rows,
                 t.found_rows,
                 if t.ok { "yes" } else { "NO" }
+            );
+        }
+        if let Some(pairs) = &summary.pairs {
+            let counts: Vec<String> = pairs.iter().map(|(t, n)| format!("{t} {n}")).collect();
+            println!(
+                "ids generated: rows found by the pairs the load captured ({})",
+                counts.join(", ")
             );
         }
         for p in &summary.problems {

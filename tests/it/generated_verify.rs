@@ -213,6 +213,12 @@ async fn after_a_generated_load_verify_maps_status_and_rollback_work_from_the_ca
     status_reports_the_strategy_and_the_pairs(&p, &captured);
     let said = run(&["verify"], &p, &[0]);
     assert!(said.contains("verify passed"), "{said}");
+    let pairs_line = format!(
+        "ids generated: rows found by the pairs the load captured ({} {}",
+        c::ACTIVITY,
+        captured[c::ACTIVITY].len()
+    );
+    assert!(said.contains(&pairs_line), "`{pairs_line}` in {said}");
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("all/report.json")).unwrap())
             .unwrap();
