@@ -120,6 +120,65 @@ async fn a_strategy_the_pipeline_names_blocks_when_its_path_fails() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trial_runs_in_a_transaction_rolled_back_and_tells_granted_from_could_not_tell() {
+    use bptmig_db::permissions::{drop_if_exists, trial, Answer, Trial};
+    let pair = Pair::start(&EnvSpec {
+        processes: 2,
+        ..EnvSpec::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = pair
+        .pipeline()
+        .config(&dir.path().join("pipeline.toml"))
+        .unwrap();
+    let mut qa = bptmig_db::connect(Side::Target, &config.target)
+        .await
+        .unwrap();
+    let process = bptmig_model::catalog::PROCESS;
+    let before = tables(&mut qa).await;
+    let n = bptmig_sandbox::testing::count_rows(&mut qa, process)
+        .await
+        .unwrap();
+    for t in [
+        Trial::select(process),
+        Trial::insert(process, &["LABEL".to_owned()]),
+        Trial::update(process, "LABEL"),
+        Trial::delete(process),
+        Trial::identity_insert(process),
+        Trial::create_table("BPTMIG_TRIAL_IT"),
+    ] {
+        assert_eq!(
+            trial(&mut qa, Side::Target, &t).await.unwrap(),
+            Answer::Granted,
+            "{t:?}"
+        );
+    }
+    drop_if_exists(&mut qa, Side::Target, "BPTMIG_TRIAL_IT")
+        .await
+        .unwrap();
+    // The sandbox does not run DBCC, and a missing table is no permission error: neither is
+    // a "no".
+    for t in [Trial::checkident(process), Trial::select("NO_SUCH_TABLE")] {
+        let answer = trial(&mut qa, Side::Target, &t).await.unwrap();
+        assert!(matches!(answer, Answer::Unknown(_)), "{t:?}: {answer:?}");
+    }
+    // Every trial was rolled back: no transaction left open, nothing changed.
+    let open = bptmig_db::scalar(&mut qa, Side::Target, "SELECT @@TRANCOUNT")
+        .await
+        .unwrap();
+    assert_eq!(open, 0);
+    assert_eq!(
+        bptmig_sandbox::testing::count_rows(&mut qa, process)
+            .await
+            .unwrap(),
+        n
+    );
+    assert_eq!(tables(&mut qa).await, before);
+}
+
 /// The environment variable holding a real SQL Server's ADO connection string, whose
 /// database may be written to (a scratch database: the test creates the platform's tables
 /// there when they are missing).
