@@ -250,6 +250,15 @@ async fn after_a_generated_load_verify_maps_status_and_rollback_work_from_the_ca
     )
     .await;
     assert_eq!(ledger, [[0]]);
+    let trees = rows(
+        &mut qa,
+        &format!(
+            "SELECT COUNT(*) FROM OSUSR_BPT_TREES WHERE RUN_ID = {}",
+            bptmig_db::quote_text(&run_id)
+        ),
+    )
+    .await;
+    assert_eq!(trees, [[0]], "the run's trees are forgotten");
     // The identity is not put back: the IDs the target generated stay used.
     let top = captured[c::ACTIVITY].values().max().copied().unwrap();
     let identity = rows(

@@ -97,7 +97,9 @@ impl CapturedPairs {
         let mut problems = Vec::new();
         let mut tables = BTreeMap::new();
         for (table, mut by_old) in read {
+            // The same pair twice says nothing new (a pairs table without a key may hold it).
             by_old.sort_unstable();
+            by_old.dedup();
             let mut by_new: Vec<(i32, i32)> = by_old.iter().map(|&(o, n)| (n, o)).collect();
             by_new.sort_unstable();
             let twice_old = repeated(&by_old);

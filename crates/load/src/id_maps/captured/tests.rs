@@ -56,7 +56,10 @@ fn pairs_are_looked_up_whatever_their_order_and_density() {
 
 #[test]
 fn an_id_paired_twice_is_named_and_found_through_neither_pair() {
-    let (p, problems) = captured(c::ACTIVITY, &[(1, 10), (2, 10), (3, 30), (4, 40), (4, 41)]);
+    let (p, problems) = captured(
+        c::ACTIVITY,
+        &[(1, 10), (2, 10), (3, 30), (4, 40), (4, 41), (3, 30)],
+    );
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(
         problems[0].contains("`OSSYS_BPM_ACTIVITY`")
