@@ -1,6 +1,6 @@
 //! `transform/ids.json`: the ID strategy a transform actually used, with `auto` decided.
 //!
-//! The transform writes it on every run ([`write`]); the load, verify, rollback and `maps`
+//! The transform writes it on every run ([`write()`]); the load, verify, rollback and `maps`
 //! read it ([`read`], or [`resolve`] with the pipeline's fallback) so that every stage after
 //! the transform agrees on one strategy even when the pipeline says `ids.strategy = "auto"`.
 //! A work directory without the file (one transformed by an older bptmig) used the
