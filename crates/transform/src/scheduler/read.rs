@@ -193,3 +193,101 @@ fn as_i64(a: &ArrayRef) -> Option<Vec<Option<i64>>> {
         _ => None,
     }
 }
+
+/// What the findings cost a transform, measured over a generated work directory (not run by
+/// default):
+///
+/// ```text
+/// bptmig-sandbox generate --out <dir> --processes 100000
+/// BPTMIG_MEASURE_WORKDIR=<dir> cargo test --release -p bptmig-transform --lib \
+///     scheduler_cost -- --ignored --nocapture
+/// ```
+///
+/// Times the findings' reads (every row taken as moving) three times, then one whole
+/// transform (which includes them) for scale.
+#[cfg(test)]
+mod measure {
+    use std::time::Instant;
+
+    use bptmig_model::{NoProgress, PipelineConfig};
+
+    use super::*;
+    use crate::stage::{run_stage, TransformOptions};
+
+    #[test]
+    #[ignore = "a measurement over a large generated work directory (see the module)"]
+    fn scheduler_cost() {
+        let Some(dir) = std::env::var_os("BPTMIG_MEASURE_WORKDIR") else {
+            eprintln!("set BPTMIG_MEASURE_WORKDIR to a generated work directory");
+            return;
+        };
+        let dir = std::path::PathBuf::from(dir);
+        let wd = WorkDir::new(&dir);
+        let inputs = crate::input::inputs(&wd).unwrap();
+        let verified = VerifiedParts::default();
+        for round in 0..3 {
+            let started = Instant::now();
+            let facts = Facts::read(
+                &Snapshot::new(wd.snapshot_dir("source")),
+                &Snapshot::new(wd.snapshot_dir("target")),
+            )
+            .unwrap();
+            let now = now_ms();
+            let processes = read_rows(&inputs, c::PROCESS, &PROCESS_COLUMNS, &verified, |k, i| {
+                let status = k[3][i];
+                facts.process_open(status).then_some(k[0][i])
+            })
+            .unwrap();
+            let activities = read_rows(
+                &inputs,
+                c::ACTIVITY,
+                &ACTIVITY_COLUMNS,
+                &verified,
+                |k, i| {
+                    let a = ActivityRow {
+                        id: k[0][i]?,
+                        process: k[1][i]?,
+                        definition: k[2][i],
+                        status: k[3][i],
+                        next_run: k[4][i],
+                    };
+                    facts.activity_due(&a, now).then_some(a)
+                },
+            )
+            .unwrap();
+            println!(
+                "round {round}: findings' reads {:.3} s ({} open processes, {} due activities)",
+                started.elapsed().as_secs_f64(),
+                processes.len(),
+                activities.len()
+            );
+        }
+        let text = format!(
+            "workdir = \"{}\"\n[source]\nconnection = \"server=generated-prod\"\n[target]\n\
+             connection = \"server=generated-qa\"\n[mapping]\nunmapped_user = \"null\"\n\
+             unmapped_group = \"null\"\nunmapped_definition = \"skip-tree\"\n\
+             unmoved_reference = \"null\"\n",
+            dir.display()
+        );
+        let path = dir.join("measure-pipeline.toml");
+        std::fs::write(&path, &text).unwrap();
+        let config = PipelineConfig::parse(&text, &path, &|_| Some("unused".to_owned())).unwrap();
+        let _ = std::fs::remove_dir_all(wd.stage_dir(crate::STAGE));
+        let mut run = bptmig_workdir::RunState::read(&wd).unwrap().unwrap();
+        run.stages.remove(crate::STAGE);
+        run.write(&wd).unwrap();
+        let started = Instant::now();
+        let summary = run_stage(
+            &config,
+            &NoProgress,
+            &TransformOptions::default(),
+            &verified,
+        )
+        .unwrap();
+        println!(
+            "whole transform {:.3} s; scheduler: {:?}",
+            started.elapsed().as_secs_f64(),
+            summary.report.scheduler
+        );
+    }
+}
