@@ -20,7 +20,7 @@
 //! Flags a target's platform version lacks (`OSSYS_ESPACE.IS_LOCKED`, `OSSYS_TENANT.IS_ACTIVE`
 //! …) are not looked for: [`Facts::unchecked`] names them, the transform notes them.
 //!
-//! The transform computes the findings over the extract ([`findings`], reading only the
+//! The transform computes the findings over the extract (reading only the
 //! columns it needs); `bptmig check` over the source rows of the selected trees.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
