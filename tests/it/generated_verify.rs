@@ -241,24 +241,17 @@ async fn after_a_generated_load_verify_maps_status_and_rollback_work_from_the_ca
         "the run's pairs are gone"
     );
     assert_eq!(pairs(&mut qa, &earlier_run).await, earlier_pairs);
-    let ledger = rows(
-        &mut qa,
-        &format!(
-            "SELECT COUNT(*) FROM {LEDGER} WHERE RUN_ID = {}",
-            bptmig_db::quote_text(&run_id)
-        ),
-    )
-    .await;
-    assert_eq!(ledger, [[0]]);
-    let trees = rows(
-        &mut qa,
-        &format!(
-            "SELECT COUNT(*) FROM OSUSR_BPT_TREES WHERE RUN_ID = {}",
-            bptmig_db::quote_text(&run_id)
-        ),
-    )
-    .await;
-    assert_eq!(trees, [[0]], "the run's trees are forgotten");
+    for table in [LEDGER, "OSUSR_BPT_TREES"] {
+        let left = rows(
+            &mut qa,
+            &format!(
+                "SELECT COUNT(*) FROM {table} WHERE RUN_ID = {}",
+                bptmig_db::quote_text(&run_id)
+            ),
+        )
+        .await;
+        assert_eq!(left, [[0]], "the run's rows of `{table}` are gone");
+    }
     // The identity is not put back: the IDs the target generated stay used.
     let top = captured[c::ACTIVITY].values().max().copied().unwrap();
     let identity = rows(
