@@ -89,29 +89,26 @@ impl Tally {
             Some(asked) => format!("tried each, some answered by {}", asked.name()),
             None => "tried each with a statement that changes nothing, rolled back".to_owned(),
         };
-        if !self.denied.is_empty() {
-            let (_, words) = &self.denied[0];
-            let tables = list(self.denied.iter().map(|(t, _)| format!("`{t}`")));
+        if let Some((_, words)) = self.denied.first() {
             return line(
                 name,
                 advice.verdict,
                 format!(
-                    "denied on {} of {total} {what}: {tables} (server: {words}); {}",
-                    self.denied.len(),
+                    "denied on {} (server: {words}); {}",
+                    which(&self.denied, total, what),
                     advice.text
                 ),
             );
         }
         if let Some((_, words)) = self.unknown.first() {
-            let tables = list(self.unknown.iter().map(|(t, _)| format!("`{t}`")));
             return line(
                 name,
                 Verdict::Unknown,
                 format!(
-                    "could not tell on {} of {total} {what}: {tables}: the server refused the \
-                     trial for a reason other than a permission and does not report the right \
-                     otherwise (server: {words}); if the login lacks it: {}",
-                    self.unknown.len(),
+                    "could not tell on {}: the server refused the trial for a reason other than \
+                     a permission and does not report the right otherwise (server: {words}); if \
+                     the login lacks it: {}",
+                    which(&self.unknown, total, what),
                     advice.text
                 ),
             );
@@ -121,6 +118,15 @@ impl Tally {
         }
         line(name, Verdict::Ok, format!("on all {total} {what} ({how})"))
     }
+}
+
+/// "all 5 table(s)", or "2 of 5 table(s): `A`, `B`" (the first few named).
+fn which(tables: &[(String, String)], total: usize, what: &str) -> String {
+    if tables.len() == total {
+        return format!("all {total} {what}");
+    }
+    let named = list(tables.iter().map(|(t, _)| format!("`{t}`")));
+    format!("{} of {total} {what}: {named}", tables.len())
 }
 
 /// Who answered for a right the trials told nothing of.
