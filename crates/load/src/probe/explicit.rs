@@ -113,10 +113,11 @@ async fn explicit_in(client: &mut SqlClient, shapes: &[Shape]) -> Result<Explici
             ShapeFound::Ids(why) => found.ids = Err(why),
             ShapeFound::Insert(why) => found.insert = Err(why),
             ShapeFound::Both(why) => {
-                return Ok(Explicit {
-                    refused: found.refused,
-                    ..both(why)
-                })
+                // Without explicit IDs (refused) the IDs stay untried.
+                if found.refused.is_none() {
+                    found.ids = Err(why.clone());
+                }
+                found.insert = Err(why);
             }
         }
         if found.ids.is_err() || found.insert.is_err() {
