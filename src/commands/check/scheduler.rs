@@ -232,16 +232,18 @@ fn at_once_line(group: Option<&SchedulerGroup>, no_next_run: bool) -> Line {
             "no open activity of the selected trees has a NEXT_RUN in the past",
         );
     };
+    let automatic = match g.automatic.unwrap_or(0) {
+        0 => "none of them automatic".to_owned(),
+        n => format!("{n} of them automatic (they may call the target's integrations)"),
+    };
     line(
         AT_ONCE,
         Verdict::Note,
         format!(
-            "{}: open activities whose NEXT_RUN is past, {} of them automatic (they may call \
-             the target's integrations); the target's scheduler runs them as soon as it sees \
-             them: disable the target's applications' timers and integrations first, or \
-             leave their trees out of `[selection]`",
+            "{}: open activities whose NEXT_RUN is past, {automatic}; the target's scheduler \
+             runs them as soon as it sees them: disable the target's applications' timers and \
+             integrations first, or leave their trees out of `[selection]`",
             in_words(g, "activities"),
-            g.automatic.unwrap_or(0)
         ),
     )
 }
@@ -307,10 +309,19 @@ mod tests {
         assert!(
             at_once.detail.starts_with(
                 "`next_run_past` 3 (activities 5, 6, 7): open activities whose NEXT_RUN is \
-                 past, 1 of them automatic"
+                 past, 1 of them automatic (they may call the target's integrations); the"
             ),
             "{}",
             at_once.detail
+        );
+        let none_automatic =
+            at_once_line(Some(&group("next_run_past", 1, vec![5], Some(0))), false);
+        assert!(
+            none_automatic
+                .detail
+                .contains("past, none of them automatic; the target's"),
+            "{}",
+            none_automatic.detail
         );
     }
 }
