@@ -26,7 +26,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use bptmig_db::{self as db, SqlClient};
 use bptmig_model::catalog::{self as c, ColumnRole, FkKind};
@@ -37,12 +36,14 @@ use crate::id_maps::{self, TableMap};
 use crate::ledger::pairs::{self, ChunkPairs};
 use crate::ledger::trees::TreeRecord;
 use crate::plan::{Fixup, LoadPlan, TableInput};
-use crate::target::{self, Refused};
+use crate::target;
 use crate::{Error, Result};
 
 pub(crate) mod refs;
+mod render;
+mod send;
 
-use refs::{held, in_ranges, parse_plain, typed_target, unresolved, Captured, Column, Held};
+use refs::{unresolved, Captured, Column};
 
 /// Writes chunks whose IDs the target generates, and keeps the IDs it generated.
 #[derive(Debug)]
@@ -135,6 +136,27 @@ impl GeneratedWriter {
         Ok(out)
     }
 
+    /// How the statements send the columns of `rows`.
+    fn shape<'a>(&self, rows: &'a ChunkRows<'a>) -> Result<Shape<'a>, ChunkError> {
+        let t = rows.table;
+        let schema = rows.batch.schema();
+        let at = t
+            .columns
+            .iter()
+            .map(|n| schema.index_of(n))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| {
+                ChunkError::Value(crate::value::ValueError::MissingColumn {
+                    column: t.columns.join(", "),
+                })
+            })?;
+        Ok(Shape {
+            rows,
+            columns: refs::columns(t, &self.types),
+            at,
+        })
+    }
+
     /// The header of `t`'s statements: its transformed columns but the key, as the target
     /// spells them.
     async fn header(
@@ -180,184 +202,6 @@ impl GeneratedWriter {
         pending.get(&old).map(|&k| Ref::Var(k))
     }
 
-    /// Appends `(v1, v2, …)` of row `r` without the key, its references resolved.
-    fn render_row(
-        &self,
-        out: &mut String,
-        shape: &Shape<'_>,
-        r: usize,
-        pending: &HashMap<i32, usize>,
-    ) -> Result<(), ChunkError> {
-        let (t, batch) = (shape.rows.table, shape.rows.batch);
-        out.push('(');
-        let mut first = true;
-        for (ci, column) in shape.columns.iter().enumerate() {
-            if matches!(column, Column::Key) {
-                continue;
-            }
-            if !first {
-                out.push_str(", ");
-            }
-            first = false;
-            let (to, fk) = match column {
-                Column::Key | Column::Plain => (None, false),
-                Column::Fk { to } => (Some(*to), true),
-                Column::Typed { types } => {
-                    (typed_target(&self.types, batch, shape.at[*types], r), false)
-                }
-                Column::Into { to } => (Some(to.as_str()), false),
-            };
-            let Some(to) = to else {
-                shape
-                    .rows
-                    .bound
-                    .render_value(out, ci, r)
-                    .map_err(ChunkError::Value)?;
-                continue;
-            };
-            let site = Site {
-                column: &t.columns[ci],
-                row: row_id(shape.rows, r),
-                to,
-                fk,
-            };
-            let value = held(batch, shape.at[ci], r)
-                .ok_or_else(|| unresolved(site.column, site.row, 0, to))?;
-            self.render_ref(out, shape, ci, r, &site, value, pending)?;
-        }
-        out.push(')');
-        Ok(())
-    }
-
-    /// Appends the literal of an identifier `value` held at `site` (column `ci` of row `r`).
-    #[expect(clippy::too_many_arguments, reason = "one value and where it stands")]
-    fn render_ref(
-        &self,
-        out: &mut String,
-        shape: &Shape<'_>,
-        ci: usize,
-        r: usize,
-        site: &Site<'_>,
-        value: Held<'_>,
-        pending: &HashMap<i32, usize>,
-    ) -> Result<(), ChunkError> {
-        let (id, text) = match value {
-            Held::Null => {
-                out.push_str("NULL");
-                return Ok(());
-            }
-            Held::Int(v) => (Some(v), false),
-            Held::Text(s) => (parse_plain(s), true),
-        };
-        // The platform's null identifier, and text that is no identifier, stay as they are
-        // (the transform kept and counted the latter).
-        let Some(id) = id.filter(|&v| v != 0 || site.fk) else {
-            return shape
-                .rows
-                .bound
-                .render_value(out, ci, r)
-                .map_err(ChunkError::Value);
-        };
-        match (self.resolve(site.to, id, pending), text) {
-            (Some(Ref::Id(n)), false) => {
-                let _ = write!(out, "{n}");
-            }
-            (Some(Ref::Id(n)), true) => {
-                let _ = write!(out, "N'{n}'");
-            }
-            (Some(Ref::Var(k)), false) => {
-                let _ = write!(out, "@i{k}");
-            }
-            (Some(Ref::Var(k)), true) => {
-                let _ = write!(out, "CAST(@i{k} AS NVARCHAR(11))");
-            }
-            (None, _) => {
-                let moved = self.moved.get(site.to).is_some_and(|m| in_ranges(m, id));
-                if site.fk || moved {
-                    return Err(unresolved(site.column, site.row, id, site.to));
-                }
-                // An identifier of a row this run does not move, kept by the transform.
-                shape
-                    .rows
-                    .bound
-                    .render_value(out, ci, r)
-                    .map_err(ChunkError::Value)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Sends the rows of a keyed table's chunk, batch by batch, capturing each new ID.
-    async fn write_keyed(
-        &mut self,
-        client: &mut SqlClient,
-        shape: &Shape<'_>,
-        header: &str,
-    ) -> Result<(), ChunkError> {
-        let n = shape.rows.bound.num_rows();
-        let mut pending: HashMap<i32, usize> = HashMap::new();
-        for (index, start) in (0..n).step_by(self.batch_rows).enumerate() {
-            let range = start..(start + self.batch_rows).min(n);
-            pending.clear();
-            let mut sql = String::with_capacity(range.len() * (header.len() + 320));
-            sql.push_str("DECLARE ");
-            for k in 0..range.len() {
-                let _ = write!(sql, "{}@i{k} INT", if k > 0 { ", " } else { "" });
-            }
-            sql.push_str("; ");
-            let mut olds = Vec::with_capacity(range.len());
-            for (k, r) in range.clone().enumerate() {
-                sql.push_str(header);
-                self.render_row(&mut sql, shape, r, &pending)?;
-                let _ = write!(sql, "; SET @i{k} = CAST(SCOPE_IDENTITY() AS INT); ");
-                let old = row_id(shape.rows, r);
-                let old32 = i32::try_from(old).map_err(|_| ChunkError::NoIdentity {
-                    row: old,
-                    sql: head(&sql),
-                })?;
-                pending.insert(old32, k);
-                olds.push(old32);
-            }
-            sql.push_str("SELECT ");
-            for k in 0..range.len() {
-                let _ = write!(sql, "{}@i{k}", if k > 0 { ", " } else { "" });
-            }
-            sql.push(';');
-            let news = new_ids(client, &sql, olds.len())
-                .await
-                .map_err(|e| e.at(index, &olds, &sql))?;
-            for (old, new) in olds.into_iter().zip(news) {
-                self.chunk.pairs.push((old, new));
-                self.chunk.by_old.insert(old, new);
-            }
-        }
-        Ok(())
-    }
-
-    /// Sends the rows of a table without a key (`OSEVT_*`), `batch_rows` rows a statement.
-    async fn write_plain(
-        &self,
-        client: &mut SqlClient,
-        shape: &Shape<'_>,
-        header: &str,
-    ) -> Result<(), ChunkError> {
-        let n = shape.rows.bound.num_rows();
-        let none = HashMap::new();
-        for (index, start) in (0..n).step_by(self.batch_rows).enumerate() {
-            let mut sql = header.to_owned();
-            for r in start..(start + self.batch_rows).min(n) {
-                if r > start {
-                    sql.push_str(", ");
-                }
-                self.render_row(&mut sql, shape, r, &none)?;
-            }
-            target::run_batch(client, &sql)
-                .await
-                .map_err(|refused| ChunkError::Statement { index, refused })?;
-        }
-        Ok(())
-    }
-
     /// `f` with its row and value as the target has them.
     fn target_fixup(&self, f: &Fixup) -> Result<Fixup, ChunkError> {
         let none = HashMap::new();
@@ -388,66 +232,6 @@ impl GeneratedWriter {
     }
 }
 
-/// Where an identifier stands: its column, its row's (transformed) ID, the table it points
-/// into, and whether it is a foreign key (which must resolve).
-struct Site<'a> {
-    column: &'a str,
-    row: i64,
-    to: &'a str,
-    fk: bool,
-}
-
-/// The transformed ID of row `r` of a keyed chunk (0 for a table without one).
-fn row_id(rows: &ChunkRows<'_>, r: usize) -> i64 {
-    target::int_value(rows.batch, rows.table.id_column(), r).map_or(0, i64::from)
-}
-
-/// Why a batch's IDs could not be read.
-enum Capture {
-    Refused(Refused),
-    Missing(usize),
-}
-
-impl Capture {
-    /// As the chunk's error: statement `index`, rows `olds`.
-    fn at(self, index: usize, olds: &[i32], sql: &str) -> ChunkError {
-        match self {
-            Capture::Refused(refused) => ChunkError::Statement { index, refused },
-            Capture::Missing(k) => ChunkError::NoIdentity {
-                row: olds.get(k).map_or(0, |&o| i64::from(o)),
-                sql: head(sql),
-            },
-        }
-    }
-}
-
-/// Runs a batch whose one result row holds `n` generated IDs, in row order.
-async fn new_ids(client: &mut SqlClient, sql: &str, n: usize) -> Result<Vec<i32>, Capture> {
-    let rows = match client.simple_query(sql).await {
-        Ok(stream) => stream.into_first_result().await,
-        Err(e) => Err(e),
-    }
-    .map_err(|e| Capture::Refused(Refused::from(&e)))?;
-    let Some(row) = rows.first() else {
-        return Err(Capture::Missing(0));
-    };
-    (0..n)
-        .map(|k| {
-            db::int_cell(row, k)
-                .and_then(|v| i32::try_from(v).ok())
-                .ok_or(Capture::Missing(k))
-        })
-        .collect()
-}
-
-/// The start of a statement, for messages.
-fn head(sql: &str) -> String {
-    match sql.char_indices().nth(160) {
-        Some((i, _)) => format!("{}…", &sql[..i]),
-        None => sql.to_owned(),
-    }
-}
-
 impl ChunkWriter for GeneratedWriter {
     fn names_ids(&self) -> bool {
         false
@@ -458,32 +242,46 @@ impl ChunkWriter for GeneratedWriter {
         client: &mut SqlClient,
         rows: &ChunkRows<'_>,
     ) -> Result<(), ChunkError> {
-        let t = rows.table;
-        let header = self.header(client, t).await?;
-        let schema = rows.batch.schema();
-        let at = t
-            .columns
-            .iter()
-            .map(|n| schema.index_of(n).unwrap_or(usize::MAX))
-            .collect::<Vec<_>>();
-        if at.contains(&usize::MAX) {
-            return Err(ChunkError::Value(crate::value::ValueError::MissingColumn {
-                column: t.columns.join(", "),
-            }));
-        }
-        let shape = Shape {
-            rows,
-            columns: refs::columns(t, &self.types),
-            at,
-        };
+        let header = self.header(client, rows.table).await?;
+        let shape = self.shape(rows)?;
         self.chunk = InFlight {
-            table: t.name.clone(),
+            table: rows.table.name.clone(),
             ..InFlight::default()
         };
-        if t.has_key() {
+        if rows.table.has_key() {
             self.write_keyed(client, &shape, &header).await
         } else {
             self.write_plain(client, &shape, &header).await
+        }
+    }
+
+    /// Replays the chunk row by row (rolled back) to name the row the server refused.
+    async fn diagnose(
+        &mut self,
+        client: &mut SqlClient,
+        rows: &ChunkRows<'_>,
+        begin: &str,
+        error: ChunkError,
+    ) -> (Option<i64>, ChunkError) {
+        let ChunkError::Statement { index, .. } = &error else {
+            return (None, error);
+        };
+        let failed = *index;
+        let (Ok(header), Ok(shape)) = (self.header(client, rows.table).await, self.shape(rows))
+        else {
+            return (None, error);
+        };
+        self.chunk = InFlight {
+            table: rows.table.name.clone(),
+            ..InFlight::default()
+        };
+        let found = self
+            .first_refused(client, &shape, &header, begin, failed)
+            .await;
+        self.chunk = InFlight::default();
+        match found {
+            Some((row, refused)) => (Some(row), ChunkError::RowRefused { refused }),
+            None => (None, error),
         }
     }
 
