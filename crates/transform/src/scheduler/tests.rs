@@ -195,3 +195,126 @@ fn iso_datetimes_read_as_milliseconds() {
     assert_eq!(parse_datetime_ms("soon"), None);
     assert!(now_ms() > parse_datetime_ms("2026-01-01T00:00:00").unwrap());
 }
+
+mod read_from_snapshots {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, BooleanArray, Int32Array, StringArray};
+    use bptmig_model::catalog as c;
+
+    use super::*;
+    use crate::maps::Snapshot;
+    use crate::refs::tests::write_table;
+
+    fn ints(v: &[i32]) -> ArrayRef {
+        Arc::new(Int32Array::from(v.to_vec()))
+    }
+    fn bools(v: &[Option<bool>]) -> ArrayRef {
+        Arc::new(BooleanArray::from(v.to_vec()))
+    }
+    fn texts(v: &[&str]) -> ArrayRef {
+        Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    /// A target of an older platform version: no `OSSYS_ESPACE.IS_LOCKED`, no
+    /// `OSSYS_TENANT.IS_ACTIVE`, flags spelled in another case, a NULL flag; a source whose
+    /// activity statuses have no `IS_TERMINAL`.
+    #[test]
+    fn flags_a_snapshot_lacks_are_not_looked_for_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let (src, tgt) = (dir.path().join("source"), dir.path().join("target"));
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::create_dir_all(&tgt).unwrap();
+        write_table(
+            &tgt,
+            c::PROCESS_DEFINITION,
+            vec![
+                ("ID", ints(&[101, 102, 103])),
+                ("Espace_Id", ints(&[1, 1, 2])),
+                ("Is_Active", bools(&[Some(true), Some(false), Some(true)])),
+                ("Is_Locked", bools(&[Some(false), Some(false), None])),
+            ],
+        );
+        write_table(
+            &tgt,
+            c::ESPACE,
+            vec![
+                ("ID", ints(&[1, 2])),
+                ("IS_ACTIVE", bools(&[Some(true), Some(false)])),
+            ],
+        );
+        write_table(
+            &tgt,
+            c::TENANT,
+            vec![("ID", ints(&[11])), ("NAME", texts(&["Users"]))],
+        );
+        write_table(
+            &tgt,
+            c::ACTIVITY_DEFINITION,
+            vec![("ID", ints(&[107])), ("IS_ACTIVE", bools(&[Some(false)]))],
+        );
+        write_table(
+            &src,
+            c::PROCESS_STATUS,
+            vec![
+                ("ID", ints(&[1, 2])),
+                ("NAME", texts(&["Active", "Closed"])),
+                ("IS_TERMINAL", bools(&[Some(false), Some(true)])),
+            ],
+        );
+        write_table(
+            &src,
+            c::ACTIVITY_STATUS,
+            vec![
+                ("ID", ints(&[2, 5, 6])),
+                ("NAME", texts(&["Running", "Closed", "Terminated"])),
+            ],
+        );
+        write_table(
+            &src,
+            c::ACTIVITY_KIND,
+            vec![
+                ("ID", ints(&[3, 4])),
+                ("NAME", texts(&["Human Activity", "Automatic Activity"])),
+            ],
+        );
+        write_table(
+            &src,
+            c::ACTIVITY_DEFINITION,
+            vec![("ID", ints(&[7, 8])), ("KIND", ints(&[4, 3]))],
+        );
+
+        let facts = Facts::read(&Snapshot::new(&src), &Snapshot::new(&tgt)).unwrap();
+        assert_eq!(
+            facts.unchecked,
+            [
+                "OSSYS_ESPACE.IS_LOCKED",
+                "OSSYS_TENANT.IS_ACTIVE",
+                "OSSYS_BPM_ACTIVITY_STATUS.IS_TERMINAL (read by name)"
+            ]
+        );
+        assert_eq!(
+            facts.definitions[&102],
+            (
+                Flags {
+                    active: Some(false),
+                    locked: Some(false)
+                },
+                Some(1)
+            )
+        );
+        assert_eq!(facts.definitions[&103].0.locked, None, "NULL is not known");
+        assert_eq!(facts.espaces[&2].locked, None);
+        assert_eq!(facts.tenants[&11], None);
+        assert_eq!(facts.activity_definitions[&107], Some(false));
+        assert_eq!(facts.process_terminal, HashSet::from([2]));
+        assert_eq!(facts.activity_terminal, HashSet::from([5, 6]));
+        assert_eq!(facts.automatic, HashSet::from([7]));
+
+        // Definition 3 (target 103) lies in inactive eSpace 2; tenant 1 (target 11) has no
+        // known flag.
+        let reasons = facts.never_run(&Shifted, &process(1, 3, 1, 1));
+        assert_eq!(reasons, [Reason::EspaceInactive]);
+        assert!(facts.never_run(&Shifted, &process(2, 1, 1, 1)).is_empty());
+    }
+}
