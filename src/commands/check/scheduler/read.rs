@@ -112,18 +112,17 @@ impl Source<'_> {
                 .get(def_table)
                 .map(|m| m.keys().map(ToString::to_string).collect())
                 .unwrap_or_default();
-            if unmapped.is_empty() {
-                continue;
-            }
             let select = format!(
                 "SELECT DISTINCT P.{} FROM {} O {}",
                 quote_ident(c::TOP_PROCESS_ID),
                 self.names.quoted(table)?,
                 self.joined_process(table)?,
             );
-            let named = format!("O.{} IN ({})", quote_ident(column), unmapped.join(", "));
-            for sql in Self::by_roots(&select, roots, Some(&named)) {
-                out.extend(self.rows(&sql).await?.iter().filter_map(|r| r.ints[0]));
+            for ids in unmapped.chunks(PER_STATEMENT) {
+                let named = format!("O.{} IN ({})", quote_ident(column), ids.join(", "));
+                for sql in Self::by_roots(&select, roots, Some(&named)) {
+                    out.extend(self.rows(&sql).await?.iter().filter_map(|r| r.ints[0]));
+                }
             }
         }
         Ok(out)
