@@ -301,3 +301,35 @@ async fn probe_bulk(client: &mut SqlClient, ledger: &str) -> Result<(), Refused>
     req.finalize().await.map_err(|e| Refused::from(&e))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(strategy: &str) -> PipelineConfig {
+        let text = format!(
+            "workdir = \"w\"\n[source]\nconnection = \"server=tcp:127.0.0.1,1;user=u\"\n\
+             [target]\nconnection = \"server=tcp:127.0.0.1,1;user=u\"\n\
+             [ids]\nstrategy = \"generated\"\n[load]\nstrategy = \"{strategy}\"\n"
+        );
+        PipelineConfig::parse(&text, std::path::Path::new("p.toml"), &|_| None).unwrap()
+    }
+
+    /// Under `generated` no connection is made: nothing is probed.
+    #[tokio::test]
+    async fn generated_ids_go_by_one_insert_per_row_and_bulk_is_refused() {
+        for strategy in ["auto", "insert"] {
+            let chosen = choose_strategy(&config(strategy), "L", true).await.unwrap();
+            assert_eq!(chosen, Strategy::Generated, "{strategy}");
+        }
+        let refused = choose_strategy(&config("bulk"), "L", true).await;
+        assert!(
+            matches!(refused, Err(Error::BulkWithGenerated)),
+            "{refused:?}"
+        );
+        assert!(refused
+            .unwrap_err()
+            .to_string()
+            .contains("set `load.strategy = \"insert\"`"));
+    }
+}
