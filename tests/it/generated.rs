@@ -401,3 +401,52 @@ async fn a_row_the_target_refuses_is_named_and_nothing_of_its_chunk_stays() {
     }
     assert_pairs_complete(&mut q, "BPTMIG_PAIRS", "BPTMIG_LEDGER").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_cut_mid_load_is_tried_again_and_keeps_every_captured_id() {
+    use bptmig_sandbox::testing::{password_env, ProxyFault, ProxyPlan};
+
+    let Pair { prod, qa } = Pair::start(&spec()).await.unwrap();
+    let qa_cut = Environment::start(EnvKind::Qa, &spec()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let expected = renumbered(dir.path(), &prod, &qa).await;
+    let proxy = FaultProxy::start(qa_cut.server.port(), ProxyPlan::pass()).unwrap();
+    let p = pipeline(
+        dir.path(),
+        "cut",
+        prod.server.connection_template(PASSWORD_VAR),
+        proxy.connection_template(PASSWORD_VAR),
+        GENERATED,
+    );
+    prepare(&p);
+    let text = std::fs::read_to_string(&p).unwrap();
+    let config = bptmig_model::PipelineConfig::parse(&text, &p, &password_env).unwrap();
+    let mut q = qa_cut.connect().await.unwrap();
+    let earlier = proxy.bytes_from_server().len();
+    let options = bptmig_load::LoadOptions {
+        chunk_pause: Some(Duration::from_millis(100)),
+        ..bptmig_load::LoadOptions::default()
+    };
+    let load = tokio::spawn(async move {
+        bptmig_load::load(&config, &bptmig_model::NoProgress, &options).await
+    });
+    while ledgered_rows(&mut q, "BPTMIG_LEDGER", None).await < 120 {
+        assert!(!load.is_finished(), "the load ended early");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The load's own connection is the busiest since it started: cut it at its next answer.
+    let busiest = proxy.bytes_from_server()[earlier..]
+        .iter()
+        .copied()
+        .max()
+        .unwrap();
+    proxy.set_plan(ProxyPlan::once(ProxyFault::Cut {
+        after_bytes: busiest + 1,
+    }));
+    let summary = load.await.unwrap().unwrap();
+    assert_eq!(proxy.faults(), 1, "one connection was cut");
+    assert_eq!(summary.chunks_loaded, summary.chunks);
+    assert_pairs_complete(&mut q, "BPTMIG_PAIRS", "BPTMIG_LEDGER").await;
+    let canon = Canon::new(&dir.path().join("cut"));
+    assert_eq!(canon.tables(&mut q).await, expected);
+}
