@@ -4,7 +4,7 @@
 //! or drops the connection leaves it "could not tell" ([`Verdict::Unknown`], printed `warn`),
 //! never BLOCK: the check learned nothing about what it checks ([`server::Server`]).
 //!
-//! * [`server`]: connections, queues, ID room;
+//! * [`server`]: connections, queues;
 //! * [`id_block`]: rows the target gained inside the run's ID block, which the load refuses;
 //! * [`mapping`]: definitions, users, groups and tenants of the selected trees;
 //! * [`broken`]: broken trees among the selected, which `broken_tree` refuses or leaves out;
@@ -67,8 +67,7 @@ pub async fn check(config: &PipelineConfig, probe: bool) -> Vec<Line> {
     server::queues(&mut target, &mut out).await;
     rights::rights(config, &mut source, &mut target, &mut out).await;
     strategy::strategy(config, &mut target, &mut out).await;
-    // ID room and mapping need both sides.
-    server::id_room(&mut source, &mut target, &mut out).await;
+    // Identity and mapping need both sides.
     identity::identity(config, &mut target, &mut out).await;
     id_block::id_block(config, &mut target, &mut out).await;
     let mut selected = Selected::default();
@@ -141,8 +140,8 @@ pub fn print(lines: &[Line]) -> bool {
         println!("{blocking} check(s) block a run");
     } else if unknown > 0 {
         println!(
-            "nothing found that blocks a run, but {unknown} check(s) could not tell (`warn`); \
-             run `bptmig check` again"
+            "nothing found that blocks a run, but {unknown} check(s) could not tell (`warn`): \
+             see their lines"
         );
     } else {
         println!("nothing blocks a run");

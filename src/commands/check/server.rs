@@ -2,7 +2,6 @@
 //! each side's session ([`Server`]), which turns a failure into a line.
 
 use bptmig_db::{self as db, Fault, Names, Side, SqlClient, Transient as _};
-use bptmig_model::catalog as c;
 use bptmig_model::pipeline::{mask_secrets, Endpoint};
 use bptmig_model::PipelineConfig;
 
@@ -166,48 +165,3 @@ pub async fn queues(server: &mut Server<'_>, out: &mut Vec<Line>) {
     }
 }
 
-/// Whether the target's process and activity IDs leave room for every source row.
-pub async fn id_room(source: &mut Server<'_>, target: &mut Server<'_>, out: &mut Vec<Line>) {
-    for table in [c::PROCESS, c::ACTIVITY] {
-        let name = format!("ID room in target {table}");
-        let Some((s, t)) = both(source, target, &name, out) else {
-            continue;
-        };
-        let rows = match quoted(s, Side::Source, table).await {
-            Ok(spelled) => db::row_count(s, Side::Source, &spelled).await,
-            Err(e) => Err(e),
-        };
-        let rows = match rows {
-            Ok(rows) => rows,
-            Err(e) => {
-                out.push(source.failed(name, &e));
-                continue;
-            }
-        };
-        let max = match quoted(t, Side::Target, table).await {
-            Ok(spelled) => db::max_id(t, Side::Target, &spelled).await,
-            Err(e) => Err(e),
-        };
-        let max = match max {
-            Ok(max) => max.unwrap_or(0),
-            Err(e) => {
-                out.push(target.failed(name, &e));
-                continue;
-            }
-        };
-        let top = max + rows;
-        let verdict = if top <= i64::from(i32::MAX) {
-            Verdict::Ok
-        } else {
-            Verdict::Block
-        };
-        out.push(line(
-            name,
-            verdict,
-            format!(
-                "target max ID {max} + at most {rows} source rows = {top} (limit {})",
-                i32::MAX
-            ),
-        ));
-    }
-}

@@ -101,9 +101,14 @@ impl Tally {
             );
         }
         if let Some((_, words)) = self.unknown.first() {
+            // Not knowing about a right no path needs is only worth a note.
+            let verdict = match advice.verdict {
+                Verdict::Note => Verdict::Note,
+                _ => Verdict::Unknown,
+            };
             return line(
                 name,
-                Verdict::Unknown,
+                verdict,
                 format!(
                     "could not tell on {}: the server refused the trial for a reason other than \
                      a permission and does not report the right otherwise (server: {words}); if \
