@@ -336,9 +336,14 @@ pub async fn scalar_batch(client: &mut SqlClient, sql: &str) -> std::result::Res
     Ok(rows.first().and_then(|r| db::int_cell(r, 0)).unwrap_or(0))
 }
 
-/// Ends an open transaction, if any, ignoring a failure (after an error).
+/// Ends an open transaction, if any, ignoring a failure (after an error). Asked first and
+/// rolled back at top level: some compatible servers (the sandbox) refuse transaction control
+/// inside `IF`, which would leave the transaction open.
 pub async fn roll_back(client: &mut SqlClient) {
-    try_execute(client, "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION").await;
+    match db::scalar(client, Side::Target, "SELECT CAST(@@TRANCOUNT AS BIGINT)").await {
+        Ok(0) => {}
+        _ => try_execute(client, "ROLLBACK TRANSACTION").await,
+    }
 }
 
 /// Values of an `Int32` column of a batch, or `None` for a column of another type.
