@@ -6,7 +6,8 @@
 #
 # Usage: benches/anonymize.sh [PROCESSES]   (default 200000 top-level processes; e.g. 2000
 # for a quick check). Each variant runs BENCH_RUNS times (default 3), taking turns; the
-# median run of each is reported. The generated work directory is kept in
+# median run of each is reported, wall time and CPU time (user + system: steadier on a busy
+# machine). The generated work directory is kept in
 # work/bench-anon-PROCESSES and reused. BENCH_THREADS sets `--threads` (default: all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -120,26 +121,31 @@ rows = sum(
 )
 def parse(path):
     wall = rss = None
+    cpu = 0.0
     for line in open(path):
         line = line.strip()
-        if line.startswith("Elapsed (wall clock)"):
+        if line.startswith(("User time", "System time")):
+            cpu += float(line.rsplit(" ", 1)[1])
+        elif line.startswith("Elapsed (wall clock)"):
             t = line.rsplit(" ", 1)[1].split(":")
             wall = sum(float(x) * 60 ** i for i, x in enumerate(reversed(t)))
         elif line.startswith("Maximum resident set size"):
             rss = int(line.rsplit(" ", 1)[1])
-    return wall, rss
+    return wall, rss, cpu
 res = {}
 for v in ("plain", "anon"):
     got = [parse(f"{tmp}/{v}.{i}.time") for i in range(1, runs + 1)]
-    walls = sorted(x for x, _ in got)
-    res[v] = (statistics.median(walls), max(r for _, r in got), walls)
+    walls = sorted(x for x, _, _ in got)
+    cpus = sorted(x for _, _, x in got)
+    res[v] = (statistics.median(walls), max(r for _, r, _ in got), walls, statistics.median(cpus))
 changed = sum(r["values_changed"] for r in json.load(open(f"{tmp}/anon-report.json"))["anonymized"])
 print(f"input rows: {rows}; values anonymised: {changed}; {runs} run(s) each, median shown")
-print(f"{'variant':<14} {'seconds':>9} {'peak RSS MiB':>13}   all runs (s)")
-for v, (wall, rss, walls) in res.items():
+print(f"{'variant':<14} {'seconds':>9} {'CPU s':>9} {'peak RSS MiB':>13}   all runs (s)")
+for v, (wall, rss, walls, cpu) in res.items():
     name = "without rules" if v == "plain" else "with rules"
     every = " ".join(f"{x:.2f}" for x in walls)
-    print(f"{name:<14} {wall:>9.2f} {rss / 1024:>13.1f}   {every}")
+    print(f"{name:<14} {wall:>9.2f} {cpu:>9.2f} {rss / 1024:>13.1f}   {every}")
 ratio = res["anon"][0] / max(res["plain"][0], 1e-9)
-print(f"with/without: {ratio:.2f}x (target <= 1.3)")
+cpu_ratio = res["anon"][3] / max(res["plain"][3], 1e-9)
+print(f"with/without: wall {ratio:.2f}x, CPU {cpu_ratio:.2f}x (target <= 1.3)")
 PY

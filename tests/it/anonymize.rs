@@ -24,8 +24,8 @@ pub const KEY_VAR: &str = "BPTMIG_IT_ANON_KEY";
 pub const KEY: &str = "it-anonymisation-key-0001";
 const OTHER_KEY: &str = "it-anonymisation-key-0002";
 
-/// Labels, inbox details, text inputs and outputs, and the outputs of the activities of one
-/// process definition.
+/// Labels, inbox details, one parameter of one definition, text inputs and outputs, and the
+/// outputs of the activities of one process definition.
 pub fn section() -> String {
     format!(
         r#"[anonymize]
@@ -37,6 +37,12 @@ kind = "person"
 [[anonymize.rules]]
 column = "OSSYS_BPM_ACTIVITY.INBOX_DETAIL"
 method = "keep-format"
+[[anonymize.rules]]
+column = "OSSYS_BPM_PROCESS_INPUT.INPUT_VALUE"
+name = "employeename"
+definition = "onboarding"
+method = "fake"
+kind = "person"
 [[anonymize.rules]]
 column = "OSSYS_BPM_PROCESS_INPUT.INPUT_VALUE"
 data_type = "rtText"
@@ -115,7 +121,12 @@ fn covered_values_leave_no_trace_and_the_outputs_are_deterministic() {
     assert!(!report.contains(KEY), "the key is never written");
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();
     let counts = report["anonymized"].as_array().unwrap();
-    assert_eq!(counts.len(), 5);
+    assert_eq!(counts.len(), 6);
+    let named = counts[2]["values_changed"].as_u64().unwrap();
+    assert!(
+        named > 0,
+        "the parameter-name rule selects some inputs: {counts:#?}"
+    );
     let total: u64 = counts
         .iter()
         .map(|c| c["values_changed"].as_u64().unwrap())
@@ -183,6 +194,23 @@ fn a_rule_on_a_column_the_extract_lacks_stops_the_transform_naming_it() {
         stderr.contains("anonymize.rules[1]") && stderr.contains("CUSTOM_NOTE"),
         "{stderr}"
     );
+    // A parameter name or a definition the source does not have stops it too.
+    let original = std::fs::read_to_string(&path).unwrap();
+    for (key, value) in [("name", "NoSuchParameter"), ("definition", "NoSuchProcess")] {
+        let text = original.replace(
+            "column = \"OSSYS_BPM_ACTIVITY.CUSTOM_NOTE\"",
+            &format!("column = \"OSSYS_BPM_PROCESS_INPUT.INPUT_VALUE\"\n{key} = \"{value}\""),
+        );
+        assert_ne!(text, original);
+        std::fs::write(&path, text).unwrap();
+        let out = transform(&path, KEY, None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("anonymize.rules[1]") && stderr.contains(value),
+            "{stderr}"
+        );
+    }
     // Without the key variable the pipeline is refused before anything runs.
     let out = common::bptmig(["transform", "--pipeline", path.to_str().unwrap()])
         .env_remove(KEY_VAR)

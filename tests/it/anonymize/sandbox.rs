@@ -90,7 +90,7 @@ async fn qa_holds_only_the_replacements_and_check_previews_them() {
         .lines()
         .filter(|l| l.starts_with("anonymize.rules["))
         .collect();
-    assert_eq!(previews.len(), 5, "{}", text(&check));
+    assert_eq!(previews.len(), 6, "{}", text(&check));
     assert!(
         previews[0].contains("OSSYS_BPM_PROCESS.LABEL fake:person → \""),
         "{}",

@@ -1,6 +1,7 @@
 //! One batch's columns through their rules: a pass that picks each row's rule (the first
 //! that selects it), then the output column built directly, each replacement written into
-//! the Arrow builder. Nothing is allocated per row.
+//! the Arrow builder (a value repeated in the batch copied from its first replacement,
+//! [`super::repeats`]). Nothing is allocated per row.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use bptmig_model::catalog as c;
 use bptmig_model::pipeline::{AnonMethod, AnonRule};
 
 use super::render::render;
+use super::repeats::Repeats;
 use super::{Anonymizer, ColumnRules, Selector};
 use crate::report::TableCounts;
 use crate::{Error, Result};
@@ -115,6 +117,7 @@ impl Anonymizer {
         }
         let mut changed = vec![0u64; rules.rules.len()];
         let mut out = StringBuilder::with_capacity(base.len(), base.values().len());
+        let mut repeats = Repeats::new();
         for (i, &p) in picks.iter().enumerate() {
             if base.is_null(i) {
                 out.append_null();
@@ -134,12 +137,20 @@ impl Anonymizer {
                 }
                 continue;
             }
-            if !value.is_empty() {
-                let mac = self.hash.mac(value.as_bytes());
-                // Writing into a builder cannot fail.
-                let _ = render(rule.method, &mac, value, rules.max_len, &mut out);
+            if value.is_empty() {
+                out.append_value("");
+                continue;
             }
+            let slot = Repeats::slot(value, p);
+            if repeats.reuse(slot, (base, i), p, &mut out) {
+                continue;
+            }
+            let start = out.values_slice().len();
+            let mac = self.hash.mac(value.as_bytes());
+            // Writing into a builder cannot fail.
+            let _ = render(rule.method, &mac, value, rules.max_len, &mut out);
             out.append_value("");
+            repeats.remember(slot, i, p, (start, out.values_slice().len()));
         }
         for (rule, n) in rules.rules.iter().zip(changed) {
             if n > 0 {

@@ -7,7 +7,8 @@
 //!   activities) of that definition; the plan hash's share of the rules and key;
 //! * `hmac`: HMAC-SHA256 (RFC 2104) keyed once;
 //! * `render`: what each method writes for one value;
-//! * `apply`: one batch's columns through their rules, counted per rule;
+//! * `apply`: one batch's columns through their rules, counted per rule; `repeats`: a
+//!   value repeated in a batch copied from its first replacement;
 //! * [`Masker`]: one value at a time, for `bptmig check`'s preview.
 //!
 //! Entity-reference typed values (`SS_TYPE` `bt…*…`, `DATA_TYPE` `rtEntityReference`) of an
@@ -32,6 +33,7 @@ mod apply;
 mod hmac;
 mod owners;
 mod render;
+mod repeats;
 
 /// Every rule of `[anonymize]`, resolved against the extract.
 pub(crate) struct Anonymizer {

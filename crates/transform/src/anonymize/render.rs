@@ -161,15 +161,10 @@ pub(crate) fn render<W: Write>(
             out.write_str(last)
         }
         AnonMethod::Fake(FakeKind::Email) => email(mac, max_len, &mut out),
-        AnonMethod::Fake(FakeKind::Text) => text(mac, value.chars().count(), &mut out),
-        AnonMethod::Fake(FakeKind::Digits) => {
-            let mut rng = Stream::new(mac);
-            for _ in value.chars() {
-                out.write_char(digit(&mut rng))?;
-            }
-            Ok(())
-        }
-        AnonMethod::KeepFormat => keep_format(mac, value, &mut out),
+        // The same length as the value, which fits already.
+        AnonMethod::Fake(FakeKind::Text) => text(mac, value.chars().count(), out.out),
+        AnonMethod::Fake(FakeKind::Digits) => digits(mac, value.chars().count(), out.out),
+        AnonMethod::KeepFormat => keep_format(mac, value, out.out),
     }
 }
 
@@ -211,45 +206,161 @@ fn email<W: Write>(
 }
 
 /// Words of [`WORDS`] separated by single spaces, exactly `len` characters long.
-fn text<W: Write>(mac: &[u8; 32], len: usize, out: &mut Bounded<W>) -> std::fmt::Result {
-    let mut rng = Stream::new(mac);
+fn text<W: Write>(mac: &[u8; 32], len: usize, out: &mut W) -> std::fmt::Result {
+    let mut random = Bytes::new(mac);
+    let mut out = Chunked::new(out);
     let mut left = len;
     while left > 0 {
-        let word = WORDS[rng.below(WORDS.len())];
+        let word = WORDS[usize::from(random.next()) % WORDS.len()];
         let take = word.len().min(left);
-        out.write_str(&word[..take])?;
+        for &b in &word.as_bytes()[..take] {
+            out.push_ascii(b)?;
+        }
         left -= take;
         if left > 0 {
-            out.write_char(' ')?;
+            out.push_ascii(b' ')?;
             left -= 1;
         }
     }
-    Ok(())
+    out.flush()
 }
 
-fn keep_format<W: Write>(mac: &[u8; 32], value: &str, out: &mut Bounded<W>) -> std::fmt::Result {
-    let mut rng = Stream::new(mac);
-    for c in value.chars() {
-        let n = if c.is_ascii_digit() || c.is_numeric() {
-            digit(&mut rng)
-        } else if c.is_uppercase() {
-            letter(&mut rng, b'A')
-        } else if c.is_alphabetic() {
-            letter(&mut rng, b'a')
-        } else {
-            c
+/// What `keep-format` writes for an ASCII byte: `(base, choices)`, a random one of
+/// `choices` characters from `base` on; `choices == 0` keeps the byte.
+const ASCII_CLASSES: [(u8, u8); 128] = {
+    let mut t = [(0u8, 0u8); 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b as usize] = match b {
+            b'a'..=b'z' => (b'a', 26),
+            b'A'..=b'Z' => (b'A', 26),
+            b'0'..=b'9' => (b'0', 10),
+            _ => (0, 0),
         };
-        out.write_char(n)?;
+        b += 1;
     }
-    Ok(())
+    t
+};
+
+/// The same for a character beyond ASCII: a letter (of its case; a caseless one lower
+/// case), a digit, or kept (`choices == 0`).
+fn class_of(c: char) -> (u8, u8) {
+    if c.is_alphabetic() {
+        if c.is_uppercase() {
+            (b'A', 26)
+        } else {
+            (b'a', 26)
+        }
+    } else if c.is_numeric() {
+        (b'0', 10)
+    } else {
+        (0, 0)
+    }
 }
 
-fn digit(rng: &mut Stream) -> char {
-    char::from(b'0' + rng.below(10) as u8)
+/// Classes of the characters beyond ASCII met in one value, direct-mapped: long texts
+/// repeat a few scripts' characters, whose Unicode lookups would dominate.
+struct ClassCache([(char, (u8, u8)); 64]);
+
+impl ClassCache {
+    fn new() -> Self {
+        Self([('\0', (0, 0)); 64])
+    }
+
+    fn class(&mut self, c: char) -> (u8, u8) {
+        let slot = &mut self.0[(c as usize) % 64];
+        if slot.0 != c {
+            *slot = (c, class_of(c));
+        }
+        slot.1
+    }
 }
 
-fn letter(rng: &mut Stream, base: u8) -> char {
-    char::from(base + rng.below(26) as u8)
+fn keep_format<W: Write>(mac: &[u8; 32], value: &str, out: &mut W) -> std::fmt::Result {
+    let mut random = Bytes::new(mac);
+    let mut out = Chunked::new(out);
+    let mut cache: Option<ClassCache> = None;
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (base, choices) = if b < 0x80 {
+            i += 1;
+            ASCII_CLASSES[usize::from(b)]
+        } else {
+            let Some(c) = value[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
+            let class = cache.get_or_insert_with(ClassCache::new).class(c);
+            if class.1 == 0 {
+                out.push(c)?;
+                continue;
+            }
+            class
+        };
+        let r = random.next();
+        let o = if choices == 0 {
+            b
+        } else {
+            base + ((u16::from(r) * u16::from(choices)) >> 8) as u8
+        };
+        out.push_ascii(o)?;
+    }
+    out.flush()
+}
+
+/// `n` random digits.
+fn digits<W: Write>(mac: &[u8; 32], n: usize, out: &mut W) -> std::fmt::Result {
+    let mut random = Bytes::new(mac);
+    let mut out = Chunked::new(out);
+    for _ in 0..n {
+        out.push_ascii(b'0' + ((u16::from(random.next()) * 10) >> 8) as u8)?;
+    }
+    out.flush()
+}
+
+/// Output gathered into a small buffer and written a few hundred bytes at a time (one call
+/// per character would dominate a long value's cost). The buffer only ever holds whole
+/// characters.
+struct Chunked<'w, W> {
+    out: &'w mut W,
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl<'w, W: Write> Chunked<'w, W> {
+    fn new(out: &'w mut W) -> Self {
+        Self {
+            out,
+            buf: [0; 256],
+            len: 0,
+        }
+    }
+
+    fn push_ascii(&mut self, byte: u8) -> std::fmt::Result {
+        if self.len == self.buf.len() {
+            self.flush()?;
+        }
+        self.buf[self.len] = byte;
+        self.len += 1;
+        Ok(())
+    }
+
+    fn push(&mut self, c: char) -> std::fmt::Result {
+        if self.len + c.len_utf8() > self.buf.len() {
+            self.flush()?;
+        }
+        self.len += c.encode_utf8(&mut self.buf[self.len..]).len();
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::fmt::Result {
+        let text = std::str::from_utf8(&self.buf[..self.len]).map_err(|_| std::fmt::Error)?;
+        self.out.write_str(text)?;
+        self.len = 0;
+        Ok(())
+    }
 }
 
 /// The first `digits` hex digits of `bytes`.
@@ -283,6 +394,34 @@ impl<W: Write> Write for Bounded<'_, W> {
     }
 }
 
+/// Random bytes, eight from each draw of [`Stream`].
+struct Bytes {
+    stream: Stream,
+    pool: u64,
+    left: u8,
+}
+
+impl Bytes {
+    fn new(mac: &[u8; 32]) -> Self {
+        Self {
+            stream: Stream::new(mac),
+            pool: 0,
+            left: 0,
+        }
+    }
+
+    fn next(&mut self) -> u8 {
+        if self.left == 0 {
+            self.pool = self.stream.next();
+            self.left = 8;
+        }
+        let byte = self.pool.to_le_bytes()[0];
+        self.pool >>= 8;
+        self.left -= 1;
+        byte
+    }
+}
+
 /// xoshiro256** seeded with the HMAC: as many keyed choices as a long value needs.
 struct Stream([u64; 4]);
 
@@ -311,11 +450,6 @@ impl Stream {
         s[2] ^= t;
         s[3] = s[3].rotate_left(45);
         result
-    }
-
-    /// A number below `n` (multiply-shift; the bias is far below what a pseudonym cares about).
-    fn below(&mut self, n: usize) -> usize {
-        (((self.next() >> 32) * n as u64) >> 32) as usize
     }
 }
 
