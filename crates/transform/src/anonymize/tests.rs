@@ -237,3 +237,29 @@ fn a_table_without_rules_is_left_as_it_is() {
     assert_eq!(v[0].as_deref(), Some("John Doe"));
     assert!(counts.anonymized.is_empty());
 }
+
+#[test]
+fn the_plan_hash_moves_with_the_rules_and_the_key_and_only_with_them() {
+    use bptmig_model::pipeline::Anonymize;
+    let plain = "0123abcd".to_owned();
+    assert_eq!(
+        super::plan_hash(plain.clone(), None),
+        plain,
+        "no section, no change"
+    );
+    let rules = |key: &[u8]| Anonymize {
+        key: AnonKey::new("K", key),
+        rules: Vec::new(),
+    };
+    let a = super::plan_hash(plain.clone(), Some(&rules(KEY)));
+    assert_ne!(a, plain);
+    assert_eq!(a, super::plan_hash(plain.clone(), Some(&rules(KEY))));
+    assert_ne!(
+        a,
+        super::plan_hash(plain, Some(&rules(b"another-key-0123456789")))
+    );
+    assert!(
+        !a.contains(&bptmig_workdir::hex(KEY)),
+        "the key is not in the hash"
+    );
+}
