@@ -43,6 +43,7 @@ pub mod id_block;
 pub mod maps;
 pub mod principals;
 pub mod report;
+pub mod scheduler;
 pub mod unmoved;
 
 mod deferred;

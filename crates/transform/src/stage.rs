@@ -157,6 +157,7 @@ impl Steps<'_> {
         report.broken_trees = bptmig_workdir::broken_trees::trees(wd)?;
 
         let plan = plan::build(wd, config, inputs, &mut report, verified)?;
+        report.scheduler = crate::scheduler::findings(wd, inputs, &plan, verified, reporter)?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
             "transform phase 1 (maps, trees, IDs) done"
