@@ -16,6 +16,7 @@ fn env(name: &str) -> Option<String> {
         "QA_DB_PASSWORD" => Some("example-qa-secret".to_owned()),
         "BPTMIG_DEMO_PASSWORD" => Some("demo-secret".to_owned()),
         "PROD_HOST" => Some("sql-prod".to_owned()),
+        "BPTMIG_ANON_KEY" => Some("example-anonymisation-secret".to_owned()),
         "WHOLE" => Some("server=tcp:x,1;user=u;Password=whole-secret".to_owned()),
         _ => None,
     }
@@ -342,7 +343,7 @@ fn wrong_types_say_what_was_expected_and_found() {
     let problem = single_problem(&with("[ids]\nstrategy = \"Keep\""));
     assert_eq!(
         problem.message,
-        "expected one of \"renumber\", \"keep\", found string \"Keep\""
+        "expected one of \"renumber\", \"keep\", \"generated\", \"auto\", found string \"Keep\""
     );
     let problem = single_problem(&with("[selection]\ntenants = [\"Users\", 3]"));
     assert_eq!(problem.key, "selection.tenants[1]");

@@ -76,7 +76,7 @@ fn example_pipeline_parses_and_sets_every_key() {
     assert!(!format!("{config:?}").contains("example-"));
     // The example documents every key: each one appears set in it.
     let table: Table = text.parse().unwrap();
-    let sections: [(&str, &[&str]); 8] = [
+    let sections: [(&str, &[&str]); 9] = [
         ("source", ENDPOINT_KEYS),
         ("target", ENDPOINT_KEYS),
         ("selection", SELECTION_KEYS),
@@ -85,10 +85,23 @@ fn example_pipeline_parses_and_sets_every_key() {
         ("extract", EXTRACT_KEYS),
         ("transform", TRANSFORM_KEYS),
         ("load", LOAD_KEYS),
+        ("anonymize", &["key", "rules"]),
     ];
     for key in ROOT_KEYS {
         assert!(table.contains_key(*key), "example.toml lacks `{key}`");
     }
+    let tables = table["load"]["tables"].as_table().unwrap();
+    for key in LOAD_TABLES_KEYS {
+        assert!(
+            tables.contains_key(*key),
+            "example.toml lacks `load.tables.{key}`"
+        );
+        assert!(
+            text.contains(&format!("# {key} (")),
+            "`load.tables.{key}` undocumented"
+        );
+    }
+    assert!(config.anonymize.is_some() && config.load.tables.is_some());
     for (section, keys) in sections {
         let section_table = table[section].as_table().unwrap();
         for key in keys {
