@@ -50,7 +50,7 @@ pub struct PipelineArg {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Pre-flight: connectivity, permissions, queues empty, definitions and users mapped, ID room.
+    /// Pre-flight: connectivity, rights, queues empty, definitions and users mapped, identities.
     Check(CheckArgs),
     /// Stream the selected process history from the source to Parquet.
     Extract(PipelineArg),

@@ -157,7 +157,7 @@ async fn kill_9_mid_chunk_or_sigint_then_rerun_equals_an_uninterrupted_load() {
         "target connection",
         "source queue OSSYS_BPM_EVENT_QUEUE empty",
         "target queue OSSYS_BPM_EVENT empty",
-        "ID room in target OSSYS_BPM_ACTIVITY",
+        "identity in target OSSYS_BPM_ACTIVITY",
         "work directory",
         "nothing blocks a run",
     ] {

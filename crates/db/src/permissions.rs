@@ -174,6 +174,29 @@ impl Trial {
 /// Runs `trial` in a transaction that is rolled back and says what it showed. A transient
 /// fault (a lost connection, a timeout) tells nothing and is an error, as for any statement.
 pub async fn trial(client: &mut SqlClient, side: Side, trial: &Trial) -> Result<Answer> {
+    // Another session's lock on the table (a load, or a second check's trial on a server
+    // that does not wait for locks) says nothing of the right: wait a little and try again.
+    let mut answer = trial_once(client, side, trial).await?;
+    for wait_ms in [50, 150, 400, 1000] {
+        match &answer {
+            Answer::Unknown(words) if is_lock_conflict(words) => {
+                tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
+                answer = trial_once(client, side, trial).await?;
+            }
+            _ => break,
+        }
+    }
+    Ok(answer)
+}
+
+/// Whether a refusal was a lock another session holds (SQL Server 1222, "Lock request time
+/// out period exceeded"; compatible servers' "lock conflict").
+fn is_lock_conflict(words: &str) -> bool {
+    let words = words.to_ascii_lowercase();
+    words.contains("lock conflict") || words.contains("lock request time out")
+}
+
+async fn trial_once(client: &mut SqlClient, side: Side, trial: &Trial) -> Result<Answer> {
     let sql = format!("BEGIN TRANSACTION; {}", trial.sql);
     let ran = run(client, &sql).await;
     // A refusal may or may not end the transaction; some compatible servers take
@@ -254,6 +277,15 @@ async fn run(client: &mut SqlClient, sql: &str) -> Result<(), tiberius::error::E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lock_conflict_is_told_from_other_refusals() {
+        assert!(is_lock_conflict(
+            "execution error: lock conflict (no-wait): Write lock on 'T' is blocked"
+        ));
+        assert!(is_lock_conflict("Lock request time out period exceeded."));
+        assert!(!is_lock_conflict("Incorrect syntax near 'DBCC'"));
+    }
 
     #[test]
     fn trials_touch_no_row_and_quote_names() {
