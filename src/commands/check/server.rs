@@ -164,4 +164,3 @@ pub async fn queues(server: &mut Server<'_>, out: &mut Vec<Line>) {
         }
     }
 }
-
