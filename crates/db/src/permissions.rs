@@ -15,6 +15,7 @@ use std::fmt;
 
 use crate::query::{int_cell, query_rows, text_cell};
 use crate::sql::{quote_ident, quote_text};
+use crate::Transient as _;
 use crate::{Error, Fault, Result, Side, SqlClient};
 
 /// A permission on a table.
@@ -209,6 +210,13 @@ async fn trial_once(client: &mut SqlClient, side: Side, trial: &Trial) -> Result
                 .map_err(|e| Error::query(side, "ROLLBACK TRANSACTION", e))
         }
         Ok(_) => Ok(()),
+        // Some compatible servers refuse the question itself (a doomed transaction, or
+        // another session's rolled-back DDL): end the transaction blindly; what the trial
+        // did is the answer. Only a lost connection is an error.
+        Err(e) if e.fault().is_none() => {
+            let _ = run(client, "ROLLBACK TRANSACTION").await;
+            Ok(())
+        }
         Err(e) => Err(e),
     };
     match ran {

@@ -10,7 +10,7 @@ use bptmig_workdir::snapshot::Identity;
 
 use crate::Result;
 
-/// The session temporary table of [`follows_explicit`].
+/// The stem of the session temporary table of [`follows_explicit`].
 const PROBE_TABLE: &str = "#bptmig_identity_probe";
 
 /// The identity of `table` on `side`; on the target also whether `IDENTITY_INSERT` is
@@ -57,8 +57,15 @@ pub(crate) async fn identity(
         id.checked = true;
     }
     if side == Side::Target {
-        let sql = format!("SET IDENTITY_INSERT {quoted} ON; SET IDENTITY_INSERT {quoted} OFF");
-        id.identity_insert = refused_is_no(client, &sql).await?;
+        // Only a refusal for a permission is a "no" (`auto` then generates the IDs); any
+        // other refusal (no identity column, another table's IDENTITY_INSERT on) tells
+        // nothing.
+        let trial = db::permissions::Trial::identity_insert(names.spelled(table.name)?);
+        id.identity_insert = match db::permissions::trial(client, Side::Target, &trial).await? {
+            db::permissions::Answer::Granted => Some(true),
+            db::permissions::Answer::Denied(_) => Some(false),
+            db::permissions::Answer::Unknown(_) => None,
+        };
     }
     Ok(id)
 }
@@ -67,31 +74,46 @@ pub(crate) async fn identity(
 /// yes); `None` when the server refuses any step (the sandbox server refuses
 /// `SET IDENTITY_INSERT` on a temporary table).
 pub(crate) async fn follows_explicit(client: &mut SqlClient) -> Result<Option<bool>> {
-    // A table left by an earlier probe of this session goes first (refused when none is).
-    refused_is_no(client, &format!("DROP TABLE {PROBE_TABLE}")).await?;
+    // A name of its own: some compatible servers share `#` tables between sessions, and two
+    // checks or extracts may run at once.
+    let table = probe_table();
+    let answer = follows_explicit_in(client, &table).await;
+    // Dropped whatever happened (refused when it was never created).
+    if answer.is_err() || matches!(answer, Ok(None)) {
+        refused_is_no(client, &format!("DROP TABLE {table}")).await?;
+    }
+    answer
+}
+
+/// `#bptmig_identity_probe_<pid>_<n>`: unique to this process and call.
+fn probe_table() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{PROBE_TABLE}_{}_{n}", std::process::id())
+}
+
+async fn follows_explicit_in(client: &mut SqlClient, table: &str) -> Result<Option<bool>> {
     // One batch each: a server may resolve names of a batch before it runs it.
     let steps = [
+        format!("CREATE TABLE {table} (ID INT IDENTITY(1,1) NOT NULL PRIMARY KEY, V INT NULL)"),
         format!(
-            "CREATE TABLE {PROBE_TABLE} (ID INT IDENTITY(1,1) NOT NULL PRIMARY KEY, V INT NULL)"
+            "SET IDENTITY_INSERT {table} ON; \
+             INSERT INTO {table} (ID, V) VALUES (10, 0); \
+             SET IDENTITY_INSERT {table} OFF"
         ),
-        format!(
-            "SET IDENTITY_INSERT {PROBE_TABLE} ON; \
-             INSERT INTO {PROBE_TABLE} (ID, V) VALUES (10, 0); \
-             SET IDENTITY_INSERT {PROBE_TABLE} OFF"
-        ),
-        format!("INSERT INTO {PROBE_TABLE} (V) VALUES (1)"),
+        format!("INSERT INTO {table} (V) VALUES (1)"),
     ];
     for step in &steps {
         if refused_is_no(client, step).await? != Some(true) {
             return Ok(None);
         }
     }
-    let sql = format!("SELECT ID FROM {PROBE_TABLE} WHERE V = 1");
+    let sql = format!("SELECT ID FROM {table} WHERE V = 1");
     let generated = db::query_rows(client, Side::Target, &sql, &[])
         .await?
         .first()
         .and_then(|r| db::int_cell(r, 0));
-    db::execute(client, Side::Target, &format!("DROP TABLE {PROBE_TABLE}")).await?;
+    db::execute(client, Side::Target, &format!("DROP TABLE {table}")).await?;
     Ok(generated.map(|id| id > 10))
 }
 
