@@ -205,6 +205,7 @@ fn the_shipped_pipelines_load() {
                 ("BPTMIG_DEMO_PASSWORD", "x"),
                 ("PROD_DB_PASSWORD", "x"),
                 ("QA_DB_PASSWORD", "x"),
+                ("BPTMIG_ANON_KEY", "an-example-anonymisation-key"),
             ],
         );
         let err = stderr(&o);

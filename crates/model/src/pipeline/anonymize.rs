@@ -18,6 +18,9 @@ use super::section::{Field, Section};
 
 mod refused;
 
+/// The shortest anonymisation secret accepted, in bytes.
+pub const MIN_KEY_BYTES: usize = 16;
+
 /// Keys allowed in `[anonymize]`.
 pub const ANONYMIZE_KEYS: &[&str] = &["key", "rules"];
 /// Keys allowed in each `[[anonymize.rules]]`.
@@ -224,7 +227,21 @@ fn read_key(
         return None;
     };
     match env(var) {
-        Some(secret) if !secret.is_empty() => Some(AnonKey::new(var, secret.into_bytes())),
+        Some(secret) if secret.len() >= MIN_KEY_BYTES => {
+            Some(AnonKey::new(var, secret.into_bytes()))
+        }
+        Some(secret) if !secret.is_empty() => {
+            problems.add(
+                &key,
+                format!(
+                    "the environment variable `{var}` holds a secret of {} byte(s); use at \
+                     least {MIN_KEY_BYTES} (a short key lets anyone who sees the replacements \
+                     guess it and undo them)",
+                    secret.len()
+                ),
+            );
+            None
+        }
         _ => {
             problems.add(
                 &key,

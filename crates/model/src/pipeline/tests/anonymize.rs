@@ -13,6 +13,7 @@ fn env(name: &str) -> Option<String> {
     match name {
         KEY_VAR => Some(SECRET.to_owned()),
         "EMPTY_KEY" => Some(String::new()),
+        "SHORT_KEY" => Some("x".repeat(15)),
         _ => super::env(name),
     }
 }
@@ -107,6 +108,15 @@ fn a_missing_or_empty_key_variable_is_named() {
             p[0].message
         );
     }
+}
+
+#[test]
+fn a_key_shorter_than_16_bytes_is_refused_without_echoing_it() {
+    let p = problems(&with("[anonymize]\nkey = \"${SHORT_KEY}\""));
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(p[0].key, "anonymize.key");
+    assert!(p[0].message.contains("15 byte(s)"), "{}", p[0].message);
+    assert!(!p[0].message.contains("xxxxxxxxxxxxxxx"), "{}", p[0].message);
 }
 
 #[test]
