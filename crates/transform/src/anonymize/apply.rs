@@ -93,6 +93,11 @@ impl Anonymizer {
                     "is not text in a part of the extract",
                 ));
             }
+            // What selects a value row must be readable, or a rule would select nothing (or
+            // an entity reference) without anyone knowing: refuse instead.
+            if let Some(what) = unreadable_selectors(rules, &ctx) {
+                return Err(column_error(table, rules, what));
+            }
             let nullable = schema.field(index).is_nullable();
             if let Some(out) = self.column(rules, &ctx, &columns[index], nullable, counts) {
                 columns[index] = out;
@@ -204,6 +209,28 @@ fn pick(
         }
     }
     picks
+}
+
+/// What a rule of `rules` needs to select rows that the batch lacks (as text or INT), if
+/// anything: the value type on a value column, the parameter name, the owner.
+fn unreadable_selectors(rules: &ColumnRules, ctx: &RowContext<'_>) -> Option<&'static str> {
+    if rules.values && ctx.ss_type.is_none() && ctx.data_type.is_none() {
+        return Some("has rows whose `SS_TYPE` and `DATA_TYPE` are both missing or not text");
+    }
+    for r in &rules.rules {
+        if r.name.is_some() && ctx.name.is_none() {
+            return Some("has rows whose `NAME` is missing or not text");
+        }
+        if let Some(o) = &r.owners {
+            if ctx.int(o.column).is_none() {
+                return Some("has rows whose owner column is missing or not INT");
+            }
+        }
+        if r.data_type.is_some() && ctx.ss_type.is_none() && ctx.data_type.is_none() {
+            return Some("has rows whose `SS_TYPE` and `DATA_TYPE` are both missing or not text");
+        }
+    }
+    None
 }
 
 /// Whether `rule` selects row `i`.
