@@ -121,9 +121,11 @@ fn map_column<'p>(a: &ArrayRef, into: impl Fn(usize) -> Option<&'p TablePairs>) 
             .map(|i| {
                 texts.is_valid(i).then(|| {
                     let v = texts.value(i);
+                    // `0` inside a value is the platform's null identifier: the load leaves
+                    // it as it is, whatever row 0 might be.
                     match plain_id(v) {
-                        Some(id) => new(i, id).to_string(),
-                        None => v.to_owned(),
+                        Some(id) if id != 0 => new(i, id).to_string(),
+                        _ => v.to_owned(),
                     }
                 })
             })
