@@ -99,14 +99,7 @@ async fn check_identity_room(client: &mut SqlClient, plan: &LoadPlan) -> Result<
         if rows == 0 {
             continue;
         }
-        let name = bptmig_db::quote_text(&t.spelled);
-        let current = bptmig_db::scalar(
-            client,
-            Side::Target,
-            &format!("SELECT CAST(IDENT_CURRENT({name}) AS BIGINT)"),
-        )
-        .await?;
-        let (first, last) = (current + 1, current + rows);
+        let (first, last) = identity_range(client, &t.spelled, rows).await?;
         let found = bptmig_db::scalar(
             client,
             Side::Target,
@@ -127,6 +120,28 @@ async fn check_identity_room(client: &mut SqlClient, plan: &LoadPlan) -> Result<
         }
     }
     Ok(())
+}
+
+/// The lowest and highest ID the identity of `table` hands out to its next `rows` rows:
+/// from its current value on by its increment, from the seed itself when it was never used.
+async fn identity_range(client: &mut SqlClient, table: &str, rows: i64) -> Result<(i64, i64)> {
+    let name = bptmig_db::quote_text(table);
+    let sql = format!(
+        "SELECT CAST(IDENT_CURRENT({name}) AS BIGINT), CAST(IDENT_INCR({name}) AS BIGINT), \
+         CASE WHEN last_value IS NULL THEN 1 ELSE 0 END FROM sys.identity_columns \
+         WHERE object_id = OBJECT_ID({name})"
+    );
+    let found = bptmig_db::query_rows(client, Side::Target, &sql, &[]).await?;
+    let cell = |i| found.first().and_then(|r| bptmig_db::int_cell(r, i));
+    let current = cell(0).unwrap_or(0);
+    let step = cell(1).filter(|s| *s != 0).unwrap_or(1);
+    let first = if cell(2) == Some(1) {
+        current
+    } else {
+        current + step
+    };
+    let end = first + step * (rows - 1);
+    Ok((first.min(end), first.max(end)))
 }
 
 /// Bulk copy sends values at the Parquet column's type and scale, and the server would
