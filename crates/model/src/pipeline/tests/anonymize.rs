@@ -116,7 +116,11 @@ fn a_key_shorter_than_16_bytes_is_refused_without_echoing_it() {
     assert_eq!(p.len(), 1, "{p:#?}");
     assert_eq!(p[0].key, "anonymize.key");
     assert!(p[0].message.contains("15 byte(s)"), "{}", p[0].message);
-    assert!(!p[0].message.contains("xxxxxxxxxxxxxxx"), "{}", p[0].message);
+    assert!(
+        !p[0].message.contains("xxxxxxxxxxxxxxx"),
+        "{}",
+        p[0].message
+    );
 }
 
 #[test]
