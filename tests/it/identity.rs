@@ -14,7 +14,7 @@ use std::process::Output;
 use arrow::array::AsArray as _;
 use arrow::datatypes::Int32Type;
 use bptmig_model::catalog as c;
-use bptmig_sandbox::testing::{self, Pair};
+use bptmig_sandbox::testing::{self, Cell, Pair};
 use bptmig_sandbox::{sql, EnvSpec, SqlClient};
 
 use crate::common;
@@ -242,5 +242,193 @@ async fn a_reseeded_target_gets_the_block_after_its_identity_and_the_lowest_id_m
         assert_eq!(scalar(&mut qa, &sql).await, n, "{table} rows in the block");
         let max = format!("SELECT MAX(ID) FROM {table}");
         assert_eq!(scalar(&mut qa, &max).await, HIGH, "{table}");
+    }
+}
+
+/// Rewrites the source snapshot's identities of processes and activities as SQL Server
+/// would have answered for `prod`: the identity at the newest (largest negative) ID, and
+/// explicit IDs moving identities. The sandbox server answers that they do not (its
+/// identities stay at 0 under the seeded explicit IDs), so on it a reseed cannot be told
+/// from rows inserted with explicit IDs; everything else of the snapshot stays as read.
+fn restate_source_as_sql_server(work: &Path, newest: &[(&str, i64)]) {
+    use bptmig_workdir::layout::INSTANCE_STATS;
+    use bptmig_workdir::snapshot::TableStats;
+    use bptmig_workdir::Manifest;
+    let dir = bptmig_workdir::WorkDir::new(work).snapshot_dir("source");
+    let stats = bptmig_transform::maps::Snapshot::new(dir.clone())
+        .instance_stats()
+        .unwrap();
+    let restated: Vec<TableStats<'_>> = stats
+        .iter()
+        .map(|(table, s)| {
+            let mut identity = s.identity;
+            if let (Some(id), Some((_, current))) =
+                (identity.as_mut(), newest.iter().find(|(t, _)| t == table))
+            {
+                id.current = Some(*current);
+                id.follows_explicit = Some(true);
+            }
+            TableStats {
+                table,
+                rows: s.rows,
+                max_id: s.max_id,
+                identity,
+            }
+        })
+        .collect();
+    assert!(restated.iter().any(|s| s.identity.is_some()), "{stats:?}");
+    let mut manifest = Manifest::read(&dir).unwrap().unwrap();
+    let entry = bptmig_workdir::part::write_instance_stats(&dir, &manifest.run_id, &restated, 1024)
+        .unwrap();
+    let file = format!("{INSTANCE_STATS}.parquet");
+    let at = manifest.parts.iter().position(|p| p.file == file).unwrap();
+    manifest.parts[at] = entry;
+    manifest.write(&dir).unwrap();
+}
+
+/// `(ID, PRECEDENT_ACTIVITY_ID)` of every row of `transform/deferred.parquet` of `table`.
+fn deferred(work: &Path, table: &str, column: &str) -> Vec<(i32, i32)> {
+    let path = work.join("transform/deferred.parquet");
+    let batches = bptmig_workdir::part::PartReader::open(&path)
+        .unwrap()
+        .read_all()
+        .unwrap();
+    let mut out = Vec::new();
+    for b in &batches {
+        let t = b.column_by_name("TABLE").unwrap().as_string::<i32>();
+        let col = b.column_by_name("COLUMN").unwrap().as_string::<i32>();
+        let id = b.column_by_name("ID").unwrap().as_primitive::<Int32Type>();
+        let v = b
+            .column_by_name("VALUE")
+            .unwrap()
+            .as_primitive::<Int32Type>();
+        for i in 0..b.num_rows() {
+            if t.value(i) == table && col.value(i) == column {
+                out.push((id.value(i), v.value(i)));
+            }
+        }
+    }
+    out
+}
+
+/// A source reseeded to −2,147,483,648 (its newer rows below its older ones, one process
+/// spanning the reseed) is renumbered in creation order: the older rows first, each side in
+/// its order, top-level processes in the order of their `CREATED`; an activity loaded
+/// before its older precedent (source-ID order) gets it by a deferred fix-up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reseeded_source_is_renumbered_in_creation_order() {
+    let spec = EnvSpec {
+        processes: 12,
+        qa_processes: 0,
+        reseeded: true,
+        ..EnvSpec::default()
+    };
+    let pair = Pair::start(&spec).await.unwrap();
+    let mut prod = pair.prod.connect().await.unwrap();
+    let mut qa = pair.qa.connect().await.unwrap();
+    let newest_process = scalar(
+        &mut prod,
+        "SELECT MAX(ID) FROM OSSYS_BPM_PROCESS WHERE ID < 0",
+    )
+    .await;
+    let newest_activity = scalar(
+        &mut prod,
+        "SELECT MAX(ID) FROM OSSYS_BPM_ACTIVITY WHERE ID < 0",
+    )
+    .await;
+    // The activity made right after the reseed, whose precedent was made before it.
+    let (_, spanning) = query_cells(
+        &mut prod,
+        "SELECT ID, PRECEDENT_ACTIVITY_ID FROM OSSYS_BPM_ACTIVITY \
+         WHERE ID < 0 AND PRECEDENT_ACTIVITY_ID > 0",
+    )
+    .await;
+    assert_eq!(spanning.len(), 1, "{spanning:?}");
+    let (after, before) = (int(&spanning[0][0]) as i32, int(&spanning[0][1]) as i32);
+
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(&pair, dir.path());
+    let work = dir.path().join("work");
+    run_stage("extract", &pipeline);
+    restate_source_as_sql_server(
+        &work,
+        &[(c::PROCESS, newest_process), (c::ACTIVITY, newest_activity)],
+    );
+    run_stage("transform", &pipeline);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("report.json")).unwrap()).unwrap();
+    let reseeded = report["source_reseeded"].as_array().unwrap();
+    for (table, newest) in [(c::PROCESS, newest_process), (c::ACTIVITY, newest_activity)] {
+        let r = reseeded
+            .iter()
+            .find(|r| r["table"] == table)
+            .unwrap_or_else(|| panic!("{table}: {reseeded:?}"));
+        assert_eq!(r["identity"], newest, "{r}");
+        let map = testing::read_id_map(&work, table).unwrap();
+        let older = map.keys().filter(|o| **o > 0).count() as u64;
+        assert_eq!(r["older_rows"], older, "{r}");
+        assert_eq!(r["newer_rows"], map.len() as u64 - older, "{r}");
+        // Creation order: the older rows (positive) ascending, then the newer ascending.
+        let mut olds: Vec<i32> = map.keys().copied().collect();
+        olds.sort_unstable_by_key(|o| (*o < 0, *o));
+        let news: Vec<i32> = olds.iter().map(|o| map[o]).collect();
+        let first = news[0];
+        let dense: Vec<i32> = (first..first + news.len() as i32).collect();
+        assert_eq!(news, dense, "{table}: new IDs in creation order");
+    }
+    let activities = testing::read_id_map(&work, c::ACTIVITY).unwrap();
+    let fix = (activities[&after], activities[&before]);
+    assert!(
+        deferred(&work, c::ACTIVITY, c::PRECEDENT_ACTIVITY_ID).contains(&fix),
+        "activity {after} is loaded before its precedent {before}: deferred"
+    );
+
+    // The parts' bounds are their smallest and largest new IDs, not their first and last.
+    let processes = testing::read_id_map(&work, c::PROCESS).unwrap().len();
+    let line = identity_line(&pipeline);
+    assert!(line.contains(&format!("block 1..={processes};")), "{line}");
+    run_stage("load", &pipeline);
+    run_stage("verify", &pipeline);
+    let got = scalar(
+        &mut qa,
+        &format!(
+            "SELECT PRECEDENT_ACTIVITY_ID FROM OSSYS_BPM_ACTIVITY WHERE ID = {}",
+            fix.0
+        ),
+    )
+    .await;
+    assert_eq!(got, i64::from(fix.1));
+    // The target's top-level processes: ID order is CREATED order (prod's is not).
+    let created = "SELECT ID, CONVERT(VARCHAR(33), CREATED, 126) FROM OSSYS_BPM_PROCESS \
+                   WHERE PARENT_PROCESS_ID IS NULL ORDER BY ID";
+    let in_order = |rows: &[Vec<Cell>]| {
+        let times: Vec<String> = rows.iter().map(|r| text(&r[1])).collect();
+        times.windows(2).all(|w| w[0] <= w[1])
+    };
+    let (_, source_rows) = query_cells(&mut prod, created).await;
+    assert!(
+        !in_order(&source_rows),
+        "prod's IDs are not in creation order"
+    );
+    let (_, target_rows) = query_cells(&mut qa, created).await;
+    assert!(target_rows.len() > 6, "{target_rows:?}");
+    assert!(in_order(&target_rows), "{target_rows:?}");
+}
+
+async fn query_cells(client: &mut SqlClient, sql: &str) -> (Vec<String>, Vec<Vec<Cell>>) {
+    testing::query_cells(client, sql).await.unwrap()
+}
+
+fn int(cell: &Cell) -> i64 {
+    match cell {
+        Cell::Int(v) => *v,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn text(cell: &Cell) -> String {
+    match cell {
+        Cell::Text(v) => v.clone(),
+        other => panic!("{other:?}"),
     }
 }

@@ -17,13 +17,24 @@ use crate::{Error, Result};
 
 mod identity;
 
-/// Writes the session's side's snapshot into the work directory unless a complete and intact
-/// one is there. The snapshot is one [`Step`]: a transient fault writes it again whole.
-pub(crate) async fn snapshot(ctx: &Ctx<'_>, session: &mut Session<'_>) -> Result<()> {
+/// Writes the session's side's snapshot into the work directory; with `reuse`, not when a
+/// complete and intact one is there. Without it the snapshot is taken again whole (the
+/// source's, after this extract read its rows), its old manifest removed first so that no
+/// mix of the two is ever complete. The snapshot is one [`Step`]: a transient fault writes
+/// it again whole.
+pub(crate) async fn snapshot(ctx: &Ctx<'_>, session: &mut Session<'_>, reuse: bool) -> Result<()> {
     let side = session.side();
     let dir = ctx.wd.snapshot_dir(side.as_str());
-    if snapshot_intact(&dir)? {
+    if reuse && snapshot_intact(&dir)? {
         return Ok(());
+    }
+    if !reuse {
+        let manifest = bptmig_workdir::Manifest::path(&dir);
+        match std::fs::remove_file(&manifest) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(bptmig_workdir::Error::io(&manifest, "remove", e).into()),
+        }
     }
     ctx.check_cancel()?;
     session

@@ -96,12 +96,9 @@ pub async fn extract(
         cancel: options.cancel.clone().into(),
         part_delay: options.part_delay,
     };
-    async {
-        snapshot::snapshot(&ctx, &mut target).await?;
-        snapshot::snapshot(&ctx, &mut source).await
-    }
-    .instrument(tracing::debug_span!("snapshots"))
-    .await?;
+    snapshot::snapshot(&ctx, &mut target, true)
+        .instrument(tracing::debug_span!("snapshot.target"))
+        .await?;
     drop(target);
 
     let roots = selection::select_roots(&ctx, &mut source, &config.selection)
@@ -110,6 +107,13 @@ pub async fn extract(
     let selected = roots.entry.rows;
     let tables = extract_trees(&ctx, &mut source, roots)
         .instrument(tracing::debug_span!("trees"))
+        .await?;
+    // The source's snapshot after its rows, taken again when this extract read any: every
+    // extracted row then lies at or below its table's identity unless it is older than a
+    // reseed (the creation order of a reseeded source), and every principal or definition a
+    // row was given meanwhile is in it.
+    snapshot::snapshot(&ctx, &mut source, false)
+        .instrument(tracing::debug_span!("snapshot.source"))
         .await?;
 
     run.stages.insert(STAGE.to_owned(), StageState::Done);

@@ -456,6 +456,13 @@ type InstanceStats = BTreeMap<&'static str, (i64, Option<i64>)>;
 /// Writes the work directory; returns rows and parts per instance table.
 pub fn generate_workdir(opts: &GenerateOptions) -> Result<Vec<GeneratedTable>> {
     let out = WorkDir::new(&opts.out);
+    if opts.spec.reseeded {
+        return Err(Error::Unexpected {
+            context: "a reseeded prod is seeded into a server only: a generated work \
+                      directory's parts must ascend by ID"
+                .to_owned(),
+        });
+    }
     if out.run_file().exists() || out.stage_dir(STAGE).exists() {
         return Err(Error::Unexpected {
             context: format!(

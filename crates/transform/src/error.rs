@@ -48,20 +48,6 @@ pub enum Error {
         rows: u64,
     },
     #[error(
-        "`{table}`: the source was reseeded (its identity stands at {identity}): {older} moving \
-         rows above it are older than {newer} at or below it, so source-ID order is not their \
-         creation order, and `renumber` cannot yet number them in creation order and load \
-         them in that order too; use `ids.strategy = \"generated\"` (the target numbers the \
-         rows as it inserts them, in source-ID order), or narrow `[selection]` to the trees \
-         on one side of the reseed"
-    )]
-    SourceReseeded {
-        table: String,
-        identity: i64,
-        older: u64,
-        newer: u64,
-    },
-    #[error(
         "`{table}`: `ids.strategy = \"keep\"` would reuse ID {first}, but the target already has IDs \
          up to {target_max}; use `renumber`"
     )]

@@ -11,10 +11,11 @@
 //!   show that explicit IDs move its identity (the sandbox server, whose identity stays where
 //!   it was after explicit IDs): there the identity cannot tell a reseed from rows inserted
 //!   with explicit IDs.
-//! * [`creation_order`]: rows are numbered in source-ID order, which is creation order unless
-//!   the source was reseeded; a source table with rows on both sides of its identity (older
-//!   rows above it, newer ones at or below it) is refused ([`Error::SourceReseeded`]) where
-//!   the source showed that explicit IDs move its identities (SQL Server does).
+//! * [`creation_order`] and [`numbered`]: rows are numbered in creation order, which is
+//!   source-ID order unless the source was reseeded: a source table with rows on both sides
+//!   of its identity (older rows above it, newer ones at or below it), where the source
+//!   showed that explicit IDs move its identities (SQL Server does), numbers the rows above
+//!   its identity first ([`Reseeded`]).
 
 use std::fmt;
 
@@ -124,31 +125,79 @@ pub fn place(table: &str, stat: Option<&InstanceStat>, rows: u64) -> Result<Bloc
     Ok(block)
 }
 
-/// Refuses to renumber `olds` (the moving source IDs of `table`, ascending) in source-ID
-/// order when that is not their creation order: the source's identity (`source`) lies
-/// between them, so rows above it are older than rows at or below it.
-pub fn creation_order(table: &str, olds: &[i32], source: Option<&InstanceStat>) -> Result<()> {
+/// A source table whose identity was reseeded below some of its rows: the rows above the
+/// identity were created before the reseed, those at or below it after, so creation order
+/// is the rows above it (ascending), then the rows at or below it (ascending).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reseeded {
+    /// The source's identity (`IDENT_CURRENT`) when the source snapshot was taken.
+    pub identity: i64,
+    /// Moving rows above it (older), numbered first.
+    pub older: u64,
+    /// Moving rows at or below it (newer), numbered after them.
+    pub newer: u64,
+}
+
+/// The creation order of `olds` (the moving source IDs of a table, ascending) as far as the
+/// source's identity tells it:
+/// * `Ok(None)`: source-ID order is creation order (every row on one side of the identity,
+///   or no identity in the snapshot);
+/// * `Ok(Some(r))`: the source was reseeded ([`Reseeded`]): number the `r.older` rows above
+///   the identity first. Only where the source showed that explicit IDs move its identities
+///   (SQL Server does): there no row can lie above the identity unless it is older than the
+///   reseed. The source snapshot is taken after the rows are read, so a row the platform
+///   created meanwhile lies at or below the identity too.
+/// * `Err(r)`: rows lie on both sides, but the server did not say whether explicit IDs move
+///   its identities (rows above it may then be explicit ones, not older): numbered in
+///   source-ID order, and the transform warns.
+///
+/// A server that showed that explicit IDs do *not* move its identities (the sandbox server)
+/// gives `Ok(None)`: there rows above the identity are explicit ones.
+pub fn creation_order(
+    olds: &[i32],
+    source: Option<&InstanceStat>,
+) -> std::result::Result<Option<Reseeded>, Reseeded> {
     let Some(id) = source.and_then(|s| s.identity) else {
-        return Ok(());
+        return Ok(None);
     };
     let Some(identity) = id.current else {
-        return Ok(());
+        return Ok(None);
     };
-    if id.follows_explicit != Some(true) || id.increment.is_none_or(|i| i <= 0) {
-        // Unless the server showed that explicit IDs move its identity, rows above the
-        // identity may be explicit ones rather than older (the sandbox server's).
-        return Ok(());
+    if id.increment.is_none_or(|i| i <= 0) || id.follows_explicit == Some(false) {
+        return Ok(None);
     }
     let newer = olds.partition_point(|o| i64::from(*o) <= identity);
     if newer == 0 || newer == olds.len() {
-        return Ok(());
+        return Ok(None);
     }
-    Err(Error::SourceReseeded {
-        table: table.to_owned(),
+    let found = Reseeded {
         identity,
         older: (olds.len() - newer) as u64,
         newer: newer as u64,
-    })
+    };
+    match id.follows_explicit {
+        Some(true) => Ok(Some(found)),
+        _ => Err(found),
+    }
+}
+
+/// The new IDs of `rows` rows numbered from `first`, given in source-ID order: `first`,
+/// `first + 1`, … in creation order, which is source-ID order unless the source was
+/// `reseeded` (then its older rows, the last `older` in source-ID order, come first).
+pub fn numbered(first: i64, rows: usize, reseeded: Option<&Reseeded>) -> Vec<i32> {
+    let newer = reseeded.map_or(0, |r| r.newer as usize).min(rows);
+    let older = (rows - newer) as i64;
+    // `place` keeps the block inside the 32-bit range.
+    (0..rows as i64)
+        .map(|i| {
+            let rank = if (i as usize) < newer {
+                older + i
+            } else {
+                i - newer as i64
+            };
+            (first + rank) as i32
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -150,6 +150,19 @@ pub struct SkippedTree {
     pub reason: String,
 }
 
+/// A source table whose identity was reseeded below some of the moving rows: `renumber`
+/// numbered its `older_rows` (above the identity, created before the reseed) first, then its
+/// `newer_rows`, so that the new IDs follow creation order, not source-ID order. Not a
+/// finding: what a person may want to know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReseededSource {
+    pub table: String,
+    /// The source's identity (`IDENT_CURRENT`) in its snapshot.
+    pub identity: i64,
+    pub older_rows: u64,
+    pub newer_rows: u64,
+}
+
 /// Values one `[anonymize]` rule replaced (never a value itself).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnonymizedCount {
@@ -229,6 +242,10 @@ pub struct Report {
     /// (see each table's `unmoved_references`): `null` or `keep`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unmoved_reference: Option<String>,
+    /// Source tables numbered in creation order although their IDs are not in it (a source
+    /// reseeded below some of the moving rows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_reseeded: Vec<ReseededSource>,
     /// Values each `[anonymize]` rule replaced, in rule order (absent without `[anonymize]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub anonymized: Vec<AnonymizedCount>,

@@ -70,6 +70,86 @@ pub async fn identity(config: &PipelineConfig, target: &mut Server<'_>, out: &mu
     }
 }
 
+/// Under `renumber`, a line per keyed source table whose rows lie on both sides of its
+/// identity (a reseeded source): numbered in creation order where the server showed that
+/// explicit IDs move identities, else in source-ID order (`warn`: it could not tell). Nothing
+/// for a source whose IDs are in creation order, nor for a server that showed that explicit
+/// IDs do not move identities (the sandbox's).
+pub async fn source_order(config: &PipelineConfig, source: &mut Server<'_>, out: &mut Vec<Line>) {
+    let name = "identity in source";
+    let wd = WorkDir::new(&config.workdir);
+    if id_strategy::resolve(&wd, config.ids).ok() != Some(Resolved::Renumber) {
+        return;
+    }
+    let Some(client) = source.client(name, out) else {
+        return;
+    };
+    let found = async {
+        let names = Names::read(client, Side::Source).await?;
+        let live = bptmig_extract::instance_stats(client, Side::Source, &names).await?;
+        let mut lines = Vec::new();
+        for stat in &live {
+            let Some(current) = candidate(stat) else {
+                continue;
+            };
+            // Rows above the identity exist (`first_in_way`); are there rows at or below it?
+            let sql = format!(
+                "SELECT COUNT_BIG(*) FROM {} WHERE {} <= {current}",
+                names.quoted(stat.table)?,
+                bptmig_db::quote_ident(c::ID)
+            );
+            let below = bptmig_db::scalar(client, Side::Source, &sql).await?;
+            if below > 0 {
+                lines.push(source_line(stat, current, below));
+            }
+        }
+        Ok::<_, bptmig_extract::Error>(lines)
+    };
+    match found.await {
+        Ok(lines) => out.extend(lines),
+        Err(bptmig_extract::Error::Db(e)) => out.push(source.failed(name, &e)),
+        Err(e) => out.push(line(name, Verdict::Unknown, super::line::describe(&e))),
+    }
+}
+
+/// The identity of a source table with rows above it, where those may be older than a reseed.
+fn candidate(stat: &TableStats<'_>) -> Option<i64> {
+    let id = stat.identity?;
+    id.first_in_way?;
+    if id.increment.is_none_or(|i| i <= 0) || id.follows_explicit == Some(false) {
+        return None;
+    }
+    id.current
+}
+
+/// The line of a source table with rows on both sides of its identity `current` (`below` at
+/// or below it).
+fn source_line(stat: &TableStats<'_>, current: i64, below: i64) -> Line {
+    let name = format!("identity in source {}", stat.table);
+    let above = stat.rows - below;
+    let found = format!("{above} row(s) above the identity {current}, {below} at or below it");
+    if stat.identity.and_then(|i| i.follows_explicit) == Some(true) {
+        line(
+            name,
+            Verdict::Ok,
+            format!(
+                "reseeded: {found}; the rows above are older, and `renumber` numbers them first \
+                 (creation order; `source_reseeded` in report.json)"
+            ),
+        )
+    } else {
+        line(
+            name,
+            Verdict::Unknown,
+            format!(
+                "{found}; the server did not show whether explicit IDs move its identities, so \
+                 the rows above may be older (a reseed) or explicit ones: numbered in source-ID \
+                 order"
+            ),
+        )
+    }
+}
+
 /// The run's block of a table, by name, from the work directory; an error when the work
 /// directory cannot be read.
 fn planned(config: &PipelineConfig) -> Result<PlannedBy, String> {
@@ -313,6 +393,28 @@ mod tests {
             "{}",
             l.detail
         );
+    }
+
+    #[test]
+    fn a_reseeded_source_is_named_an_ordinary_one_is_not() {
+        let mut s = stat(-2_147_483_000, 2_147_483_000, Some(1_001));
+        assert_eq!(candidate(&s), Some(-2_147_483_000));
+        let l = source_line(&s, -2_147_483_000, 4);
+        assert_eq!(l.verdict, Verdict::Ok);
+        assert!(
+            l.detail.starts_with(
+                "reseeded: 6 row(s) above the identity -2147483000, 4 at or below it; the rows \
+                 above are older"
+            ),
+            "{}",
+            l.detail
+        );
+        s.identity.as_mut().unwrap().follows_explicit = None;
+        assert_eq!(candidate(&s), Some(-2_147_483_000));
+        assert_eq!(source_line(&s, -2_147_483_000, 4).verdict, Verdict::Unknown);
+        s.identity.as_mut().unwrap().follows_explicit = Some(false);
+        assert_eq!(candidate(&s), None, "the sandbox: rows above are explicit");
+        assert_eq!(candidate(&stat(5_000, 5_000, None)), None, "nothing above");
     }
 
     fn live(s: &TableStats<'_>) -> InstanceStat {

@@ -10,6 +10,7 @@
 //! * [`broken`]: broken trees among the selected, which `broken_tree` refuses or leaves out;
 //! * [`references`]: identifiers inside values that `unmoved_reference` refuses, nulls or keeps;
 //! * [`identity`]: each instance table's identity now, the block, the identity after the load;
+//!   a reseeded source's tables, numbered in creation order;
 //! * [`rights`]: every right the chosen strategy needs, and whether the login has it;
 //! * [`strategy`]: the ID strategy the run uses (`auto` decided);
 //! * [`scheduler`]: moved processes the target's scheduler will never run, or run at once;
@@ -69,6 +70,7 @@ pub async fn check(config: &PipelineConfig, probe: bool) -> Vec<Line> {
     strategy::strategy(config, &mut target, &mut out).await;
     // Identity and mapping need both sides.
     identity::identity(config, &mut target, &mut out).await;
+    identity::source_order(config, &mut source, &mut out).await;
     id_block::id_block(config, &mut target, &mut out).await;
     let mut selected = Selected::default();
     mapping::mapping(config, &mut source, &mut target, &mut selected, &mut out).await;

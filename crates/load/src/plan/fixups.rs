@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use arrow::array::{AsArray, Int32Array};
+use arrow::array::{Array, AsArray, Int32Array};
 use arrow::datatypes::Int32Type;
 use bptmig_model::catalog::{ColumnRole, FkKind};
 use bptmig_workdir::layout::{DEFERRED_FILE, TRANSFORM};
@@ -81,21 +81,27 @@ pub(super) fn place<'a>(
             .and_then(|t| locate.chunk(t, f.value))
             .map_or(own, |other| other.max(own));
         let ids = ids(ti, plan.chunks[own].part);
-        // Rows of a keyed table ascend by ID inside a chunk.
-        let rows = &plan.chunks[own].rows;
-        let at_row = rows.partition_point(|&r| ids.value(r as usize) < f.id);
-        let row = rows
-            .get(at_row)
-            .copied()
-            .filter(|&r| ids.value(r as usize) == f.id)
-            .ok_or_else(|| Error::Corrupt {
-                path: path.clone(),
-                what: format!("row {} of `{}`", f.id, f.table),
-            })?;
+        let row = find_row(&plan.chunks[own].rows, ids, f.id).ok_or_else(|| Error::Corrupt {
+            path: path.clone(),
+            what: format!("row {} of `{}`", f.id, f.table),
+        })?;
         plan.chunks[own].nulls.push((row, f.column.clone()));
         plan.chunks[at].fixups.push(f);
     }
     Ok(count)
+}
+
+/// The row of `rows` (indices into `ids`) whose ID is `id`. Rows ascend by new ID inside a
+/// chunk, found by binary search, unless a reseeded source was numbered in creation order:
+/// then a chunk may hold two ascending runs, and a row the search misses is looked for
+/// one by one.
+fn find_row(rows: &[u32], ids: &Int32Array, id: i32) -> Option<u32> {
+    let is = |r: &u32| ids.is_valid(*r as usize) && ids.value(*r as usize) == id;
+    let at = rows.partition_point(|&r| ids.value(r as usize) < id);
+    rows.get(at)
+        .copied()
+        .filter(is)
+        .or_else(|| rows.iter().copied().find(is))
 }
 
 /// The chunk that holds an ID, per keyed table: sorted `(lo, hi, chunk ordinal)` ranges.
@@ -154,4 +160,25 @@ fn read(path: &Path, reader: PartReader) -> Result<Vec<Fixup>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_is_found_in_ascending_ids_and_in_two_ascending_runs() {
+        let ids = Int32Array::from(vec![5, 6, 7, 8, 9]);
+        let rows = [0, 1, 2, 3, 4];
+        assert_eq!(find_row(&rows, &ids, 8), Some(3));
+        assert_eq!(find_row(&rows, &ids, 10), None);
+        // A reseeded source numbered in creation order: its newer rows come first in the
+        // part, with the larger new IDs.
+        let turned = Int32Array::from(vec![20, 21, 22, 3, 4, 5]);
+        let rows = [0, 1, 2, 3, 4, 5];
+        for (row, id) in turned.values().iter().enumerate() {
+            assert_eq!(find_row(&rows, &turned, *id), Some(row as u32), "{id}");
+        }
+        assert_eq!(find_row(&rows[1..4], &turned, 4), None);
+    }
 }

@@ -7,7 +7,8 @@
 //!
 //! * process trees level by level: the processes of level 0, then their activities, then the
 //!   processes of level 1, and so on; inside a table and level, parts in order and rows in
-//!   ascending new ID, cut every `chunk_rows` rows (`L<level>-<part>-<seq>`);
+//!   their order (source-ID order; ascending new IDs too, except where a reseeded source was
+//!   numbered in creation order), cut every `chunk_rows` rows (`L<level>-<part>-<seq>`);
 //! * then the other tables in the model's load order (`<part>-<seq>`).
 //!
 //! Planning reads each part once, and only its key, level and outward foreign-key columns:

@@ -28,6 +28,13 @@ pub struct EnvSpec {
     /// event table, broken trees. Off by default, so that the data of every test written
     /// before them stays the same row for row.
     pub platform_shapes: bool,
+    /// Give prod a reseeded identity, as OutSystems tells customers near 2^31 to do: from the
+    /// second activity of its middle top-level process on, every process and activity
+    /// generated (the rest of that process, the later trees, the shapes) gets an ID from
+    /// −2,147,483,648 up ([`RESEEDED_TO`](super::RESEEDED_TO)), newer rows below older ones.
+    /// For environments seeded into a server (whose extract sorts by ID), not for generated
+    /// work directories, whose parts must ascend.
+    pub reseeded: bool,
 }
 
 impl Default for EnvSpec {
@@ -38,6 +45,7 @@ impl Default for EnvSpec {
             qa_processes: 4,
             pending_event: false,
             platform_shapes: false,
+            reseeded: false,
         }
     }
 }

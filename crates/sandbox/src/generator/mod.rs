@@ -17,6 +17,7 @@ pub use columns::{
     UNKNOWN_DECIMAL_COLUMN,
 };
 pub use dataset::{Dataset, EnvKind, EnvSpec, TableRows};
+pub use history::RESEEDED_TO;
 pub use published::{generate, generate_published, Published};
 pub use random::ss_key;
 pub use sink::Sink;

@@ -91,7 +91,7 @@ impl Published {
         };
         let candidates = std::mem::take(&mut self.candidates);
         let shapes = History::new(
-            (self.kind, spec.platform_shapes, broken_trees),
+            (self.kind, spec.platform_shapes, broken_trees, spec.reseeded),
             &self.ids,
             candidates.clone(),
             &mut self.rng,

@@ -348,3 +348,58 @@ fn platform_shapes_lock_a_definition_and_deactivate_a_tenant_in_qa_and_make_auto
     assert!(open(c::PROCESS_DEF_ID, def_id) > 0);
     assert!(open(c::TENANT_ID, tenant_id) > 0);
 }
+
+#[test]
+fn a_reseeded_prod_numbers_what_follows_its_middle_roots_first_activity_from_the_bottom() {
+    let spec = EnvSpec {
+        processes: 12,
+        reseeded: true,
+        ..EnvSpec::default()
+    };
+    let prod = generate(EnvKind::Prod, &spec);
+    let ids = |table| -> Vec<i64> {
+        prod.rows(table)
+            .iter()
+            .map(|r| r[c::ID].as_int().unwrap())
+            .collect()
+    };
+    for table in [c::PROCESS, c::ACTIVITY] {
+        let all = ids(table);
+        let newer = all.iter().filter(|id| **id < 0).count();
+        assert!(
+            newer > 0 && newer < all.len(),
+            "{table}: {newer} of {}",
+            all.len()
+        );
+        assert!(all.contains(&RESEEDED_TO), "{table}");
+        assert!(all.iter().all(|id| *id >= RESEEDED_TO));
+    }
+    // The middle root is older than the reseed, its second activity newer: it lies below its
+    // precedent.
+    let acts = prod.rows(c::ACTIVITY);
+    let spans = acts.iter().any(|a| {
+        let (id, pre) = (a[c::ID].as_int(), a[c::PRECEDENT_ACTIVITY_ID].as_int());
+        matches!((id, pre), (Some(id), Some(pre)) if id < 0 && pre > 0)
+    });
+    assert!(
+        spans,
+        "an activity after the reseed whose precedent is before it"
+    );
+    // Without the option, and in qa, nothing changes.
+    let plain = generate(
+        EnvKind::Prod,
+        &EnvSpec {
+            reseeded: false,
+            ..spec.clone()
+        },
+    );
+    assert!(plain
+        .rows(c::PROCESS)
+        .iter()
+        .all(|r| r[c::ID].as_int().unwrap() > 0));
+    let qa = generate(EnvKind::Qa, &spec);
+    assert!(qa
+        .rows(c::ACTIVITY)
+        .iter()
+        .all(|r| r[c::ID].as_int().unwrap() > 0));
+}

@@ -133,29 +133,73 @@ fn rows_after_an_identity_that_may_not_follow_explicit_ids_fall_back_to_the_maxi
 }
 
 #[test]
-fn a_reseeded_source_is_refused_an_ordinary_one_is_not() {
+fn a_reseeded_source_is_numbered_in_creation_order_an_ordinary_one_in_source_id_order() {
     let src = |current| stat(Some(2_147_483_000), current, None);
+    // Two rows made after the reseed to -2^31, two before it near the top of the range.
     let olds = [-2_147_483_648, -2_147_483_647, 2_147_482_999, 2_147_483_000];
-    let e = creation_order(T, &olds, Some(&src(-2_147_483_647))).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::SourceReseeded {
-                older: 2,
-                newer: 2,
-                ..
-            }
-        ),
-        "{e}"
+    let found = creation_order(&olds, Some(&src(-2_147_483_647))).unwrap();
+    let r = found.expect("reseeded");
+    assert_eq!(
+        r,
+        Reseeded {
+            identity: -2_147_483_647,
+            older: 2,
+            newer: 2
+        }
     );
-    assert!(e.to_string().contains("generated"));
+    // The older rows (above the identity) get the first new IDs, each side in its order.
+    assert_eq!(numbered(10, olds.len(), Some(&r)), [12, 13, 10, 11]);
+    assert_eq!(numbered(10, olds.len(), None), [10, 11, 12, 13]);
     // Every moving row on one side of the identity: source-ID order is creation order.
-    assert!(creation_order(T, &olds[2..], Some(&src(-2_147_483_647))).is_ok());
-    assert!(creation_order(T, &olds, Some(&src(2_147_483_000))).is_ok());
-    assert!(creation_order(T, &olds, None).is_ok());
-    // A server that could not show that explicit IDs move its identity (the sandbox, whose
+    assert_eq!(
+        creation_order(&olds[2..], Some(&src(-2_147_483_647))),
+        Ok(None)
+    );
+    assert_eq!(
+        creation_order(&olds[..2], Some(&src(-2_147_483_647))),
+        Ok(None)
+    );
+    assert_eq!(creation_order(&olds, Some(&src(2_147_483_000))), Ok(None));
+    assert_eq!(creation_order(&olds, None), Ok(None));
+    assert_eq!(creation_order(&[], Some(&src(0))), Ok(None));
+    // A server that showed that explicit IDs do not move its identity (the sandbox, whose
     // rows are all explicit) says nothing of an order.
     let mut sandbox = src(0);
+    sandbox.identity.as_mut().unwrap().follows_explicit = Some(false);
+    assert_eq!(creation_order(&olds, Some(&sandbox)), Ok(None));
+    // One that did not answer: source-ID order, and the transform warns.
     sandbox.identity.as_mut().unwrap().follows_explicit = None;
-    assert!(creation_order(T, &olds, Some(&sandbox)).is_ok());
+    assert_eq!(
+        creation_order(&olds, Some(&sandbox)),
+        Err(Reseeded {
+            identity: 0,
+            older: 2,
+            newer: 2
+        })
+    );
+}
+
+#[test]
+fn numbering_in_creation_order_is_a_dense_block_with_one_turn() {
+    let r = Reseeded {
+        identity: 0,
+        older: 3,
+        newer: 5,
+    };
+    let news = numbered(-2_147_483_648, 8, Some(&r));
+    let mut sorted = news.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        (-2_147_483_648..-2_147_483_640).collect::<Vec<i32>>()
+    );
+    // Source-ID order: the five newer rows (after the older three), then the older three.
+    assert_eq!(
+        &news[..5],
+        &(-2_147_483_645..-2_147_483_640).collect::<Vec<i32>>()[..]
+    );
+    assert_eq!(
+        &news[5..],
+        &[-2_147_483_648, -2_147_483_647, -2_147_483_646]
+    );
 }

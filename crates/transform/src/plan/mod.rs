@@ -204,14 +204,36 @@ pub(crate) fn resolve_strategy(
     }
 }
 
+/// Notes what numbering found out about the source's creation order: a reseeded source
+/// table in `source_reseeded`, a table it could not tell about as a warning.
+fn creation_order(order: &BTreeMap<String, ids::Order>, report: &mut Report) {
+    for (table, order) in order {
+        match order {
+            ids::Order::Reseeded(r) => report.source_reseeded.push(crate::report::ReseededSource {
+                table: table.clone(),
+                identity: r.identity,
+                older_rows: r.older,
+                newer_rows: r.newer,
+            }),
+            ids::Order::Unsure(r) => report.warnings.push(format!(
+                "`{table}`: {} moving rows lie above the source's identity {} and {} at or \
+                 below it, and the source server did not show whether explicit IDs move its \
+                 identities: if it was reseeded, the rows above are older, but they were \
+                 numbered in source-ID order; run `bptmig extract` again with a login that may \
+                 create a session temporary table, so that the snapshot can tell",
+                r.older, r.identity, r.newer
+            )),
+        }
+    }
+}
+
 /// Step 5: the strategy (`auto` decided, written to `transform/ids.json`) and every moving
-/// row's new ID.
+/// row's new ID; what numbering found out about creation order goes into `report`.
 fn plan_ids(
-    wd: &WorkDir,
-    config: &PipelineConfig,
-    inputs: &[Input],
+    (wd, config, inputs): (&WorkDir, &PipelineConfig, &[Input]),
     (source, target): (&Snapshot, &Snapshot),
     (keys, trees, skipped): (&trees::TreeKeys, &trees::Trees, &BTreeMap<i32, String>),
+    report: &mut Report,
 ) -> Result<BTreeMap<String, IdMap>> {
     let target_stats = target.instance_stats()?;
     let source_stats = source.instance_stats()?;
@@ -221,8 +243,10 @@ fn plan_ids(
         source: &source_stats,
         target: &target_stats,
     };
-    info_span!("plan.ids")
-        .in_scope(|| ids::assign_all(inputs, keys, trees, skipped, &stats, resolved.strategy))
+    let assigned = info_span!("plan.ids")
+        .in_scope(|| ids::assign_all(inputs, keys, trees, skipped, &stats, resolved.strategy))?;
+    creation_order(&assigned.order, report);
+    Ok(assigned.ids)
 }
 
 /// Runs phase 1 over `inputs`, noting in `report` what a person must review.
@@ -289,11 +313,10 @@ pub(crate) fn build(
         .collect();
 
     let ids = plan_ids(
-        wd,
-        config,
-        inputs,
+        (wd, config, inputs),
         (&source, &target),
         (&keys, &trees, &check.skipped),
+        report,
     )?;
     // Tree levels of moving processes and activities, by new ID (serial), while the
     // principals in use are decided (reading a few parts again at most).

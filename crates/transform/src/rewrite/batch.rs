@@ -70,7 +70,7 @@ pub(super) fn rewrite_batch(
     levels::append(
         input,
         &plan.levels,
-        &schema,
+        (&batch, &schema),
         &mut fields,
         &mut columns,
         deferred,

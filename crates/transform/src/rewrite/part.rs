@@ -68,13 +68,15 @@ pub(super) fn rewrite_part(
         .batches()?;
     for batch in batches {
         let out = rewrite_batch(input, &batch?, plan, &mut counts, &mut deferred)?;
+        // The smallest and largest new key: new IDs ascend inside a part unless a reseeded
+        // source was numbered in creation order.
         let keys = key_name
             .and_then(|k| out.schema().index_of(k).ok())
             .and_then(|i| {
                 let a = out.column(i).as_primitive::<Int32Type>();
                 Some((
-                    i64::from(a.values().first().copied()?),
-                    i64::from(a.values().last().copied()?),
+                    i64::from(arrow::compute::min(a)?),
+                    i64::from(arrow::compute::max(a)?),
                 ))
             });
         writer.write(&out, keys)?;

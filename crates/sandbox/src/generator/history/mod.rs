@@ -24,6 +24,9 @@ use crate::sql::{datetime, Lit};
 mod broken;
 mod identifiers;
 
+/// Where a reseeded prod's identities of processes and activities start again.
+pub const RESEEDED_TO: i64 = i32::MIN as i64;
+
 pub(super) struct History<'a> {
     kind: EnvKind,
     p: &'a PublishedIds,
@@ -39,6 +42,10 @@ pub(super) struct History<'a> {
     shapes: bool,
     /// Broken trees too (not in a generated work directory: an extract never hands them on).
     broken: bool,
+    /// A reseeded prod ([`EnvSpec::reseeded`](super::EnvSpec::reseeded)).
+    reseeded: bool,
+    /// The reseed happens after the next activity: the middle root's first.
+    reseed_pending: bool,
     /// Processes and activities generated so far, for identifier values to point at.
     seen: Seen,
     /// What was generated of the platform shapes.
@@ -104,7 +111,7 @@ struct Fixed {
 
 impl<'a> History<'a> {
     pub(super) fn new(
-        (kind, shapes, broken): (EnvKind, bool, bool),
+        (kind, shapes, broken, reseeded): (EnvKind, bool, bool, bool),
         p: &'a PublishedIds,
         candidates: Vec<i64>,
         rng: &'a mut Rng,
@@ -124,6 +131,8 @@ impl<'a> History<'a> {
             sink,
             shapes: shapes && prod,
             broken: broken && shapes && prod,
+            reseeded: reseeded && prod,
+            reseed_pending: false,
             seen: Seen::default(),
             record: Shapes::default(),
         }
@@ -172,6 +181,8 @@ impl<'a> History<'a> {
             })
             .collect();
         for i in 0..roots {
+            // The reseed happens while this root runs: after its first activity.
+            self.reseed_pending = self.reseeded && i == roots / 2;
             // The first roots cover every definition and status; the rest are random,
             // weighted towards the Candidate Selection tree.
             let def = if i < root_defs.len() {
@@ -402,6 +413,13 @@ impl<'a> History<'a> {
                 self.sub_process(s, sub, &step, id, top);
             }
             precedent = Some(aid);
+            if self.reseed_pending {
+                // `DBCC CHECKIDENT (…, RESEED, -2147483648)` on processes and activities:
+                // whatever is created from now on is newer and numbered from there.
+                self.reseed_pending = false;
+                self.process_ids = Ids::new(RESEEDED_TO, true);
+                self.activity_ids = Ids::new(RESEEDED_TO, true);
+            }
         }
     }
 
