@@ -98,6 +98,12 @@ fn report_groups(config: &PipelineConfig) -> (Groups, Option<u64>) {
         serde_json::from_slice(&std::fs::read(config.workdir.join("report.json")).unwrap())
             .unwrap();
     let s = &report["scheduler"];
+    // Compared with the target server's own clock, which the extract's snapshot recorded.
+    let now = s["now"].as_str().unwrap_or_default();
+    assert!(
+        now.ends_with("(the target server's clock at the extract)"),
+        "{s}"
+    );
     let group = |g: &serde_json::Value| {
         let ids = g["sample_ids"].as_array().unwrap();
         (

@@ -32,7 +32,7 @@
 
 pub use listed::ROOTS_ENTRY_FILE;
 pub use session::Step;
-pub use snapshot::{instance_stats, write_snapshot};
+pub use snapshot::{instance_stats, server_clock, write_snapshot};
 pub use stage::{extract, ExtractOptions, ExtractSummary, TableSummary, STAGE};
 
 use bptmig_db::{Fault, Side, Transient};

@@ -8,6 +8,7 @@ use bptmig_db::{self as db, quote_ident, Side, SqlClient};
 use bptmig_model::catalog::{self as c, Table};
 use bptmig_workdir::snapshot::{snapshot_tables, SnapshotWriter, TableStats};
 use bptmig_workdir::sql_type::ColumnPlan;
+use bptmig_workdir::ServerClock;
 
 use crate::listed::snapshot_intact;
 use crate::session::{Session, Step};
@@ -21,12 +22,17 @@ mod identity;
 /// complete and intact one is there. Without it the snapshot is taken again whole (the
 /// source's, after this extract read its rows), its old manifest removed first so that no
 /// mix of the two is ever complete. The snapshot is one [`Step`]: a transient fault writes
-/// it again whole.
-pub(crate) async fn snapshot(ctx: &Ctx<'_>, session: &mut Session<'_>, reuse: bool) -> Result<()> {
+/// it again whole. Returns the server's clock when the snapshot was taken (`None` when one
+/// was reused, or the server told no time).
+pub(crate) async fn snapshot(
+    ctx: &Ctx<'_>,
+    session: &mut Session<'_>,
+    reuse: bool,
+) -> Result<Option<ServerClock>> {
     let side = session.side();
     let dir = ctx.wd.snapshot_dir(side.as_str());
     if reuse && snapshot_intact(&dir)? {
-        return Ok(());
+        return Ok(None);
     }
     if !reuse {
         let manifest = bptmig_workdir::Manifest::path(&dir);
@@ -37,25 +43,26 @@ pub(crate) async fn snapshot(ctx: &Ctx<'_>, session: &mut Session<'_>, reuse: bo
         }
     }
     ctx.check_cancel()?;
-    session
+    let clock = session
         .run(&Step::Snapshot, async |client, _| {
             write_snapshot(&dir, ctx.run_id, client, side, ctx.row_group_rows).await
         })
         .await?;
     ctx.reporter
         .note(&format!("snapshot of the {side} written"));
-    Ok(())
+    Ok(clock)
 }
 
 /// Copies the mapping tables of `side` (model columns only) into `dir`, with a manifest
-/// written last. Used by extract and by `bptmig check`.
+/// written last; returns the server's clock at the end ([`server_clock`]). Used by extract
+/// and by `bptmig check`.
 pub async fn write_snapshot(
     dir: &Path,
     run_id: &str,
     client: &mut SqlClient,
     side: Side,
     row_group_rows: usize,
-) -> Result<()> {
+) -> Result<Option<ServerClock>> {
     let mut writer = SnapshotWriter::new(dir, side.as_str(), run_id, row_group_rows);
     let names = db::Names::read(client, side).await?;
     for table in snapshot_tables() {
@@ -89,8 +96,27 @@ pub async fn write_snapshot(
         let batches: Vec<RecordBatch> = batches.into_iter().map(|b| b.0).collect();
         writer.table(table, &plans, &batches)?;
     }
-    writer.finish_with(&instance_stats(client, side, &names).await?)?;
-    Ok(())
+    let stats = instance_stats(client, side, &names).await?;
+    let clock = server_clock(client, side).await?;
+    writer.finish_with(&stats)?;
+    Ok(clock)
+}
+
+/// The server's `GETDATE()` beside this machine's UTC clock ([`ServerClock`]); `None` when
+/// the server answers no text.
+pub async fn server_clock(client: &mut SqlClient, side: Side) -> Result<Option<ServerClock>> {
+    let sql = "SELECT CONVERT(VARCHAR(33), GETDATE(), 126) AS SERVER_NOW";
+    let rows = db::query_rows(client, side, sql, &[]).await?;
+    let read_at_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Ok(rows
+        .first()
+        .and_then(|r| db::text_cell(r, 0))
+        .map(|server_now| ServerClock {
+            server_now,
+            read_at_ms,
+        }))
 }
 
 /// Row count, maximum ID and (for a keyed table) identity of every instance table: the

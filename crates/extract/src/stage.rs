@@ -96,10 +96,16 @@ pub async fn extract(
         cancel: options.cancel.clone().into(),
         part_delay: options.part_delay,
     };
-    snapshot::snapshot(&ctx, &mut target, true)
+    let clock = snapshot::snapshot(&ctx, &mut target, true)
         .instrument(tracing::debug_span!("snapshot.target"))
         .await?;
     drop(target);
+    if clock.is_some() {
+        // Kept with the run, not in the snapshot, whose files a re-extract reproduces byte
+        // for byte: the scheduler findings compare `NEXT_RUN` with the target's own time.
+        run.target_clock = clock;
+        run.write(&wd)?;
+    }
 
     let roots = selection::select_roots(&ctx, &mut source, &config.selection)
         .instrument(tracing::debug_span!("selection"))

@@ -521,6 +521,7 @@ fn write_run_state(out: &WorkDir) -> Result<()> {
         source_fingerprint: bptmig_workdir::fingerprint("server=generated-prod"),
         target_fingerprint: bptmig_workdir::fingerprint("server=generated-qa"),
         stages,
+        target_clock: None,
     }
     .write(out)
     .map_err(unexpected)

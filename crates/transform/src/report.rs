@@ -191,6 +191,10 @@ pub struct SchedulerFindings {
     /// soon as it sees them (automatic ones may call the target's integrations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub past_next_run: Option<SchedulerGroup>,
+    /// The moment `NEXT_RUN` was compared with, and which clock it came from (the target
+    /// server's, from its snapshot; this machine's UTC clock for a snapshot without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<String>,
 }
 
 impl SchedulerFindings {

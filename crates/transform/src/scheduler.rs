@@ -12,7 +12,11 @@
 //!   (`espace_inactive`) or locked (`espace_locked`), or whose target tenant is inactive
 //!   (`tenant_inactive`). A process counts under every reason that applies to it.
 //! * `past_next_run` (`next_run_past`): open moved activities of open processes whose
-//!   `NEXT_RUN` (as moved: the transform does not rewrite it) is at or before now, less those
+//!   `NEXT_RUN` (as moved: the transform does not rewrite it) is at or before now ([`Now`]:
+//!   the *target server's* time, since its scheduler compares `NEXT_RUN` with its own
+//!   `GETDATE()`: for the transform its clock when the extract took the target snapshot,
+//!   kept in `run.json`; for `check` the live clock; this machine's UTC clock for a run
+//!   without one), less those
 //!   that never run (their process is in `never_run`, or their target activity definition is
 //!   inactive); with how many are automatic activities (kind named `…Automatic…`), which may
 //!   call the target environment's integrations.
@@ -216,6 +220,7 @@ pub fn evaluate(
             .map(|(r, ids)| group(r.code(), &ids, None))
             .collect(),
         past_next_run: (!due.is_empty()).then(|| group(NEXT_RUN_PAST, &due, Some(automatic))),
+        now: None,
     }
 }
 
@@ -235,6 +240,55 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The moment `NEXT_RUN` is compared with, as [`ActivityRow::next_run`] counts it, and what
+/// it was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub ms: i64,
+    /// From the target server's clock (its `GETDATE()`, local time as the platform writes
+    /// `NEXT_RUN`), not this machine's UTC clock.
+    pub target_clock: bool,
+}
+
+impl Now {
+    /// The target server's time when the extract took its snapshot (`clock`): the same for
+    /// every transform of a work directory, and in the zone its scheduler compares `NEXT_RUN`
+    /// in. Without a clock (or one that cannot be read), this machine's UTC clock now
+    /// (`now_utc_ms`).
+    pub fn of_target(clock: Option<&bptmig_workdir::ServerClock>, now_utc_ms: i64) -> Self {
+        match clock.and_then(|c| parse_datetime_ms(&c.server_now)) {
+            Some(ms) => Self {
+                ms,
+                target_clock: true,
+            },
+            None => Self {
+                ms: now_utc_ms,
+                target_clock: false,
+            },
+        }
+    }
+
+    /// The live target's time now: its clock read `clock` at `read_at_ms` by this machine's
+    /// UTC clock, so now it reads that plus the time passed since (`now_utc_ms`).
+    pub fn live(clock: Option<&bptmig_workdir::ServerClock>, now_utc_ms: i64) -> Self {
+        let mut now = Self::of_target(clock, now_utc_ms);
+        if let (true, Some(c)) = (now.target_clock, clock) {
+            now.ms += (now_utc_ms - c.read_at_ms).max(0);
+        }
+        now
+    }
+
+    /// `2026-12-01T17:30:00.000 (the target server's clock at the extract)`.
+    pub fn describe(&self) -> String {
+        let text = bptmig_workdir::iso::format_iso_datetime_ms(self.ms);
+        if self.target_clock {
+            format!("{text} (the target server's clock at the extract)")
+        } else {
+            format!("{text} (this machine's UTC clock)")
+        }
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fff]` (as `CONVERT(VARCHAR(33), …, 126)` writes it) in milliseconds

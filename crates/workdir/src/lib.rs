@@ -66,7 +66,9 @@ pub use id_map::IdMap;
 pub use layout::{stage_tables, WorkDir};
 pub use lock::Lock;
 pub use manifest::{remove_unlisted, Manifest, ManifestColumn, PartEntry};
-pub use run::{fingerprint, new_run_id, open_run, other_databases, RunState, StageState};
+pub use run::{
+    fingerprint, new_run_id, open_run, other_databases, RunState, ServerClock, StageState,
+};
 
 /// Errors of the work directory.
 #[derive(Debug, thiserror::Error)]

@@ -21,6 +21,20 @@ pub struct RunState {
     /// Stage name → state.
     #[serde(default)]
     pub stages: BTreeMap<String, StageState>,
+    /// The target server's clock when the extract took its snapshot (absent in a run
+    /// extracted by an older bptmig, and in the sandbox's generated work directories).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_clock: Option<ServerClock>,
+}
+
+/// A server's own clock at one moment: `GETDATE()` (the server's local time, in which the
+/// platform writes `NEXT_RUN`) as `CONVERT(VARCHAR(33), …, 126)` writes it, and this
+/// machine's UTC clock at that moment.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ServerClock {
+    pub server_now: String,
+    /// Milliseconds since 1970-01-01 UTC by this machine's clock.
+    pub read_at_ms: i64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -117,6 +131,7 @@ pub fn open_run(wd: &WorkDir, config: &PipelineConfig) -> Result<RunState> {
                 source_fingerprint: fingerprint(config.source.connection.expose()),
                 target_fingerprint: fingerprint(config.target.connection.expose()),
                 stages: BTreeMap::new(),
+                target_clock: None,
             };
             run.write(wd)?;
             Ok(run)

@@ -17,7 +17,7 @@ use bptmig_transform::coverage::{coverage, UsedIds};
 use bptmig_transform::maps::DefinitionMaps;
 use bptmig_transform::principals::PrincipalMap;
 use bptmig_transform::report::{SchedulerFindings, SchedulerGroup};
-use bptmig_transform::scheduler::{evaluate, now_ms, Facts, TargetIds};
+use bptmig_transform::scheduler::{evaluate, now_ms, Facts, Now, TargetIds};
 
 use super::line::{describe, line, Line, Verdict};
 use super::server::{both, failed_on, Server};
@@ -152,8 +152,11 @@ async fn find(
         defs: &defs,
         tenants,
     };
+    // The target's own clock, as its scheduler compares `NEXT_RUN` with it.
+    let clock = bptmig_extract::server_clock(t, db::Side::Target).await?;
+    let now = Now::live(clock.as_ref(), now_ms());
     Ok(Found {
-        findings: evaluate(&facts, &ids, &rows, &activities, now_ms()),
+        findings: evaluate(&facts, &ids, &rows, &activities, now.ms),
         unchecked: facts.unchecked.clone(),
         tenants_unchecked,
         no_next_run,
@@ -292,6 +295,7 @@ mod tests {
                     group("tenant_inactive", 12, (1..=10).collect(), None),
                 ],
                 past_next_run: Some(group("next_run_past", 3, vec![5, 6, 7], Some(1))),
+                now: None,
             },
             ..Found::default()
         };

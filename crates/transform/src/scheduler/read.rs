@@ -9,7 +9,7 @@ use bptmig_model::Reporter;
 use bptmig_workdir::{IdMap, WorkDir};
 use rayon::prelude::*;
 
-use super::{evaluate, now_ms, ActivityRow, Facts, ProcessRow, TargetIds};
+use super::{evaluate, now_ms, ActivityRow, Facts, Now, ProcessRow, TargetIds};
 use crate::input::Input;
 use crate::maps::Snapshot;
 use crate::plan::TransformPlan;
@@ -63,13 +63,15 @@ pub(crate) fn findings(
         &Snapshot::new(wd.snapshot_dir("source")),
         &Snapshot::new(wd.snapshot_dir("target")),
     )?;
+    let run = bptmig_workdir::RunState::read(wd)?;
+    let clock = Now::of_target(run.and_then(|r| r.target_clock).as_ref(), now_ms());
     for column in &facts.unchecked {
         tracing::info!(column = %column, "scheduler findings: flag not looked for");
         reporter.note(&format!(
             "scheduler findings: `{column}` is not in the snapshots, so it is not looked for"
         ));
     }
-    let now = now_ms();
+    let now = clock.ms;
     let moving = |table: &str| plan.ids.get(table);
     let processes = read_rows(inputs, c::PROCESS, &PROCESS_COLUMNS, verified, |cols, i| {
         let p = ProcessRow {
@@ -98,7 +100,9 @@ pub(crate) fn findings(
             (moves && facts.activity_due(&a, now)).then_some(a)
         },
     )?;
-    let found = evaluate(&facts, &PlanIds(plan), &processes, &activities, now);
+    let mut found = evaluate(&facts, &PlanIds(plan), &processes, &activities, now);
+    // Only the target's clock is named: a report says the same of the same work directory.
+    found.now = clock.target_clock.then(|| clock.describe());
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
         processes = processes.len(),

@@ -318,3 +318,38 @@ mod read_from_snapshots {
         assert!(facts.never_run(&Shifted, &process(2, 1, 1, 1)).is_empty());
     }
 }
+
+#[test]
+fn now_is_the_target_servers_clock_at_the_extract_or_moved_on_when_live() {
+    use bptmig_workdir::ServerClock;
+    // The server read 10:00 local when this machine's UTC clock read 1,000,000 ms.
+    let clock = ServerClock {
+        server_now: "2026-12-01T10:00:00".to_owned(),
+        read_at_ms: 1_000_000,
+    };
+    let at = |t: &str| parse_datetime_ms(t).unwrap();
+    // The transform: the moment of the snapshot, however late it runs.
+    let now = Now::of_target(Some(&clock), 1_090_000);
+    assert!(now.target_clock);
+    assert_eq!(now.ms, at("2026-12-01T10:00:00"));
+    assert_eq!(
+        now.describe(),
+        "2026-12-01T10:00:00.000 (the target server's clock at the extract)"
+    );
+    // `check`, live: 90 s later it is 10:01:30 there, whatever this machine's zone. An
+    // activity due at 10:01 local is past there, one due at 10:05 is not.
+    let live = Now::live(Some(&clock), 1_090_000);
+    assert_eq!(live.ms, at("2026-12-01T10:01:30"));
+    assert!(at("2026-12-01T10:01:00") <= live.ms);
+    assert!(at("2026-12-01T10:05:00") > live.ms);
+    // No clock (or one that does not parse): this machine's.
+    let none = Now::of_target(None, 1_090_000);
+    assert_eq!((none.ms, none.target_clock), (1_090_000, false));
+    assert_eq!(Now::live(None, 5).ms, 5);
+    assert!(none.describe().contains("this machine's UTC clock"));
+    let bad = ServerClock {
+        server_now: "soon".to_owned(),
+        read_at_ms: 0,
+    };
+    assert!(!Now::of_target(Some(&bad), 5).target_clock);
+}
