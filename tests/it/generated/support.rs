@@ -2,7 +2,7 @@
 //! them, tables created the way an OutSystems developer would, the moved rows of a target
 //! with every instance ID put back to the source's, and the words of a statement.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -311,6 +311,35 @@ pub async fn assert_pairs_complete(client: &mut SqlClient, pairs_table: &str, le
             "new IDs of `{}` in the target",
             t.name
         );
+    }
+    assert_ledger_bounds_are_target_ids(client, pairs_table, ledger).await;
+}
+
+/// Every ledger row of a keyed table names the smallest and largest ID its chunk's rows got
+/// in the target (its pairs' new IDs), not their source IDs.
+async fn assert_ledger_bounds_are_target_ids(
+    client: &mut SqlClient,
+    pairs_table: &str,
+    ledger: &str,
+) {
+    let key = |r: &[Cell]| match (&r[0], &r[1]) {
+        (Cell::Text(t), Cell::Text(c)) => (t.clone(), c.clone()),
+        other => panic!("{other:?}"),
+    };
+    let mut by_chunk: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    let sql = format!("SELECT TABLE_NAME, CHUNK, NEW_ID FROM {pairs_table}");
+    for r in testing::query_cells(client, &sql).await.unwrap().1 {
+        let n = int(&r[2]).unwrap();
+        let e = by_chunk.entry(key(&r)).or_insert((n, n));
+        *e = (e.0.min(n), e.1.max(n));
+    }
+    assert!(!by_chunk.is_empty());
+    let sql = format!("SELECT TABLE_NAME, CHUNK, MIN_ID, MAX_ID FROM {ledger}");
+    let ledgered = testing::query_cells(client, &sql).await.unwrap().1;
+    for r in &ledgered {
+        if let Some(&(lo, hi)) = by_chunk.get(&key(r)) {
+            assert_eq!((int(&r[2]), int(&r[3])), (Some(lo), Some(hi)), "{r:?}");
+        }
     }
 }
 

@@ -124,6 +124,12 @@ pub(crate) trait ChunkWriter {
         Vec::new()
     }
 
+    /// The smallest and largest ID (see [`TableInput::id_column`]) of the chunk's rows as the
+    /// target has them, for its ledger row, once the rows are written.
+    fn target_bounds(&self, chunk: &Chunk) -> Option<(i32, i32)> {
+        chunk.id_bounds()
+    }
+
     /// The chunk's transaction committed: what it captured is the target's now.
     fn committed(&mut self) {}
 

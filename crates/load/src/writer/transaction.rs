@@ -160,7 +160,8 @@ impl ChunkTransaction<'_> {
         if let Some(d) = self.delay {
             tokio::time::sleep(d).await;
         }
-        let commit = self.commit_sql(rows, extras.ledger_row, identity);
+        let bounds = writer.target_bounds(rows.chunk);
+        let commit = self.commit_sql(rows, extras.ledger_row, bounds, identity);
         target::run_batch(client, &commit)
             .await
             .map_err(|refused: Refused| ChunkError::Commit {
@@ -170,10 +171,16 @@ impl ChunkTransaction<'_> {
         Ok(Held::Yes)
     }
 
-    /// The ledger row, `IDENTITY_INSERT` off, the commit.
-    fn commit_sql(&self, rows: &ChunkRows<'_>, ledger_row: &LedgerRow, identity: bool) -> String {
-        let mut commit =
-            ledger::insert_sql(self.ledger, self.run_id, ledger_row, rows.chunk.id_bounds());
+    /// The ledger row (`bounds`: its rows' smallest and largest target ID), `IDENTITY_INSERT`
+    /// off, the commit.
+    fn commit_sql(
+        &self,
+        rows: &ChunkRows<'_>,
+        ledger_row: &LedgerRow,
+        bounds: Option<(i32, i32)>,
+        identity: bool,
+    ) -> String {
+        let mut commit = ledger::insert_sql(self.ledger, self.run_id, ledger_row, bounds);
         if identity {
             let _ = write!(commit, " SET IDENTITY_INSERT {} OFF;", rows.table.sql());
         }

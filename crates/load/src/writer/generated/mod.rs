@@ -35,7 +35,7 @@ use super::{ChunkError, ChunkRows, ChunkWriter};
 use crate::id_maps::{self, TableMap};
 use crate::ledger::pairs::{self, ChunkPairs};
 use crate::ledger::trees::TreeRecord;
-use crate::plan::{Fixup, LoadPlan, TableInput};
+use crate::plan::{Chunk, Fixup, LoadPlan, TableInput};
 use crate::target;
 use crate::{Error, Result};
 
@@ -336,6 +336,28 @@ impl ChunkWriter for GeneratedWriter {
                 pairs: &self.chunk.pairs,
             },
         )
+    }
+
+    fn target_bounds(&self, chunk: &Chunk) -> Option<(i32, i32)> {
+        if !self.chunk.pairs.is_empty() {
+            let news = self.chunk.pairs.iter().map(|p| p.1);
+            return Some((news.clone().min()?, news.max()?));
+        }
+        // A subscription table: the activities its rows subscribe, as the target numbered
+        // them (every ID inside a chunk's ranges is one of its rows').
+        let none = HashMap::new();
+        let news: Vec<i32> = chunk
+            .ranges
+            .iter()
+            .flat_map(|&(lo, hi)| lo..=hi)
+            .filter_map(
+                |old| match self.resolve(c::ACTIVITY, i64::from(old), &none) {
+                    Some(Ref::Id(n)) => Some(n),
+                    _ => None,
+                },
+            )
+            .collect();
+        Some((*news.iter().min()?, *news.iter().max()?))
     }
 
     fn committed(&mut self) {
