@@ -1,7 +1,6 @@
 //! Strategy `insert`: multi-row `INSERT … VALUES` statements of exact literals
 //! ([`crate::value::literal`]), rendered one statement at a time.
 
-use std::collections::HashMap;
 
 use bptmig_db::{self as db, Side, SqlClient};
 use bptmig_model::catalog::{ColumnRole, FkKind};
@@ -18,14 +17,14 @@ pub(crate) struct InsertWriter {
     batch_rows: usize,
     /// Per table, the statements' header, its columns named as the target spells them (read
     /// from the target's catalog at the table's first chunk).
-    headers: HashMap<String, String>,
+    headers: super::Headers,
 }
 
 impl InsertWriter {
     pub(crate) fn new(batch_rows: usize) -> Self {
         Self {
             batch_rows: batch_rows.max(1),
-            headers: HashMap::new(),
+            headers: super::Headers::default(),
         }
     }
 
@@ -35,18 +34,7 @@ impl InsertWriter {
         client: &mut SqlClient,
         t: &TableInput,
     ) -> Result<String, ChunkError> {
-        if let Some(h) = self.headers.get(&t.name) {
-            return Ok(h.clone());
-        }
-        let columns = target::spelled_columns(client, t)
-            .await
-            .map_err(|refused| ChunkError::Columns {
-                table: t.name.clone(),
-                refused,
-            })?;
-        let h = insert_header_as(t, &columns);
-        self.headers.insert(t.name.clone(), h.clone());
-        Ok(h)
+        self.headers.get(client, t, insert_header_as).await
     }
 
     /// Statements of a chunk of `rows` rows.

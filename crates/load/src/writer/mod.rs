@@ -339,3 +339,31 @@ mod tests {
             .contains("set `load.strategy = \"insert\"`"));
     }
 }
+
+/// Statement headers per table, each built once, at the table's first chunk, from the
+/// target catalog's spelling of the transformed columns.
+#[derive(Debug, Default)]
+pub(crate) struct Headers(std::collections::HashMap<String, String>);
+
+impl Headers {
+    /// The header of `t`: cached, or `build(t, spelled columns)` on first use.
+    pub(crate) async fn get(
+        &mut self,
+        client: &mut SqlClient,
+        t: &TableInput,
+        build: fn(&TableInput, &[String]) -> String,
+    ) -> Result<String, ChunkError> {
+        if let Some(h) = self.0.get(&t.name) {
+            return Ok(h.clone());
+        }
+        let spelled = target::spelled_columns(client, t)
+            .await
+            .map_err(|refused| ChunkError::Columns {
+                table: t.name.clone(),
+                refused,
+            })?;
+        let h = build(t, &spelled);
+        self.0.insert(t.name.clone(), h.clone());
+        Ok(h)
+    }
+}

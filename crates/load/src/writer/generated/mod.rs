@@ -36,7 +36,6 @@ use crate::id_maps::{self, TableMap};
 use crate::ledger::pairs::{self, ChunkPairs};
 use crate::ledger::trees::TreeRecord;
 use crate::plan::{Chunk, Fixup, LoadPlan, TableInput};
-use crate::target;
 use crate::{Error, Result};
 
 pub(crate) mod refs;
@@ -53,7 +52,7 @@ pub(crate) struct GeneratedWriter {
     /// Per model table, the transformed IDs the run moves (inclusive ranges, ascending).
     moved: HashMap<String, Vec<(i32, i32)>>,
     /// Per table, the statements' header without the key, named as the target spells it.
-    headers: HashMap<String, String>,
+    headers: super::Headers,
     captured: Captured,
     chunk: InFlight,
 }
@@ -64,6 +63,20 @@ struct InFlight {
     table: String,
     pairs: Vec<(i32, i32)>,
     by_old: HashMap<i32, i32>,
+}
+
+/// The `INSERT` header of `t` without its key (the target generates it), its columns named
+/// as `spelled` (the target's spelling, in `t.columns` order).
+fn header_without_key(t: &TableInput, spelled: &[String]) -> String {
+    let key = t.model.key;
+    let names: Vec<String> = t
+        .columns
+        .iter()
+        .zip(spelled)
+        .filter(|(n, _)| !key.is_some_and(|k| k.eq_ignore_ascii_case(n)))
+        .map(|(_, s)| db::quote_ident(s))
+        .collect();
+    format!("INSERT INTO {} ({}) VALUES ", t.sql(), names.join(", "))
 }
 
 /// A resolved reference: an ID, or the variable of a row of the same batch.
@@ -95,7 +108,7 @@ impl GeneratedWriter {
             batch_rows: batch_rows.max(1),
             types: refs::ValueTypes::read(wd)?,
             moved,
-            headers: HashMap::new(),
+            headers: super::Headers::default(),
             captured: Captured::default(),
             chunk: InFlight::default(),
         })
@@ -164,26 +177,7 @@ impl GeneratedWriter {
         client: &mut SqlClient,
         t: &TableInput,
     ) -> Result<String, ChunkError> {
-        if let Some(h) = self.headers.get(&t.name) {
-            return Ok(h.clone());
-        }
-        let spelled = target::spelled_columns(client, t)
-            .await
-            .map_err(|refused| ChunkError::Columns {
-                table: t.name.clone(),
-                refused,
-            })?;
-        let key = t.model.key;
-        let names: Vec<String> = t
-            .columns
-            .iter()
-            .zip(&spelled)
-            .filter(|(n, _)| !key.is_some_and(|k| k.eq_ignore_ascii_case(n)))
-            .map(|(_, s)| db::quote_ident(s))
-            .collect();
-        let h = format!("INSERT INTO {} ({}) VALUES ", t.sql(), names.join(", "));
-        self.headers.insert(t.name.clone(), h.clone());
-        Ok(h)
+        self.headers.get(client, t, header_without_key).await
     }
 
     /// The ID a reference to `table` row `old` has in the target: captured by a committed
