@@ -64,6 +64,12 @@ async fn a_generated_load_into_user_tables_holds_what_renumber_does_and_sends_no
 
     let mut q = qa_generated.connect().await.unwrap();
     execute_all(&mut q, ENTITY_TABLES).await;
+    // The lock's key is held by a unique index; the other three tables have none.
+    execute_all(
+        &mut q,
+        &["CREATE UNIQUE INDEX OSIDX_BPT_LOCK_NAME ON OSUSR_BPT_LOCK (LOCK_NAME)"],
+    )
+    .await;
     let proxy = FaultProxy::recording(qa_generated.server.port()).unwrap();
     let p = pipeline(
         dir.path(),
@@ -73,9 +79,34 @@ async fn a_generated_load_into_user_tables_holds_what_renumber_does_and_sends_no
         &format!("{GENERATED}{OWN_TABLES}"),
     );
     prepare(&p);
+    // `check` and the load advise a unique index where a table lacks one.
+    let checked = run("check", &p, &[0]);
+    let line = checked
+        .lines()
+        .find(|l| l.starts_with("target right CREATE TABLE"))
+        .unwrap_or_else(|| panic!("{checked}"));
     let before = proxy.statements().len();
-    let said = run("load", &p, &[0]);
+    // Not quiet: its warnings are what this test reads.
+    let out = crate::common::bptmig(["load", "--pipeline", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
     let sent = proxy.statements().split_off(before);
+    for advice in [line, said.as_str()] {
+        for (table, key) in [
+            ("OSUSR_BPT_LEDGER", "ledger"),
+            ("OSUSR_BPT_TREES", "trees"),
+            ("OSUSR_BPT_PAIRS", "pairs"),
+        ] {
+            let missing = format!("`{table}` (`[load.tables].{key}`) has no unique index on");
+            assert!(advice.contains(&missing), "{missing}: {advice}");
+        }
+        assert!(
+            !advice.contains("`OSUSR_BPT_LOCK` (`[load.tables].lock`) has no"),
+            "{advice}"
+        );
+    }
 
     let canon = Canon::new(&dir.path().join("generated"));
     assert_eq!(canon.tables(&mut q).await, expected, "{said}");

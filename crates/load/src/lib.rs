@@ -60,6 +60,7 @@ pub use already_moved::{
     already_moved, AlreadyMovedCount, AlreadyMovedTrees, MovedTree, SourceRoot,
 };
 pub use ledger::lock::{LockHolder, STALE_AFTER};
+pub use ledger::shape::missing_unique_keys;
 pub use ledger::trees::RecordedTree;
 pub use ledger::{LedgerRow, LedgerTables};
 pub use rollback::{rollback, RollbackSummary};

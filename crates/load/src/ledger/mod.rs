@@ -184,7 +184,8 @@ pub(crate) async fn open_stage(
 }
 
 /// With `[load.tables]`, refuses tables the user created that cannot hold what this run
-/// writes: before the lock (one of them) is taken, before any row moves.
+/// writes: before the lock (one of them) is taken, before any row moves. Warns of each table
+/// without a unique index on its key.
 async fn check_own_tables(
     client: &mut SqlClient,
     config: &PipelineConfig,
@@ -209,7 +210,11 @@ async fn check_own_tables(
         host: lock::host_name().chars().count(),
         workdir: wd.root().display().to_string().chars().count(),
     };
-    shape::check(client, &tables, &lengths).await
+    shape::check(client, &tables, &lengths).await?;
+    for advice in shape::missing_unique_keys(client, &tables).await {
+        tracing::warn!("{advice}");
+    }
+    Ok(())
 }
 
 /// Refuses to go on unless `run`'s transform is done.

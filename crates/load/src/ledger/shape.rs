@@ -127,6 +127,87 @@ pub(crate) fn needed(n: &Lengths) -> [(&'static str, Vec<Needed>); 4] {
     ]
 }
 
+/// The unique keys bptmig gives its own tables when it creates them, by `[load.tables]` key:
+/// what keeps two loads from both taking the lock (where the server has no
+/// `sp_getapplock`), a tree or a chunk from being recorded twice, an ID from being paired
+/// twice.
+pub(crate) const UNIQUE_KEYS: [(&str, &[&str]); 4] = [
+    ("ledger", &["RUN_ID", "TABLE_NAME", "CHUNK"]),
+    ("trees", &["SOURCE_FINGERPRINT", "SOURCE_ROOT_ID"]),
+    ("lock", &["LOCK_NAME"]),
+    ("pairs", &["RUN_ID", "TABLE_NAME", "OLD_ID"]),
+];
+
+/// The tables `[load.tables]` names (in [`UNIQUE_KEYS`] order) that lack a unique index
+/// on their key: one line each, with what to create. A unique index on fewer of the key's
+/// columns keeps them unique too. Where the server's catalog does not answer, one line says
+/// so. Advice, not a refusal: the load writes each key once whether or not an index holds
+/// it.
+pub async fn missing_unique_keys(client: &mut SqlClient, tables: &LedgerTables) -> Vec<String> {
+    let names = [&tables.chunks, &tables.trees, &tables.lock, &tables.pairs];
+    let mut out = Vec::new();
+    for (table, (key, columns)) in names.into_iter().zip(UNIQUE_KEYS) {
+        match unique_indexes(client, table).await {
+            Ok(found) => out.extend(missing_unique(table, key, columns, &found)),
+            Err(e) => {
+                out.push(format!(
+                    "could not read the unique indexes of `{table}` from the target's catalog \
+                     ({e}); check yourself that each of bptmig's tables has its unique key"
+                ));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Why `table` (`[load.tables].<key>`) lacks a unique key on `columns`, given the column sets
+/// of its unique indexes (`found`, upper case).
+pub(crate) fn missing_unique(
+    table: &str,
+    key: &str,
+    columns: &[&str],
+    found: &[HashSet<String>],
+) -> Option<String> {
+    let wanted: HashSet<String> = columns.iter().map(|c| c.to_uppercase()).collect();
+    if found.iter().any(|f| !f.is_empty() && f.is_subset(&wanted)) {
+        return None;
+    }
+    Some(format!(
+        "`{table}` (`[load.tables].{key}`) has no unique index on {}: create one \
+         (`CREATE UNIQUE INDEX … ON {table} ({})`, or mark the attributes as a unique index \
+         of the entity)",
+        columns
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(" + "),
+        columns.join(", ")
+    ))
+}
+
+/// The key columns (upper case) of each unique index of `table`, any case.
+async fn unique_indexes(client: &mut SqlClient, table: &str) -> Result<Vec<HashSet<String>>> {
+    let sql = "SELECT i.index_id, c.name FROM sys.indexes i \
+               JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id \
+               JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id \
+               WHERE i.is_unique = 1 AND ic.is_included_column = 0 \
+               AND UPPER(OBJECT_NAME(i.object_id)) = @P1";
+    let upper = table.to_uppercase();
+    let rows = db::query_rows(client, Side::Target, sql, &[&upper]).await?;
+    let mut by_index: std::collections::BTreeMap<i64, HashSet<String>> =
+        std::collections::BTreeMap::new();
+    for r in &rows {
+        if let (Some(index), Some(column)) = (db::int_cell(r, 0), db::text_cell(r, 1)) {
+            by_index
+                .entry(index)
+                .or_default()
+                .insert(column.to_uppercase());
+        }
+    }
+    Ok(by_index.into_values().collect())
+}
+
 /// One column as the target's catalog describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Live {

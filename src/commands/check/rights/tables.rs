@@ -166,24 +166,34 @@ pub async fn create_table(
         .collect();
     if config.load.tables.is_some() {
         let names = missing.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>();
-        return Ok(if names.is_empty() {
-            line(
-                NAME,
-                Verdict::Ok,
-                "not needed: `[load.tables]` names bptmig's tables",
-            )
-        } else {
-            line(
-                NAME,
-                Verdict::Block,
-                format!(
-                    "`[load.tables]` names {} that the target lacks (bptmig never creates \
-                     them then): create them (README, \"bptmig's tables\") or correct \
-                     `[load.tables]`",
-                    names.join(", ")
-                ),
-            )
-        });
+        if names.is_empty() {
+            let advice = bptmig_load::missing_unique_keys(client, &own).await;
+            return Ok(if advice.is_empty() {
+                line(
+                    NAME,
+                    Verdict::Ok,
+                    "not needed: `[load.tables]` names bptmig's tables, each with its unique key",
+                )
+            } else {
+                line(
+                    NAME,
+                    Verdict::Note,
+                    format!(
+                        "not needed: `[load.tables]` names bptmig's tables; {}",
+                        advice.join("; ")
+                    ),
+                )
+            });
+        }
+        return Ok(line(
+            NAME,
+            Verdict::Block,
+            format!(
+                "`[load.tables]` names {} that the target lacks (bptmig never creates them \
+                 then): create them (README, \"bptmig's tables\") or correct `[load.tables]`",
+                names.join(", ")
+            ),
+        ));
     }
     if missing.is_empty() {
         return Ok(line(NAME, Verdict::Ok, "not needed: bptmig's tables exist"));

@@ -89,3 +89,30 @@ fn every_problem_is_named_with_its_table_and_what_to_do() {
         vec!["`Z` (`[load.tables].lock`) does not exist in the target; create it first".to_owned()]
     );
 }
+
+#[test]
+fn a_unique_index_on_the_key_or_fewer_of_its_columns_holds_it_one_on_the_entity_id_does_not() {
+    let set = |cols: &[&str]| cols.iter().map(|c| (*c).to_owned()).collect::<HashSet<_>>();
+    let (_, key) = UNIQUE_KEYS[3];
+    assert_eq!(key, ["RUN_ID", "TABLE_NAME", "OLD_ID"]);
+    let exact = [set(&["OLD_ID", "RUN_ID", "TABLE_NAME"])];
+    assert_eq!(
+        missing_unique("OSUSR_BPT_PAIRS", "pairs", key, &exact),
+        None
+    );
+    // Fewer columns are unique, so the key is too.
+    let lock = [set(&["LOCK_NAME"])];
+    assert_eq!(missing_unique("L", "lock", UNIQUE_KEYS[2].1, &lock), None);
+    // An entity's primary key on `ID`, or an index with a column outside the key, is not.
+    let entity = [set(&["ID"]), set(&["RUN_ID", "TABLE_NAME", "CHUNK", "ID"])];
+    let why = missing_unique("OSUSR_BPT_LEDGER", "ledger", UNIQUE_KEYS[0].1, &entity).unwrap();
+    assert!(
+        why.starts_with(
+            "`OSUSR_BPT_LEDGER` (`[load.tables].ledger`) has no unique index on `RUN_ID` + \
+             `TABLE_NAME` + `CHUNK`"
+        ),
+        "{why}"
+    );
+    assert!(why.contains("CREATE UNIQUE INDEX … ON OSUSR_BPT_LEDGER (RUN_ID, TABLE_NAME, CHUNK)"));
+    assert!(missing_unique("T", "trees", UNIQUE_KEYS[1].1, &[]).is_some());
+}
