@@ -1,7 +1,6 @@
 //! Strategy `insert`: multi-row `INSERT … VALUES` statements of exact literals
 //! ([`crate::value::literal`]), rendered one statement at a time.
 
-
 use bptmig_db::{self as db, Side, SqlClient};
 use bptmig_model::catalog::{ColumnRole, FkKind};
 
