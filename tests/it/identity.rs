@@ -347,13 +347,20 @@ async fn a_reseeded_source_is_renumbered_in_creation_order() {
     let (after, before) = (int(&spanning[0][0]) as i32, int(&spanning[0][1]) as i32);
 
     let dir = tempfile::tempdir().unwrap();
-    let pipeline = pipeline(&pair, dir.path());
+    // Small parts and chunks: the numbering turns inside one, and a precedent lies in
+    // another part or chunk than its activity.
+    let pipeline = dir.path().join("pipeline.toml");
+    let small = "chunk_rows = 64\n[extract]\npart_rows = 100\n";
+    pair.pipeline()
+        .workdir(dir.path().join("work"))
+        .extra(&format!("{LENIENT}{small}"))
+        .write(&pipeline)
+        .unwrap();
     let work = dir.path().join("work");
-    run_stage("extract", &pipeline);
-    restate_source_as_sql_server(
-        &work,
-        &[(c::PROCESS, newest_process), (c::ACTIVITY, newest_activity)],
-    );
+    let newest = [(c::PROCESS, newest_process), (c::ACTIVITY, newest_activity)];
+    extract_snapshot_after_rows(&pipeline);
+    older_snapshot_is_refused_until_extracted_again(&pipeline, &work, &newest);
+    restate_source_as_sql_server(&work, &newest);
     run_stage("transform", &pipeline);
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(work.join("report.json")).unwrap()).unwrap();
@@ -413,6 +420,54 @@ async fn a_reseeded_source_is_renumbered_in_creation_order() {
     let (_, target_rows) = query_cells(&mut qa, created).await;
     assert!(target_rows.len() > 6, "{target_rows:?}");
     assert!(in_order(&target_rows), "{target_rows:?}");
+}
+
+/// Runs the extract (verbose) and checks that it took the source snapshot after the rows.
+fn extract_snapshot_after_rows(pipeline: &Path) {
+    let extract = common::bptmig(["-v", "extract", "--pipeline", pipeline.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&extract.stderr).into_owned();
+    assert_eq!(extract.status.code(), Some(0), "{said}");
+    let at = |what: &str| {
+        said.rfind(what)
+            .unwrap_or_else(|| panic!("no `{what}` in:\n{said}"))
+    };
+    assert!(
+        at("snapshot of the source written") > at("OSSYS_BPM_ACTIVITY_OUTPUT"),
+        "{said}"
+    );
+}
+
+/// A work directory whose source snapshot an older bptmig took first (`run.json` without
+/// `source_snapshot_after_rows`) is refused by the transform until the extract takes the
+/// snapshot again, keeping the rows.
+fn older_snapshot_is_refused_until_extracted_again(
+    pipeline: &Path,
+    work: &Path,
+    newest: &[(&str, i64)],
+) {
+    // A work directory whose source snapshot an older bptmig took first is refused until
+    // the extract takes it again (the rows stay).
+    let run_file = work.join("run.json");
+    let mut run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&run_file).unwrap()).unwrap();
+    assert_eq!(run["source_snapshot_after_rows"], true, "{run}");
+    run.as_object_mut()
+        .unwrap()
+        .remove("source_snapshot_after_rows");
+    std::fs::write(&run_file, serde_json::to_vec(&run).unwrap()).unwrap();
+    restate_source_as_sql_server(work, newest);
+    let refused = stage("transform", pipeline);
+    let why = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert_eq!(refused.status.code(), Some(2), "{why}");
+    assert!(why.contains("taken before the rows"), "{why}");
+    assert!(why.contains("run `bptmig extract` again"), "{why}");
+    let parts =
+        |w: &Path| std::fs::read(w.join("extract/OSSYS_BPM_ACTIVITY/manifest.json")).unwrap();
+    let listed = parts(work);
+    run_stage("extract", pipeline);
+    assert_eq!(parts(work), listed, "the extracted rows stay");
 }
 
 async fn query_cells(client: &mut SqlClient, sql: &str) -> (Vec<String>, Vec<Vec<Cell>>) {

@@ -102,6 +102,16 @@ pub async fn write_snapshot(
     Ok(clock)
 }
 
+/// The session's server's clock ([`server_clock`]), read as one [`Step`] of its own.
+pub(crate) async fn clock(session: &mut Session<'_>) -> Result<Option<ServerClock>> {
+    let side = session.side();
+    session
+        .run(&Step::Snapshot, async |client, _| {
+            server_clock(client, side).await
+        })
+        .await
+}
+
 /// The server's `GETDATE()` beside this machine's UTC clock ([`ServerClock`]); `None` when
 /// the server answers no text.
 pub async fn server_clock(client: &mut SqlClient, side: Side) -> Result<Option<ServerClock>> {

@@ -66,9 +66,11 @@ pub async fn extract(
     wd.create()?;
     let _lock = wd.lock(STAGE)?;
     let earlier = earlier_run(&wd, config)?;
+    // A run whose source snapshot an older bptmig took before the rows is extracted again
+    // (everything listed is kept): only the snapshot is taken anew.
     if let Some(run) = earlier
         .as_ref()
-        .filter(|r| r.stages.get(STAGE) == Some(&StageState::Done))
+        .filter(|r| r.stages.get(STAGE) == Some(&StageState::Done) && r.source_snapshot_after_rows)
     {
         if listed::output_intact(&wd)? {
             let mut summary = summarize(&wd, run)?;
@@ -96,9 +98,14 @@ pub async fn extract(
         cancel: options.cancel.clone().into(),
         part_delay: options.part_delay,
     };
-    let clock = snapshot::snapshot(&ctx, &mut target, true)
+    let mut clock = snapshot::snapshot(&ctx, &mut target, true)
         .instrument(tracing::debug_span!("snapshot.target"))
         .await?;
+    if clock.is_none() && run.target_clock.is_none() {
+        // A snapshot kept from a run that stopped before recording its clock: now is close
+        // enough (the findings compare it with NEXT_RUN, not with the rows).
+        clock = snapshot::clock(&mut target).await?;
+    }
     drop(target);
     if clock.is_some() {
         // Kept with the run, not in the snapshot, whose files a re-extract reproduces byte
@@ -114,13 +121,14 @@ pub async fn extract(
     let tables = extract_trees(&ctx, &mut source, roots)
         .instrument(tracing::debug_span!("trees"))
         .await?;
-    // The source's snapshot after its rows, taken again when this extract read any: every
-    // extracted row then lies at or below its table's identity unless it is older than a
-    // reseed (the creation order of a reseeded source), and every principal or definition a
-    // row was given meanwhile is in it.
+    // The source's snapshot after its rows, taken again by every extract that gets here:
+    // every extracted row then lies at or below its table's identity unless it is older
+    // than a reseed (the creation order of a reseeded source), and every principal or
+    // definition a row was given meanwhile is in it.
     snapshot::snapshot(&ctx, &mut source, false)
         .instrument(tracing::debug_span!("snapshot.source"))
         .await?;
+    run.source_snapshot_after_rows = true;
 
     run.stages.insert(STAGE.to_owned(), StageState::Done);
     run.write(&wd)?;

@@ -522,6 +522,7 @@ fn write_run_state(out: &WorkDir) -> Result<()> {
         target_fingerprint: bptmig_workdir::fingerprint("server=generated-qa"),
         stages,
         target_clock: None,
+        source_snapshot_after_rows: false,
     }
     .write(out)
     .map_err(unexpected)

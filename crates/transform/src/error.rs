@@ -48,6 +48,20 @@ pub enum Error {
         rows: u64,
     },
     #[error(
+        "`{table}`: {older} moving rows lie above the source's identity {identity} and {newer} at \
+         or below it, as after a reseed, but this work directory's source snapshot was taken \
+         before the rows (by an older bptmig), so rows created during that extract lie above \
+         the identity too and a reseed cannot be told from them; run `bptmig extract` again \
+         (it keeps every extracted row and takes only the source snapshot anew), then \
+         `bptmig transform`"
+    )]
+    SourceSnapshotFirst {
+        table: String,
+        identity: i64,
+        older: u64,
+        newer: u64,
+    },
+    #[error(
         "`{table}`: `ids.strategy = \"keep\"` would reuse ID {first}, but the target already has IDs \
          up to {target_max}; use `renumber`"
     )]

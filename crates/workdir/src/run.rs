@@ -25,6 +25,12 @@ pub struct RunState {
     /// extracted by an older bptmig, and in the sandbox's generated work directories).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_clock: Option<ServerClock>,
+    /// The source snapshot was taken after the extract read the rows (so every extracted row
+    /// lies at or below its table's identity unless older than a reseed). `false` in a run
+    /// extracted by an older bptmig, whose source snapshot came first: its next extract takes
+    /// it again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub source_snapshot_after_rows: bool,
 }
 
 /// A server's own clock at one moment: `GETDATE()` (the server's local time, in which the
@@ -132,6 +138,7 @@ pub fn open_run(wd: &WorkDir, config: &PipelineConfig) -> Result<RunState> {
                 target_fingerprint: fingerprint(config.target.connection.expose()),
                 stages: BTreeMap::new(),
                 target_clock: None,
+                source_snapshot_after_rows: false,
             };
             run.write(wd)?;
             Ok(run)

@@ -20,6 +20,9 @@ use crate::{Error, Result};
 pub(super) struct Stats<'a> {
     pub(super) source: &'a BTreeMap<String, InstanceStat>,
     pub(super) target: &'a BTreeMap<String, InstanceStat>,
+    /// The source snapshot was taken after the rows (`run.json`): only then does a row
+    /// above the source's identity show a reseed, not a row created during the extract.
+    pub(super) source_after_rows: bool,
 }
 
 /// What numbering the rows of one table found out about the source's creation order.
@@ -119,6 +122,16 @@ fn assign(
     match strategy {
         Resolved::Renumber => {
             let order = match id_block::creation_order(olds, stats.source.get(table)) {
+                // An older bptmig's snapshot, taken before the rows: a row created during
+                // that extract lies above the identity too.
+                Ok(Some(found)) if !stats.source_after_rows => {
+                    return Err(Error::SourceSnapshotFirst {
+                        table: table.to_owned(),
+                        identity: found.identity,
+                        older: found.older,
+                        newer: found.newer,
+                    });
+                }
                 Ok(found) => found.map(Order::Reseeded),
                 Err(unsure) => Some(Order::Unsure(unsure)),
             };

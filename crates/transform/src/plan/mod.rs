@@ -218,9 +218,10 @@ fn creation_order(order: &BTreeMap<String, ids::Order>, report: &mut Report) {
             ids::Order::Unsure(r) => report.warnings.push(format!(
                 "`{table}`: {} moving rows lie above the source's identity {} and {} at or \
                  below it, and the source server did not show whether explicit IDs move its \
-                 identities: if it was reseeded, the rows above are older, but they were \
-                 numbered in source-ID order; run `bptmig extract` again with a login that may \
-                 create a session temporary table, so that the snapshot can tell",
+                 identities (its login could not try it on a session temporary table): if it \
+                 was reseeded, the rows above are older, but they were numbered in source-ID \
+                 order; for creation order, let the login create temporary tables and start a \
+                 new work directory",
                 r.older, r.identity, r.newer
             )),
         }
@@ -239,9 +240,11 @@ fn plan_ids(
     let source_stats = source.instance_stats()?;
     let resolved = resolve_strategy(config.ids, &target_stats);
     bptmig_workdir::id_strategy::write(wd, &resolved)?;
+    let run = bptmig_workdir::RunState::read(wd)?;
     let stats = ids::Stats {
         source: &source_stats,
         target: &target_stats,
+        source_after_rows: run.is_some_and(|r| r.source_snapshot_after_rows),
     };
     let assigned = info_span!("plan.ids")
         .in_scope(|| ids::assign_all(inputs, keys, trees, skipped, &stats, resolved.strategy))?;
