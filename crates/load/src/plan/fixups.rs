@@ -54,6 +54,8 @@ pub(super) fn place<'a>(
         return Ok(0);
     }
     let locate = ChunkIndex::new(plan);
+    // Per chunk, where its rows' IDs ascend (computed at its first fix-up).
+    let mut runs: HashMap<usize, Vec<std::ops::Range<usize>>> = HashMap::new();
     for f in fixups {
         let Some(ti) = plan.tables.iter().position(|t| t.name == f.table) else {
             return Err(Error::Corrupt {
@@ -81,7 +83,9 @@ pub(super) fn place<'a>(
             .and_then(|t| locate.chunk(t, f.value))
             .map_or(own, |other| other.max(own));
         let ids = ids(ti, plan.chunks[own].part);
-        let row = find_row(&plan.chunks[own].rows, ids, f.id).ok_or_else(|| Error::Corrupt {
+        let rows = &plan.chunks[own].rows;
+        let ascending = runs.entry(own).or_insert_with(|| ascending_runs(rows, ids));
+        let row = find_row(rows, ascending, ids, f.id).ok_or_else(|| Error::Corrupt {
             path: path.clone(),
             what: format!("row {} of `{}`", f.id, f.table),
         })?;
@@ -91,17 +95,37 @@ pub(super) fn place<'a>(
     Ok(count)
 }
 
-/// The row of `rows` (indices into `ids`) whose ID is `id`. Rows ascend by new ID inside a
-/// chunk, found by binary search, unless a reseeded source was numbered in creation order:
-/// then a chunk may hold two ascending runs, and a row the search misses is looked for
-/// one by one.
-fn find_row(rows: &[u32], ids: &Int32Array, id: i32) -> Option<u32> {
-    let is = |r: &u32| ids.is_valid(*r as usize) && ids.value(*r as usize) == id;
-    let at = rows.partition_point(|&r| ids.value(r as usize) < id);
-    rows.get(at)
-        .copied()
-        .filter(is)
-        .or_else(|| rows.iter().copied().find(is))
+/// The stretches of `rows` (indices into `ids`) whose IDs ascend. Rows ascend by new ID
+/// inside a chunk, one stretch, unless a reseeded source was numbered in creation order:
+/// then the chunk where the numbering turns holds two.
+fn ascending_runs(rows: &[u32], ids: &Int32Array) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..rows.len() {
+        if ids.value(rows[i] as usize) < ids.value(rows[i - 1] as usize) {
+            out.push(start..i);
+            start = i;
+        }
+    }
+    out.push(start..rows.len());
+    out
+}
+
+/// The row of `rows` (indices into `ids`) whose ID is `id`, by binary search in each of its
+/// ascending stretches (`runs`, [`ascending_runs`]).
+fn find_row(
+    rows: &[u32],
+    runs: &[std::ops::Range<usize>],
+    ids: &Int32Array,
+    id: i32,
+) -> Option<u32> {
+    runs.iter().find_map(|run| {
+        let run = &rows[run.clone()];
+        let at = run.partition_point(|&r| ids.value(r as usize) < id);
+        run.get(at)
+            .copied()
+            .filter(|&r| ids.is_valid(r as usize) && ids.value(r as usize) == id)
+    })
 }
 
 /// The chunk that holds an ID, per keyed table: sorted `(lo, hi, chunk ordinal)` ranges.
@@ -170,15 +194,27 @@ mod tests {
     fn a_row_is_found_in_ascending_ids_and_in_two_ascending_runs() {
         let ids = Int32Array::from(vec![5, 6, 7, 8, 9]);
         let rows = [0, 1, 2, 3, 4];
-        assert_eq!(find_row(&rows, &ids, 8), Some(3));
-        assert_eq!(find_row(&rows, &ids, 10), None);
+        let runs = ascending_runs(&rows, &ids);
+        assert_eq!(runs, vec![std::ops::Range { start: 0, end: 5 }]);
+        assert_eq!(find_row(&rows, &runs, &ids, 8), Some(3));
+        assert_eq!(find_row(&rows, &runs, &ids, 10), None);
         // A reseeded source numbered in creation order: its newer rows come first in the
         // part, with the larger new IDs.
         let turned = Int32Array::from(vec![20, 21, 22, 3, 4, 5]);
         let rows = [0, 1, 2, 3, 4, 5];
+        let runs = ascending_runs(&rows, &turned);
+        assert_eq!(runs, [0..3, 3..6]);
         for (row, id) in turned.values().iter().enumerate() {
-            assert_eq!(find_row(&rows, &turned, *id), Some(row as u32), "{id}");
+            assert_eq!(
+                find_row(&rows, &runs, &turned, *id),
+                Some(row as u32),
+                "{id}"
+            );
         }
-        assert_eq!(find_row(&rows[1..4], &turned, 4), None);
+        let some = [1, 2, 3];
+        let runs = ascending_runs(&some, &turned);
+        assert_eq!(find_row(&some, &runs, &turned, 4), None);
+        assert_eq!(find_row(&some, &runs, &turned, 3), Some(3));
+        assert_eq!(ascending_runs(&[], &turned).len(), 1);
     }
 }

@@ -333,7 +333,7 @@ impl ChunkWriter for GeneratedWriter {
     }
 
     fn target_bounds(&self, chunk: &Chunk) -> Option<(i32, i32)> {
-        if !self.chunk.pairs.is_empty() {
+        if c::table(&self.chunk.table).is_some_and(|t| t.key.is_some()) {
             let news = self.chunk.pairs.iter().map(|p| p.1);
             return Some((news.clone().min()?, news.max()?));
         }
