@@ -151,8 +151,10 @@ pub struct Reseeded {
 ///   its identities (rows above it may then be explicit ones, not older): numbered in
 ///   source-ID order, and the transform warns.
 ///
-/// A server that showed that explicit IDs do *not* move its identities (the sandbox server)
-/// gives `Ok(None)`: there rows above the identity are explicit ones.
+/// A server that showed that explicit IDs do *not* move its identities gives `Ok(None)`:
+/// there rows above the identity are explicit ones. (The sandbox server cannot answer: it
+/// refuses `IDENTITY_INSERT` on the probe's temporary table, so a sandbox source with rows on
+/// both sides of its identity is `Err`.)
 pub fn creation_order(
     olds: &[i32],
     source: Option<&InstanceStat>,

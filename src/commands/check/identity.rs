@@ -74,7 +74,7 @@ pub async fn identity(config: &PipelineConfig, target: &mut Server<'_>, out: &mu
 /// identity (a reseeded source): numbered in creation order where the server showed that
 /// explicit IDs move identities, else in source-ID order (`warn`: it could not tell). Nothing
 /// for a source whose IDs are in creation order, nor for a server that showed that explicit
-/// IDs do not move identities (the sandbox's).
+/// IDs do not move identities.
 pub async fn source_order(config: &PipelineConfig, source: &mut Server<'_>, out: &mut Vec<Line>) {
     let name = "identity in source";
     let wd = WorkDir::new(&config.workdir);
@@ -161,7 +161,7 @@ fn planned(config: &PipelineConfig) -> Result<PlannedBy, String> {
         return Ok(Box::new(move |_| Planned::None(strategy)));
     }
     if stage(TRANSFORM) {
-        // The transformed parts' manifests hold their new IDs' bounds (ascending in a part).
+        // The transformed parts' manifests hold their new IDs' smallest and largest.
         let mut bounds: Vec<(String, i64, i64)> = Vec::new();
         for t in c::INSTANCE_TABLES.iter().filter(|t| t.key.is_some()) {
             let manifest = Manifest::read(&wd.table_dir(TRANSFORM, t.name))
@@ -413,7 +413,7 @@ mod tests {
         assert_eq!(candidate(&s), Some(-2_147_483_000));
         assert_eq!(source_line(&s, -2_147_483_000, 4).verdict, Verdict::Unknown);
         s.identity.as_mut().unwrap().follows_explicit = Some(false);
-        assert_eq!(candidate(&s), None, "the sandbox: rows above are explicit");
+        assert_eq!(candidate(&s), None, "rows above are explicit ones there");
         assert_eq!(candidate(&stat(5_000, 5_000, None)), None, "nothing above");
     }
 

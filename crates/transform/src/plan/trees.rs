@@ -125,6 +125,15 @@ impl Levels {
         }
     }
 
+    /// Levels given by new ID (tests).
+    #[cfg(test)]
+    pub(crate) fn from_maps(processes: IdMap, activities: IdMap) -> Self {
+        Self {
+            processes,
+            activities,
+        }
+    }
+
     /// The levels of the moving processes and activities: a process's from
     /// [`tree_levels`], an activity's its process's.
     pub(super) fn new(

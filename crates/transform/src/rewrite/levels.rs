@@ -85,3 +85,89 @@ pub(super) fn append(
     columns.push(Arc::new(level));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use arrow::array::Int32Array;
+    use bptmig_workdir::{IdMap, Manifest};
+
+    use super::*;
+
+    fn activities_input() -> Input {
+        Input {
+            name: c::ACTIVITY.to_owned(),
+            model: *c::table(c::ACTIVITY).unwrap(),
+            dir: PathBuf::from("extract/OSSYS_BPM_ACTIVITY"),
+            manifest: Manifest {
+                table: c::ACTIVITY.to_owned(),
+                run_id: "r".to_owned(),
+                key: Some(c::ID.to_owned()),
+                columns: Vec::new(),
+                complete: true,
+                parts: Vec::new(),
+            },
+        }
+    }
+
+    /// The deferred `(row, precedent)` of a batch of activities: `source` as extracted
+    /// (`ID`, `PRECEDENT_ACTIVITY_ID`), `new` the same rows rewritten, all at level 0.
+    fn deferred_of(source: [Vec<Option<i32>>; 2], new: [Vec<Option<i32>>; 2]) -> Vec<(i32, i32)> {
+        let schema = Schema::new(vec![
+            Field::new(c::ID, DataType::Int32, true),
+            Field::new(c::PRECEDENT_ACTIVITY_ID, DataType::Int32, true),
+        ]);
+        let [sid, spre] = source;
+        let batch = RecordBatch::try_new(
+            Arc::new(schema.clone()),
+            vec![
+                Arc::new(Int32Array::from(sid)),
+                Arc::new(Int32Array::from(spre)),
+            ],
+        )
+        .unwrap();
+        let [nid, npre] = new;
+        let levels = IdMap::new(nid.iter().flatten().map(|n| (*n, 0)));
+        let levels = Levels::from_maps(IdMap::default(), levels);
+        let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(Int32Array::from(nid)),
+            Arc::new(Int32Array::from(npre)),
+        ];
+        let mut deferred = Vec::new();
+        append(
+            &activities_input(),
+            &levels,
+            (&batch, &schema),
+            &mut fields,
+            &mut columns,
+            &mut deferred,
+        )
+        .unwrap();
+        assert_eq!(fields.last().unwrap().name(), LEVEL_COLUMN);
+        deferred.into_iter().map(|d| (d.1, d.3)).collect()
+    }
+
+    #[test]
+    fn a_precedent_loaded_after_its_activity_in_source_id_order_is_deferred_whatever_the_new_ids() {
+        // Source-ID order, the load's: -5 (made after a reseed), 100, 101 (made before it).
+        // Creation order numbered 100 → 10, 101 → 11, -5 → 12.
+        let source = [
+            vec![Some(-5), Some(100), Some(101)],
+            vec![Some(100), None, Some(100)],
+        ];
+        let new = [
+            vec![Some(12), Some(10), Some(11)],
+            vec![Some(10), None, Some(10)],
+        ];
+        // -5 is loaded before its precedent 100 although its new ID is the larger: deferred.
+        // 101 comes after 100 either way: not.
+        assert_eq!(deferred_of(source, new), [(12, 10)]);
+        // Without a reseed (new IDs ascend with the source's), a precedent loaded later is
+        // deferred as before, one loaded earlier is not.
+        let source = [vec![Some(7), Some(8)], vec![Some(8), Some(7)]];
+        let new = [vec![Some(1), Some(2)], vec![Some(2), Some(1)]];
+        assert_eq!(deferred_of(source, new), [(1, 2)]);
+    }
+}
