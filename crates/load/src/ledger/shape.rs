@@ -138,7 +138,7 @@ pub(crate) const UNIQUE_KEYS: [(&str, &[&str]); 4] = [
     ("pairs", &["RUN_ID", "TABLE_NAME", "OLD_ID"]),
 ];
 
-/// The tables `[load.tables]` names (in [`UNIQUE_KEYS`] order) that lack a unique index
+/// The tables `[load.tables]` names (ledger, trees, lock, pairs) that lack a unique index
 /// on their key: one line each, with what to create. A unique index on fewer of the key's
 /// columns keeps them unique too. Where the server's catalog does not answer, one line says
 /// so. Advice, not a refusal: the load writes each key once whether or not an index holds
